@@ -1,0 +1,105 @@
+"""Evercold Service Desk: the application factory."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+
+from flask import Flask, g, request
+
+from app.config import Config
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=_instance_dir())
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    _configure_engine(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from app import models  # noqa: F401  (one metadata for Alembic)
+    from app.services import file_hooks  # noqa: F401  (files follow their rows)
+    from app.sqlite import install_sqlite_pragmas
+
+    install_sqlite_pragmas(app)
+
+    from app.blueprints.api import bp as api_bp
+    from app.blueprints.auth import bp as auth_bp
+    from app.web import register_web
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    csrf.exempt(api_bp)
+    register_web(app)
+
+    from app.errors import register_error_handlers
+    from app.edge import register_edge
+
+    register_error_handlers(app)
+    register_edge(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+
+    from app import tasks
+
+    tasks.init_app(app)
+
+    _request_logging(app)
+    return app
+
+
+def _instance_dir() -> str:
+    from app.config import INSTANCE_DIR
+
+    return str(INSTANCE_DIR)
+
+
+def _configure_engine(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    opts = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        opts.setdefault("connect_args", {})
+        opts["connect_args"].setdefault("timeout", 30)
+        opts["connect_args"].setdefault("check_same_thread", False)
+        path = uri.replace("sqlite:///", "", 1)
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    else:
+        opts.setdefault("pool_size", int(os.environ.get("DB_POOL_SIZE", 10)))
+        opts.setdefault("max_overflow", 10)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+
+
+def _request_logging(app: Flask) -> None:
+    log = logging.getLogger("evercold.request")
+
+    @app.before_request
+    def _start():
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+        g.t0 = time.perf_counter()
+
+    @app.after_request
+    def _log(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if not app.testing:
+            ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
+            log.info("request_id=%s method=%s path=%s status=%s ms=%.1f", g.get("request_id"),
+                     request.method, request.path, response.status_code, ms)
+        return response

@@ -1,0 +1,88 @@
+"""The JSON API (see shared/spec/API.md). Bearer tokens only, never the session cookie."""
+from __future__ import annotations
+
+import base64
+import json
+
+from flask import Blueprint, current_app, g, request
+
+from app.services.errors import Unauthorized, ValidationError
+
+bp = Blueprint("api", __name__)
+
+# Endpoints that authenticate their own way (or not at all).
+PUBLIC_ENDPOINTS = {"api.create_token", "api.cron_escalate", "api.telegram_webhook"}
+
+
+@bp.before_request
+def _authenticate():
+    g.api_user = None
+    g.api_token = None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    from app.services.users import user_for_token
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise Unauthorized("A bearer token is required")
+    found = user_for_token(raw.strip())
+    if found is None:
+        raise Unauthorized("Invalid or revoked token")
+    g.api_user, g.api_token = found
+    return None
+
+
+def api_user():
+    return g.api_user
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400/415 that says what is wrong."""
+    if not request.is_json:
+        from app.services.errors import UnsupportedMedia
+
+        raise UnsupportedMedia("Send JSON with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("The body must be a JSON object")
+    return data
+
+
+def page_params() -> tuple[int, dict | None]:
+    cfg = current_app.config
+    raw_limit = request.args.get("limit", "")
+    try:
+        limit = int(raw_limit) if raw_limit else cfg["API_PAGE_DEFAULT"]
+    except ValueError:
+        raise ValidationError("limit must be a whole number", {"limit": "Must be a whole number."})
+    if limit < 1 or limit > cfg["API_PAGE_MAX"]:
+        raise ValidationError(f"limit must be between 1 and {cfg['API_PAGE_MAX']}",
+                              {"limit": f"Between 1 and {cfg['API_PAGE_MAX']}."})
+    cursor = request.args.get("cursor")
+    return limit, decode_cursor(cursor) if cursor else None
+
+
+def encode_cursor(values: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not isinstance(value, dict):
+            raise ValueError
+        return value
+    except (ValueError, UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+
+
+from app.blueprints.api import (  # noqa: E402,F401
+    auth,
+    completions,
+    reference,
+    technicians,
+    tickets,
+    users,
+)

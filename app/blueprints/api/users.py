@@ -1,0 +1,54 @@
+"""Users: admins create; everyone reads and edits their own contact settings."""
+from flask import jsonify, request
+from sqlalchemy import select
+
+from app.blueprints.api import api_user, bp, encode_cursor, json_body, page_params
+from app.blueprints.api import serializers as s
+from app.extensions import db
+from app.models import User
+from app.services import access, users
+
+
+@bp.post("/users")
+def create_user():
+    access.require_admin(api_user())
+    return jsonify(s.user(users.create_user(json_body()))), 201
+
+
+@bp.get("/users")
+def list_users():
+    access.require_admin(api_user())
+    limit, cursor = page_params()
+    stmt = select(User).order_by(User.email).limit(limit + 1)
+    if cursor:
+        stmt = stmt.where(User.email > str(cursor.get("email", "")))
+    rows = list(db.session.execute(stmt).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify({"items": [s.user(u) for u in rows],
+                    "nextCursor": encode_cursor({"email": rows[-1].email}) if more else None})
+
+
+@bp.get("/users/me")
+def me():
+    return jsonify(s.user(api_user()))
+
+
+@bp.patch("/users/me")
+def update_me():
+    return jsonify(s.user(users.update_contact(api_user(), json_body())))
+
+
+@bp.get("/users/<user_id>")
+def get_user(user_id):
+    access.require_admin(api_user())
+    return jsonify(s.user(users.get_user(user_id)))
+
+
+@bp.patch("/users/<user_id>")
+def update_user(user_id):
+    access.require_admin(api_user())
+    return jsonify(s.user(users.update_contact(users.get_user(user_id), json_body(), by_admin=True)))
+
+
+_ = request

@@ -1,0 +1,60 @@
+"""Sign in and out."""
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.blueprints.auth import bp
+from app.blueprints.auth.forms import LoginForm
+from app.extensions import limiter
+from app.ratelimit import login_account_key, login_failed
+from app.services import users
+from app.services.errors import Unauthorized
+from app.web import home_for
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: no open redirect through `next`."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAILS_PER_ADDRESS"], methods=["POST"], deduct_when=login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_FAILS_PER_ACCOUNT"], methods=["POST"],
+               key_func=login_account_key, deduct_when=login_failed)
+def login():
+    """The sign-in form; on success, the role's home (or a safe `next`)."""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = users.authenticate(form.email.data, form.password.data)
+        except Unauthorized as exc:
+            error = exc.message
+        else:
+            session.clear()  # a fresh session at login (no fixation)
+            login_user(user)
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+    elif request.method == "POST":
+        error = "Enter your email and password."
+    status = 401 if error else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Ends this and every other session of the user (signed cookies cannot be revoked)."""
+    users.end_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect("/login")

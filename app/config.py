@@ -1,0 +1,100 @@
+"""Settings from the environment, with embedded defaults for one machine and no setup."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'evercold.db'}"
+    # Heroku-style URLs name the driver "postgres"; we use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-change-me"
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH") or str(INSTANCE_DIR / "huey.db")
+    HUEY_IMMEDIATE = False
+
+    CRON_SECRET = os.environ.get("CRON_SECRET") or ""
+    APP_BASE_URL = (os.environ.get("APP_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    APP_TIMEZONE = os.environ.get("APP_TIMEZONE") or "UTC"
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+
+    TELEGRAM_API_BASE = (os.environ.get("TELEGRAM_API_BASE") or "https://api.telegram.org").rstrip("/")
+    TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN") or ""
+    TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME") or ""
+    TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET") or ""
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL") or ""
+    SMS_GATEWAY_AUTH_HEADER = os.environ.get("SMS_GATEWAY_AUTH_HEADER") or ""
+
+    # Request size: photos are the largest thing anybody sends.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH") or 25 * 1024 * 1024)
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+    PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES") or 20 * 1024 * 1024)
+    PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS") or 50_000_000)
+    PHOTO_MAX_SIDE = 2048
+    PHOTO_THUMB_SIDE = 320
+    SIGNATURE_MAX_BYTES = 512 * 1024
+    SIGNATURE_MAX_PIXELS = 4_000_000
+    DESCRIPTION_MAX_CHARS = 5000
+
+    DEFAULT_LABOR_RATE = os.environ.get("DEFAULT_LABOR_RATE") or "45.00"
+    ARRIVAL_RADIUS_M = int(os.environ.get("ARRIVAL_RADIUS_M") or 500)
+    SLA_WARNING_FRACTION = float(os.environ.get("SLA_WARNING_FRACTION") or 0.75)
+
+    # Sessions and login.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = int(os.environ.get("SESSION_IDLE_SECONDS") or 12 * 3600)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
+        os.environ.get("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_FAILS_PER_ACCOUNT = "10 per 15 minutes"
+    LOGIN_FAILS_PER_ADDRESS = "30 per minute"
+
+    # argon2 cost; tests lower it.
+    PASSWORD_TIME_COST = 2
+    PASSWORD_MEMORY_COST = 19 * 1024
+
+    API_PAGE_DEFAULT = 50
+    API_PAGE_MAX = 200
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False
+    HUEY_IMMEDIATE = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    PASSWORD_TIME_COST = 1
+    PASSWORD_MEMORY_COST = 64
+    CRON_SECRET = ""
+    APP_BASE_URL = "http://testserver"
+    # The test's own session only reads between requests: it must not hold SQLite's
+    # write lock while the request under test writes.
+    SQLITE_BEGIN_OUTSIDE_REQUEST = "DEFERRED"

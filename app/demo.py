@@ -1,0 +1,6 @@
+"""Demo data (replaced by the full generator)."""
+DEMO_LOGINS = []
+
+
+def load_demo(force=False):
+    return []

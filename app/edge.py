@@ -1,0 +1,62 @@
+"""The transaction edge: one commit per request, at its end; rollback on any error.
+
+Services only flush. A request that ends in 2xx/3xx commits here; anything else
+rolls back, so a failed request leaves nothing half-written.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def register_edge(app):
+    @app.after_request
+    def _commit(response):
+        from app.errors import error_response
+
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except (StaleDataError, IntegrityError) as exc:
+            db.session.rollback()
+            log.info("commit conflict on %s: %s", request.path, exc)
+            resp, status = error_response(409, "This was changed by someone else at the same time; please retry")
+            return _as_response(app, resp, status)
+        except OperationalError as exc:
+            db.session.rollback()
+            log.warning("commit failed on %s: %s", request.path, exc)
+            resp, status = error_response(503, "The database is busy or unavailable; please try again")
+            return _as_response(app, resp, status)
+        if response.status_code < 400:
+            after = getattr(request, "_after_commit", None)
+            if after:
+                for fn in after:
+                    fn()
+        return response
+
+    @app.teardown_request
+    def _teardown(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+def _as_response(app, body, status):
+    resp = app.make_response(body)
+    resp.status_code = status
+    return resp
+
+
+def after_commit(fn) -> None:
+    """Run `fn` once this request's transaction has committed (e.g. enqueue a task)."""
+    if not hasattr(request, "_after_commit"):
+        request._after_commit = []
+    request._after_commit.append(fn)

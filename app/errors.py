@@ -1,0 +1,79 @@
+"""Errors as JSON under /api and as pages elsewhere. Never a 500 for bad input."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def error_response(status: int, message: str, fields: dict | None = None):
+    if wants_json():
+        body = {"error": message}
+        if fields:
+            body["fields"] = fields
+        return jsonify(body), status
+    template = "errors/error.html"
+    return render_template(template, status=status, message=message), status
+
+
+def register_error_handlers(app):
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        db.session.rollback()
+        return error_response(exc.status, exc.message, exc.fields)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):
+        db.session.rollback()
+        return error_response(409, "This ticket was changed by someone else; reload and try again")
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc):
+        db.session.rollback()
+        log.info("integrity error: %s", exc.orig)
+        return error_response(409, "This conflicts with existing data")
+
+    @app.errorhandler(OperationalError)
+    def _operational(exc):
+        db.session.rollback()
+        log.warning("database unavailable: %s", exc.orig)
+        return error_response(503, "The database is busy or unavailable; please try again")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        db.session.rollback()
+        messages = {
+            400: "Bad request",
+            401: "Sign in required",
+            403: "You are not allowed to do this",
+            404: "Not found",
+            405: "Method not allowed",
+            413: "The upload is too large",
+            415: "Unsupported media type",
+            429: "Too many attempts; please wait a moment and try again",
+        }
+        message = messages.get(exc.code, exc.name)
+        if exc.code == 400 and exc.description and "CSRF" in str(exc.description):
+            message = "Your form expired; please reload the page and try again"
+        resp = error_response(exc.code or 500, message)
+        if exc.code == 429 and hasattr(exc, "retry_after"):
+            pass
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error")
+        return error_response(500, "Something went wrong on our side; it has been logged")

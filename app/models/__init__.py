@@ -1,0 +1,28 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+from app.models.category import SLA_DEFAULTS, SLA_FIELDS, IssueCategory, IssueSubcategory
+from app.models.completion import CompletionPart, ServiceCompletion
+from app.models.customer import Customer, CustomerBranch
+from app.models.enums import (
+    OPEN_STATUSES,
+    ApprovalStatus,
+    NotificationChannel,
+    NotificationStatus,
+    PhotoType,
+    Role,
+    TechnicianStatus,
+    TicketPriority,
+    TicketStatus,
+)
+from app.models.notification import Notification
+from app.models.technician import Technician, TechnicianBranchAssignment
+from app.models.ticket import ServiceTicket, TicketAssignee, TicketCounter, TicketEvent, TicketPhoto
+from app.models.user import ApiToken, User, user_branches
+
+__all__ = [
+    "SLA_DEFAULTS", "SLA_FIELDS", "IssueCategory", "IssueSubcategory", "CompletionPart",
+    "ServiceCompletion", "Customer", "CustomerBranch", "OPEN_STATUSES", "ApprovalStatus",
+    "NotificationChannel", "NotificationStatus", "PhotoType", "Role", "TechnicianStatus",
+    "TicketPriority", "TicketStatus", "Notification", "Technician",
+    "TechnicianBranchAssignment", "ServiceTicket", "TicketAssignee", "TicketCounter", "TicketEvent",
+    "TicketPhoto", "ApiToken", "User", "user_branches",
+]

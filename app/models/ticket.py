@@ -1,0 +1,145 @@
+"""Service tickets, their timeline, photos and the monthly number counter."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.enums import PhotoType, TicketPriority, TicketStatus, enum_column
+from app.models.types import UTCDateTime, new_id
+from app.services import clock
+
+
+class TicketCounter(db.Model):
+    """Last number handed out per month (`YYYYMM`); updated in the ticket's transaction."""
+
+    __tablename__ = "ticket_counters"
+
+    period: Mapped[str] = mapped_column(String(6), primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class ServiceTicket(db.Model):
+    __tablename__ = "service_tickets"
+    __table_args__ = (
+        Index("ix_service_tickets_status_created", "status", "created_at"),
+        Index("ix_service_tickets_tech_status", "assigned_technician_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    ticket_number: Mapped[str] = mapped_column(String(20), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), index=True)
+
+    branch_id: Mapped[str] = mapped_column(ForeignKey("customer_branches.id", ondelete="CASCADE"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_role: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(50))
+
+    category_id: Mapped[str] = mapped_column(ForeignKey("issue_categories.id"), index=True)
+    subcategory_id: Mapped[str] = mapped_column(ForeignKey("issue_subcategories.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+
+    assigned_technician_id: Mapped[str | None] = mapped_column(
+        ForeignKey("technicians.id", ondelete="SET NULL"), index=True
+    )
+    dispatcher_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus), default=TicketStatus.NEW, index=True)
+    priority: Mapped[TicketPriority] = mapped_column(
+        enum_column(TicketPriority), default=TicketPriority.NORMAL, index=True
+    )
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrival_distance_m: Mapped[float | None] = mapped_column(Float)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    close_reason: Mapped[str | None] = mapped_column(Text)
+
+    # SLA: stored at creation (and on a priority change); the sweep reads these.
+    response_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    resolution_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    response_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    internal_notes: Mapped[str | None] = mapped_column(Text)
+    store_notes: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, onupdate=clock.now, index=True)
+
+    branch: Mapped["CustomerBranch"] = relationship()  # noqa: F821
+    category: Mapped["IssueCategory"] = relationship()  # noqa: F821
+    subcategory: Mapped["IssueSubcategory"] = relationship()  # noqa: F821
+    assigned_technician: Mapped["Technician | None"] = relationship()  # noqa: F821
+    completions: Mapped[list["ServiceCompletion"]] = relationship(  # noqa: F821
+        back_populates="ticket", order_by="ServiceCompletion.completed_at"
+    )
+    photos: Mapped[list["TicketPhoto"]] = relationship(
+        back_populates="ticket", order_by="TicketPhoto.created_at"
+    )
+
+    # Optimistic locking: a stale PATCH (or a concurrent writer) gets 409, not a lost update.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def completion(self):
+        """The current completion: the latest one submitted."""
+        return self.completions[-1] if self.completions else None
+
+
+class TicketEvent(db.Model):
+    """One fact on a ticket's timeline (who, when, what)."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("service_tickets.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+class TicketPhoto(db.Model):
+    __tablename__ = "ticket_photos"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("service_tickets.id", ondelete="CASCADE"), index=True)
+    completion_id: Mapped[str | None] = mapped_column(
+        ForeignKey("service_completions.id", ondelete="SET NULL"), index=True
+    )
+    type: Mapped[PhotoType] = mapped_column(enum_column(PhotoType))
+    caption: Mapped[str | None] = mapped_column(String(300))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    thumb_key: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    ticket: Mapped[ServiceTicket] = relationship(back_populates="photos")
+
+
+class TicketAssignee(db.Model):
+    """Every technician a ticket was ever assigned to: they may still read it."""
+
+    __tablename__ = "ticket_assignees"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("service_tickets.id", ondelete="CASCADE"), primary_key=True)
+    technician_id: Mapped[str] = mapped_column(
+        ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

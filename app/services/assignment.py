@@ -1,0 +1,79 @@
+"""Which technician a branch's ticket goes to, and branch territories."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    CustomerBranch,
+    Technician,
+    TechnicianBranchAssignment,
+    TechnicianStatus,
+)
+from app.services import clock
+from app.services.errors import NotFound, ValidationError
+
+
+def current_assignments(branch_id: str) -> dict[str, TechnicianBranchAssignment]:
+    """The branch's current assignments keyed "primary" / "secondary" (one query)."""
+    rows = db.session.execute(
+        select(TechnicianBranchAssignment)
+        .join(TechnicianBranchAssignment.technician)
+        .where(TechnicianBranchAssignment.branch_id == branch_id, TechnicianBranchAssignment.end_date.is_(None))
+    ).scalars()
+    return {("primary" if a.is_primary else "secondary"): a for a in rows}
+
+
+def pick_technician(branch_id: str, exclude_id: str | None = None) -> Technician | None:
+    """Current primary if ACTIVE, else current secondary if ACTIVE, else nobody.
+
+    `exclude_id` skips a technician (the one who declined)."""
+    current = current_assignments(branch_id)
+    for role in ("primary", "secondary"):
+        a = current.get(role)
+        if a and a.technician.status == TechnicianStatus.ACTIVE and a.technician_id != exclude_id:
+            return a.technician
+    return None
+
+
+def assign_to_branch(technician_id: str, branch_id: str, is_primary: bool = True,
+                     service_territory: str | None = None) -> TechnicianBranchAssignment:
+    """Make a technician the branch's primary (or secondary). The previous holder of
+    that role is ended (endDate set) rather than refused. The same technician holding
+    the other role there gives it up, so one person is not both."""
+    technician = db.session.get(Technician, technician_id)
+    if technician is None:
+        raise NotFound("Technician not found")
+    branch = db.session.get(CustomerBranch, branch_id)
+    if branch is None:
+        raise ValidationError("Unknown branch", {"branchId": "Unknown branch."})
+    now = clock.now()
+    current = current_assignments(branch_id)
+    mine = current.get("primary" if is_primary else "secondary")
+    if mine is not None and mine.technician_id == technician_id:
+        return mine
+    for a in current.values():
+        if a.is_primary == is_primary or a.technician_id == technician_id:
+            a.end_date = now
+    db.session.flush()
+    assignment = TechnicianBranchAssignment(
+        technician_id=technician_id,
+        branch_id=branch_id,
+        is_primary=is_primary,
+        service_territory=service_territory,
+        assigned_date=now,
+        start_date=now,
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def end_assignment(assignment_id: str) -> TechnicianBranchAssignment:
+    assignment = db.session.get(TechnicianBranchAssignment, assignment_id)
+    if assignment is None:
+        raise NotFound("Assignment not found")
+    if assignment.end_date is None:
+        assignment.end_date = clock.now()
+        db.session.flush()
+    return assignment

@@ -1,0 +1,179 @@
+"""Photos and signatures: decoded with Pillow (never trusted by name or content type),
+upright, stripped of metadata, re-encoded, thumbnailed; limits enforced.
+
+Files are written before the database row and removed again if the transaction
+fails (see `discard_on_rollback`), so a refused or failed upload leaves no file.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import warnings
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.extensions import db
+from app.models import PhotoType, ServiceTicket, TicketPhoto, TicketStatus
+from app.models.types import new_id
+from app.services import access
+from app.services.errors import InvalidTransition, TooLarge, UnsupportedMedia, ValidationError
+from app.services.storage import get_storage
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")  # HEIC too when pillow-heif is installed
+try:  # optional: iPhones send HEIC
+    from pillow_heif import register_heif_opener  # type: ignore
+
+    register_heif_opener()
+    ALLOWED_FORMATS = ALLOWED_FORMATS + ("HEIF",)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def _open_image(data: bytes, max_pixels: int, formats=ALLOWED_FORMATS) -> Image.Image:
+    """Decode fully, refusing anything that is not one of `formats` or is too large."""
+    if not data:
+        raise ValidationError("The file is empty", {"file": "The file is empty."})
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=list(formats))
+            if img.width * img.height > max_pixels:
+                raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, (TooLarge,)):
+            raise
+        raise UnsupportedMedia(
+            "This file is not a JPEG, PNG, WebP or HEIC image (or it is damaged)",
+            {"file": "Upload a JPEG, PNG, WebP or HEIC photo."},
+        )
+    return img
+
+
+def _encode(img: Image.Image, max_side: int, quality: int = 85) -> tuple[bytes, int, int]:
+    img = img.copy()
+    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    if img.mode not in ("RGB", "L"):
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        rgba = img.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        img = background
+    out = io.BytesIO()
+    # No exif/icc passed: the re-encoded file carries no metadata (GPS included).
+    img.save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue(), img.width, img.height
+
+
+def process_photo(data: bytes) -> dict:
+    """Decode, apply EXIF orientation, strip metadata, resize, thumbnail."""
+    cfg = current_app.config
+    if len(data) > cfg["PHOTO_MAX_BYTES"]:
+        raise TooLarge("The photo is larger than allowed", {"file": "The photo is too large."})
+    img = _open_image(data, cfg["PHOTO_MAX_PIXELS"])
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # a broken EXIF block must not sink a good photo
+        pass
+    full, width, height = _encode(img, cfg["PHOTO_MAX_SIDE"])
+    thumb, _, _ = _encode(img, cfg["PHOTO_THUMB_SIDE"], quality=75)
+    return {"full": full, "thumb": thumb, "width": width, "height": height}
+
+
+def discard_on_rollback(keys: list[str]) -> None:
+    """Delete these files if the surrounding transaction rolls back (see file_hooks)."""
+    storage = get_storage()
+    db.session().info.setdefault("files_on_rollback", []).extend((storage, k) for k in keys)
+
+
+def delete_after_commit(keys: list[str]) -> None:
+    """Delete these files once the transaction that dropped their rows commits."""
+    storage = get_storage()
+    db.session().info.setdefault("files_on_commit", []).extend((storage, k) for k in keys)
+
+
+def add_photo(ticket: ServiceTicket, actor, data: bytes, photo_type, caption: str | None,
+              original_name: str | None) -> TicketPhoto:
+    """A photo on a ticket: the assigned technician, while the ticket is IN_PROGRESS."""
+    access.require_assigned_technician(actor, ticket)
+    if ticket.status != TicketStatus.IN_PROGRESS:
+        raise InvalidTransition("Photos can be added while the work is in progress")
+    try:
+        photo_type = PhotoType(photo_type)
+    except ValueError:
+        raise ValidationError("Unknown photo type", {"type": "Choose before, after or work."})
+    if caption is not None and len(caption) > 300:
+        raise ValidationError("Caption too long", {"caption": "At most 300 characters."})
+    processed = process_photo(data)
+    pid = new_id()
+    key = f"photos/{ticket.id}/{pid}.jpg"
+    thumb_key = f"photos/{ticket.id}/{pid}_thumb.jpg"
+    storage = get_storage()
+    discard_on_rollback([key, thumb_key])
+    storage.put(key, processed["full"])
+    storage.put(thumb_key, processed["thumb"])
+    photo = TicketPhoto(
+        id=pid,
+        ticket_id=ticket.id,
+        type=photo_type,
+        caption=(caption or "").strip() or None,
+        storage_key=key,
+        thumb_key=thumb_key,
+        content_type="image/jpeg",
+        width=processed["width"],
+        height=processed["height"],
+        size_bytes=len(processed["full"]),
+        original_name=(original_name or "")[:255] or None,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def remove_photo(ticket: ServiceTicket, photo_id: str, actor) -> None:
+    """The technician removes a photo not yet part of a submitted completion."""
+    access.require_assigned_technician(actor, ticket)
+    photo = db.session.get(TicketPhoto, photo_id)
+    if photo is None or photo.ticket_id != ticket.id:
+        from app.services.errors import NotFound
+
+        raise NotFound("Photo not found")
+    if photo.completion_id is not None:
+        raise InvalidTransition("This photo belongs to submitted work")
+    keys = [photo.storage_key, photo.thumb_key]
+    db.session.delete(photo)
+    db.session.flush()
+    delete_after_commit(keys)
+
+
+def decode_signature(data_url) -> bytes:
+    """A `data:image/png;base64,...` URL -> validated PNG bytes (decodes, bounded, not blank)."""
+    cfg = current_app.config
+    prefix = "data:image/png;base64,"
+    if not isinstance(data_url, str) or not data_url.startswith(prefix):
+        raise ValidationError("The signature must be a PNG data URL", {"signature": "Please sign in the box."})
+    encoded = data_url[len(prefix):]
+    if len(encoded) > cfg["SIGNATURE_MAX_BYTES"] * 4 // 3 + 4:
+        raise TooLarge("The signature image is too large", {"signature": "The signature is too large."})
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("The signature is not valid base64", {"signature": "Please sign again."})
+    try:
+        img = _open_image(raw, cfg["SIGNATURE_MAX_PIXELS"], formats=("PNG",))
+    except UnsupportedMedia:
+        raise ValidationError("The signature is not a PNG image", {"signature": "Please sign again."})
+    rgba = img.convert("RGBA")
+    # Blank = fully transparent, or one flat colour everywhere.
+    alpha_extrema = rgba.getchannel("A").getextrema()
+    if alpha_extrema[1] == 0:
+        raise ValidationError("The signature is blank", {"signature": "Please sign in the box."})
+    flat = rgba.convert("RGB").getextrema()
+    if all(lo == hi for lo, hi in flat) and alpha_extrema[0] == alpha_extrema[1]:
+        raise ValidationError("The signature is blank", {"signature": "Please sign in the box."})
+    return raw

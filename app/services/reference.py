@@ -1,0 +1,199 @@
+"""Reference data: categories with SLA minutes, customers and branches."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import SLA_DEFAULTS, Customer, CustomerBranch, IssueCategory, IssueSubcategory
+from app.services import access
+from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.validation import Fields
+
+SLA_API_NAMES = {
+    "slaResponseCritical": "sla_response_critical", "slaResponseHigh": "sla_response_high",
+    "slaResponseNormal": "sla_response_normal", "slaResponseLow": "sla_response_low",
+    "slaResolutionCritical": "sla_resolution_critical", "slaResolutionHigh": "sla_resolution_high",
+    "slaResolutionNormal": "sla_resolution_normal", "slaResolutionLow": "sla_resolution_low",
+}
+MAX_SLA_MINUTES = 60 * 24 * 365
+
+
+def list_categories() -> list[IssueCategory]:
+    return list(db.session.execute(select(IssueCategory).order_by(IssueCategory.name)).scalars())
+
+
+def get_category(category_id: str) -> IssueCategory:
+    c = db.session.get(IssueCategory, category_id) if isinstance(category_id, str) else None
+    if c is None:
+        raise NotFound("Category not found")
+    return c
+
+
+def list_subcategories(category_id: str) -> list[IssueSubcategory]:
+    get_category(category_id)
+    return list(db.session.execute(
+        select(IssueSubcategory).where(IssueSubcategory.category_id == category_id).order_by(IssueSubcategory.name)
+    ).scalars())
+
+
+def create_category(actor, data: dict) -> IssueCategory:
+    access.require_staff(actor)
+    f = Fields(data)
+    name = f.text("name", required=True, max_len=200)
+    description = f.text("description", max_len=2000)
+    f.check()
+    if db.session.execute(select(IssueCategory.id).where(func.lower(IssueCategory.name) == name.lower())).first():
+        raise Conflict("A category with this name exists", {"name": "Already exists."})
+    c = IssueCategory(name=name, description=description)
+    db.session.add(c)
+    db.session.flush()
+    return c
+
+
+def _sla_values(f: Fields, data: dict, *, partial: bool) -> dict:
+    values = {}
+    for api_name, column in SLA_API_NAMES.items():
+        if api_name in data:
+            v = f.integer(api_name, min_value=1, max_value=MAX_SLA_MINUTES)
+            if v is not None:
+                values[column] = v
+        elif not partial:
+            values[column] = SLA_DEFAULTS[column]
+    return values
+
+
+def _check_sla_order(f: Fields, values: dict) -> None:
+    for p in ("critical", "high", "normal", "low"):
+        r, s = values.get(f"sla_response_{p}"), values.get(f"sla_resolution_{p}")
+        if r is not None and s is not None and s < r:
+            f.error(f"slaResolution{p.capitalize()}", "Resolution time cannot be shorter than response time.")
+
+
+def create_subcategory(actor, category_id: str, data: dict) -> IssueSubcategory:
+    access.require_staff(actor)
+    category = get_category(category_id)
+    f = Fields(data)
+    name = f.text("name", required=True, max_len=200)
+    description = f.text("description", max_len=2000)
+    values = _sla_values(f, data, partial=False)
+    _check_sla_order(f, values)
+    f.check()
+    exists = db.session.execute(select(IssueSubcategory.id).where(
+        IssueSubcategory.category_id == category.id, func.lower(IssueSubcategory.name) == name.lower())).first()
+    if exists:
+        raise Conflict("This category already has a subcategory with that name", {"name": "Already exists."})
+    s = IssueSubcategory(category_id=category.id, name=name, description=description, **values)
+    db.session.add(s)
+    db.session.flush()
+    return s
+
+
+def update_subcategory(actor, subcategory_id: str, data: dict) -> IssueSubcategory:
+    """New SLA minutes apply to tickets created from now on (due times are stored)."""
+    access.require_staff(actor)
+    s = db.session.get(IssueSubcategory, subcategory_id) if isinstance(subcategory_id, str) else None
+    if s is None:
+        raise NotFound("Subcategory not found")
+    f = Fields(data)
+    name = f.text("name", max_len=200)
+    description = f.text("description", max_len=2000)
+    values = _sla_values(f, data, partial=True)
+    merged = {c: getattr(s, c) for c in SLA_API_NAMES.values()} | values
+    _check_sla_order(f, merged)
+    f.check()
+    if name and name.lower() != s.name.lower():
+        clash = db.session.execute(select(IssueSubcategory.id).where(
+            IssueSubcategory.category_id == s.category_id, func.lower(IssueSubcategory.name) == name.lower())).first()
+        if clash:
+            raise Conflict("This category already has a subcategory with that name", {"name": "Already exists."})
+        s.name = name
+    if "description" in data:
+        s.description = description
+    for column, v in values.items():
+        setattr(s, column, v)
+    db.session.flush()
+    return s
+
+
+def list_customers() -> list[Customer]:
+    return list(db.session.execute(select(Customer).order_by(Customer.name)).scalars())
+
+
+def create_customer(actor, data: dict) -> Customer:
+    access.require_staff(actor)
+    f = Fields(data)
+    name = f.text("name", required=True, max_len=200)
+    f.check()
+    if db.session.execute(select(Customer.id).where(func.lower(Customer.name) == name.lower())).first():
+        raise Conflict("A customer with this name exists", {"name": "Already exists."})
+    c = Customer(name=name)
+    db.session.add(c)
+    db.session.flush()
+    return c
+
+
+def list_branches(active_only: bool = True, branch_ids: list[str] | None = None) -> list[CustomerBranch]:
+    stmt = select(CustomerBranch).order_by(CustomerBranch.branch_code)
+    if active_only:
+        stmt = stmt.where(CustomerBranch.is_active.is_(True))
+    if branch_ids is not None:
+        stmt = stmt.where(CustomerBranch.id.in_(branch_ids))
+    return list(db.session.execute(stmt).scalars())
+
+
+def _branch_fields(f: Fields, data: dict, partial: bool) -> dict:
+    out = {}
+    spec = {
+        "branchCode": ("branch_code", 50, not partial), "branchName": ("branch_name", 200, not partial),
+        "address": ("address", 500, False), "contactPerson": ("contact_person", 200, False),
+        "phone": ("phone", 50, False),
+    }
+    for api_name, (column, max_len, required) in spec.items():
+        if api_name in data or required:
+            out[column] = f.text(api_name, required=required, max_len=max_len)
+    if "latitude" in data:
+        out["latitude"] = f.floating("latitude", min_value=-90, max_value=90)
+    if "longitude" in data:
+        out["longitude"] = f.floating("longitude", min_value=-180, max_value=180)
+    if "isActive" in data:
+        out["is_active"] = f.boolean("isActive")
+    return out
+
+
+def create_branch(actor, data: dict) -> CustomerBranch:
+    access.require_staff(actor)
+    f = Fields(data)
+    customer_id = f.text("customerId", required=True, max_len=64)
+    values = _branch_fields(f, data, partial=False)
+    f.check()
+    if db.session.get(Customer, customer_id) is None:
+        raise ValidationError("Unknown customer", {"customerId": "Unknown customer."})
+    clash = db.session.execute(select(CustomerBranch.id).where(
+        CustomerBranch.customer_id == customer_id, CustomerBranch.branch_code == values["branch_code"])).first()
+    if clash:
+        raise Conflict("This customer already has a branch with that code", {"branchCode": "Already exists."})
+    b = CustomerBranch(customer_id=customer_id, **{k: v for k, v in values.items() if v is not None})
+    db.session.add(b)
+    db.session.flush()
+    return b
+
+
+def update_branch(actor, branch_id: str, data: dict) -> CustomerBranch:
+    access.require_staff(actor)
+    b = db.session.get(CustomerBranch, branch_id) if isinstance(branch_id, str) else None
+    if b is None:
+        raise NotFound("Branch not found")
+    f = Fields(data)
+    values = _branch_fields(f, data, partial=True)
+    f.check()
+    if values.get("branch_code") and values["branch_code"] != b.branch_code:
+        clash = db.session.execute(select(CustomerBranch.id).where(
+            CustomerBranch.customer_id == b.customer_id, CustomerBranch.branch_code == values["branch_code"])).first()
+        if clash:
+            raise Conflict("This customer already has a branch with that code", {"branchCode": "Already exists."})
+    for k, v in values.items():
+        if k in ("branch_code", "branch_name") and not v:
+            continue
+        setattr(b, k, v)
+    db.session.flush()
+    return b

@@ -1,0 +1,78 @@
+"""Technicians: records, status and last known location."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Role, Technician, TechnicianBranchAssignment, TechnicianStatus
+from app.services import access, clock
+from app.services.errors import Forbidden, NotFound
+from app.services.validation import Fields
+
+
+def list_technicians() -> list[Technician]:
+    return list(db.session.execute(
+        select(Technician).options(selectinload(Technician.branch_assignments)).order_by(Technician.name)
+    ).scalars())
+
+
+def get_technician(technician_id: str) -> Technician:
+    t = None
+    if isinstance(technician_id, str):
+        t = db.session.execute(
+            select(Technician).where(Technician.id == technician_id).options(
+                selectinload(Technician.branch_assignments).selectinload(TechnicianBranchAssignment.branch))
+        ).scalar_one_or_none()
+    if t is None:
+        raise NotFound("Technician not found")
+    return t
+
+
+def create_technician(actor, data: dict) -> Technician:
+    access.require_staff(actor)
+    f = Fields(data)
+    name = f.text("name", required=True, max_len=200)
+    phone = f.text("phone", required=True, max_len=50)
+    email = f.text("email", max_len=254)
+    status = f.choice("status", TechnicianStatus, default=TechnicianStatus.ACTIVE)
+    f.check()
+    t = Technician(name=name, phone=phone, email=email, status=status)
+    db.session.add(t)
+    db.session.flush()
+    return t
+
+
+def update_technician(actor, technician: Technician, data: dict) -> Technician:
+    """Staff edit anything; a technician may only report their own location."""
+    own = actor.role == Role.TECHNICIAN and actor.technician_id == technician.id
+    f = Fields(data)
+    location_keys = {"latitude", "longitude"}
+    if not access.is_staff(actor):
+        if not own or set(data) - location_keys:
+            raise Forbidden("You may only update your own location")
+    allowed = location_keys | {"status", "name", "phone", "email"}
+    for k in sorted(set(data) - allowed):
+        f.error(k, "Unknown field.")
+    lat = f.floating("latitude", min_value=-90, max_value=90)
+    lon = f.floating("longitude", min_value=-180, max_value=180)
+    if ("latitude" in data) != ("longitude" in data):
+        f.error("latitude" if "latitude" not in data else "longitude", "Send latitude and longitude together.")
+    status = f.choice("status", TechnicianStatus)
+    name = f.text("name", max_len=200)
+    phone = f.text("phone", max_len=50)
+    email = f.text("email", max_len=254)
+    f.check()
+    if lat is not None and lon is not None:
+        technician.latitude, technician.longitude = lat, lon
+        technician.last_location_update = clock.now()
+    if status is not None:
+        technician.status = status
+    if name:
+        technician.name = name
+    if phone:
+        technician.phone = phone
+    if "email" in data:
+        technician.email = email
+    db.session.flush()
+    return technician

@@ -1,0 +1,93 @@
+"""Read models for ticket lists: one query, scoped by the access rule."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    OPEN_STATUSES,
+    ServiceCompletion,
+    ServiceTicket,
+    TicketPriority,
+    TicketStatus,
+)
+from app.services import access, clock
+from app.services.validation import Fields
+
+
+def parse_filters(args) -> dict:
+    f = Fields(dict(args))
+    out = {
+        "status": f.choice("status", TicketStatus),
+        "priority": f.choice("priority", TicketPriority),
+        "branch_id": f.text("branchId", max_len=64),
+        "technician_id": f.text("technicianId", max_len=64),
+        "category_id": f.text("categoryId", max_len=64),
+        "overdue": f.boolean("overdue", default=False),
+        "q": f.text("q", max_len=200),
+    }
+    f.check("Invalid filter")
+    return out
+
+
+def filtered(stmt, filters: dict, now: datetime | None = None):
+    now = now or clock.now()
+    if filters.get("status"):
+        stmt = stmt.where(ServiceTicket.status == filters["status"])
+    if filters.get("priority"):
+        stmt = stmt.where(ServiceTicket.priority == filters["priority"])
+    if filters.get("branch_id"):
+        stmt = stmt.where(ServiceTicket.branch_id == filters["branch_id"])
+    if filters.get("technician_id"):
+        stmt = stmt.where(ServiceTicket.assigned_technician_id == filters["technician_id"])
+    if filters.get("category_id"):
+        stmt = stmt.where(ServiceTicket.category_id == filters["category_id"])
+    if filters.get("overdue"):
+        stmt = stmt.where(
+            ServiceTicket.status.in_(OPEN_STATUSES),
+            or_(
+                and_(ServiceTicket.first_response_at.is_(None), ServiceTicket.response_due_at < now),
+                ServiceTicket.resolution_due_at < now,
+            ),
+        )
+    q = filters.get("q")
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(
+            ServiceTicket.ticket_number.ilike(like, escape="\\"),
+            ServiceTicket.external_id.ilike(like, escape="\\"),
+            ServiceTicket.description.ilike(like, escape="\\"),
+        ))
+    return stmt
+
+
+def ticket_page(user, filters: dict, limit: int, cursor: dict | None):
+    """Newest first, keyset-paginated on (createdAt, id)."""
+    stmt = select(ServiceTicket).options(
+        selectinload(ServiceTicket.branch),
+        selectinload(ServiceTicket.category),
+        selectinload(ServiceTicket.subcategory),
+        selectinload(ServiceTicket.assigned_technician),
+        selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.parts),
+        selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.photos),
+    )
+    stmt = filtered(access.ticket_scope(user, stmt), filters)
+    if cursor:
+        try:
+            at = datetime.fromisoformat(str(cursor["at"]))
+            cid = str(cursor["id"])
+        except (KeyError, ValueError):
+            from app.services.errors import ValidationError
+
+            raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+        stmt = stmt.where(or_(ServiceTicket.created_at < at,
+                              and_(ServiceTicket.created_at == at, ServiceTicket.id < cid)))
+    stmt = stmt.order_by(ServiceTicket.created_at.desc(), ServiceTicket.id.desc()).limit(limit + 1)
+    rows = list(db.session.execute(stmt).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = {"at": rows[-1].created_at.isoformat(), "id": rows[-1].id} if more and rows else None
+    return rows, next_cursor

@@ -1,0 +1,371 @@
+"""The ticket workflow: creation, assignment and the status machine.
+
+Every change appends a TicketEvent and the outbox rows in the same transaction.
+Functions flush; the caller (request, task, CLI) commits once.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    OPEN_STATUSES,
+    CustomerBranch,
+    IssueCategory,
+    IssueSubcategory,
+    Role,
+    ServiceTicket,
+    Technician,
+    TechnicianStatus,
+    TicketAssignee,
+    TicketEvent,
+    TicketPriority,
+    TicketStatus,
+)
+from app.services import access, clock, numbering, sla
+from app.services.assignment import pick_technician
+from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from app.services.notifications import notify
+from app.services.timefmt import to_local
+from app.services.validation import Fields
+
+DESCRIPTION_MAX = 5000
+NOTES_MAX = 5000
+REASON_MAX = 1000
+
+
+def record_event(ticket: ServiceTicket, kind: str, actor=None, **data: Any) -> TicketEvent:
+    """Append one fact to the ticket's timeline."""
+    event = TicketEvent(ticket_id=ticket.id, at=clock.now(), kind=kind,
+                        actor_id=getattr(actor, "id", None), data=data)
+    db.session.add(event)
+    return event
+
+
+def _remember_assignee(ticket: ServiceTicket, technician_id: str) -> None:
+    exists = db.session.get(TicketAssignee, (ticket.id, technician_id))
+    if exists is None:
+        db.session.add(TicketAssignee(ticket_id=ticket.id, technician_id=technician_id))
+
+
+def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
+    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
+        raise NotFound("Ticket not found")
+    stmt = (
+        select(ServiceTicket)
+        .where(ServiceTicket.id == ticket_id)
+        .options(
+            selectinload(ServiceTicket.branch),
+            selectinload(ServiceTicket.category),
+            selectinload(ServiceTicket.subcategory),
+            selectinload(ServiceTicket.assigned_technician),
+        )
+    )
+    if for_update and db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=ServiceTicket)
+    ticket = db.session.execute(stmt).scalar_one_or_none()
+    if ticket is None:
+        raise NotFound("Ticket not found")
+    return ticket
+
+
+def load_readable_ticket(user, ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
+    """The ticket if `user` may read it; NotFound otherwise (no id leaks)."""
+    try:
+        ticket = get_ticket(ticket_id, for_update=for_update)
+    except NotFound:
+        raise
+    return access.require_read_ticket(user, ticket)
+
+
+# --- creation -----------------------------------------------------------------
+
+def parse_new_ticket(data: dict) -> dict:
+    f = Fields(data)
+    out = {
+        "branch_id": f.text("branchId", required=True, max_len=64),
+        "category_id": f.text("categoryId", required=True, max_len=64),
+        "subcategory_id": f.text("subcategoryId", required=True, max_len=64),
+        "description": f.text("description", required=True, max_len=DESCRIPTION_MAX),
+        "priority": f.choice("priority", TicketPriority, default=TicketPriority.NORMAL),
+        "external_id": f.text("externalId", max_len=100),
+        "contact_name": f.text("contactName", max_len=200),
+        "contact_phone": f.text("contactPhone", max_len=50),
+    }
+    f.check()
+    return out
+
+
+def preview_due_times(subcategory_id: str | None, priority: TicketPriority):
+    """Due times a ticket created now would get (for the create form)."""
+    sub = db.session.get(IssueSubcategory, subcategory_id) if subcategory_id else None
+    if sub is None:
+        return None
+    return sla.due_times(sub, priority, clock.now())
+
+
+def create_ticket(actor, data: dict) -> ServiceTicket:
+    """Create a ticket for a branch and auto-assign it.
+
+    Rules: the subcategory must belong to the category; store managers only for their
+    own branches; the branch's current primary technician if ACTIVE, else its current
+    secondary if ACTIVE (status ASSIGNED), otherwise NEW; due times from the
+    subcategory's minutes for the priority; contact defaults from the branch.
+    """
+    values = parse_new_ticket(data)
+    branch = db.session.get(CustomerBranch, values["branch_id"])
+    if branch is None or not access.can_create_ticket_for_branch(actor, branch.id):
+        raise ValidationError("Unknown branch", {"branchId": "Unknown branch."})
+    if not branch.is_active:
+        raise ValidationError("This branch is inactive", {"branchId": "This branch is inactive."})
+    category = db.session.get(IssueCategory, values["category_id"])
+    if category is None:
+        raise ValidationError("Unknown category", {"categoryId": "Unknown category."})
+    subcategory = db.session.get(IssueSubcategory, values["subcategory_id"])
+    if subcategory is None or subcategory.category_id != category.id:
+        raise ValidationError(
+            "The subcategory does not belong to the category",
+            {"subcategoryId": "Choose a subcategory of the selected category."},
+        )
+
+    now = clock.now()
+    response_due, resolution_due = sla.due_times(subcategory, values["priority"], now)
+    technician = pick_technician(branch.id)
+    ticket = ServiceTicket(
+        ticket_number=numbering.next_ticket_number(to_local(now)),
+        external_id=values["external_id"],
+        branch_id=branch.id,
+        branch=branch,
+        category_id=category.id,
+        category=category,
+        subcategory_id=subcategory.id,
+        subcategory=subcategory,
+        description=values["description"],
+        priority=values["priority"],
+        contact_name=values["contact_name"] or branch.contact_person,
+        contact_phone=values["contact_phone"] or branch.phone,
+        contact_role="Store Manager",
+        dispatcher_id=actor.id if actor is not None and actor.role in (Role.DISPATCHER, Role.ADMIN) else None,
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+        response_due_at=response_due,
+        resolution_due_at=resolution_due,
+        status=TicketStatus.ASSIGNED if technician else TicketStatus.NEW,
+        assigned_technician_id=technician.id if technician else None,
+        assigned_technician=technician,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    record_event(ticket, "created", actor, ticketNumber=ticket.ticket_number, priority=ticket.priority.value,
+                 technicianId=technician.id if technician else None)
+    if technician:
+        _remember_assignee(ticket, technician.id)
+        record_event(ticket, "assigned", None, technicianId=technician.id, technicianName=technician.name,
+                     automatic=True)
+        notify("ticket_assigned", ticket, actor)
+    else:
+        notify("ticket_unassigned", ticket, actor)
+    notify("ticket_created", ticket, actor)
+    db.session.flush()
+    return ticket
+
+
+# --- staff actions --------------------------------------------------------------
+
+def assign(ticket: ServiceTicket, technician_id: str, actor) -> ServiceTicket:
+    """Assign or reassign to an ACTIVE technician (staff only). The ticket becomes
+    ASSIGNED: the new technician has to accept it."""
+    access.require_staff(actor)
+    if ticket.status not in OPEN_STATUSES:
+        raise InvalidTransition(f"A {ticket.status.value} ticket cannot be reassigned")
+    technician = db.session.get(Technician, technician_id) if isinstance(technician_id, str) else None
+    if technician is None:
+        raise ValidationError("Unknown technician", {"assignedTechnicianId": "Unknown technician."})
+    if technician.status != TechnicianStatus.ACTIVE:
+        raise ValidationError("This technician is not active",
+                              {"assignedTechnicianId": "Only ACTIVE technicians can take tickets."})
+    if technician.id == ticket.assigned_technician_id and ticket.status != TicketStatus.NEW:
+        return ticket
+    previous = ticket.assigned_technician_id
+    ticket.assigned_technician_id = technician.id
+    ticket.assigned_technician = technician
+    ticket.status = TicketStatus.ASSIGNED
+    ticket.dispatcher_id = actor.id
+    _remember_assignee(ticket, technician.id)
+    record_event(ticket, "reassigned" if previous else "assigned", actor, technicianId=technician.id,
+                 technicianName=technician.name, previousTechnicianId=previous)
+    notify("ticket_assigned", ticket, actor)
+    db.session.flush()
+    return ticket
+
+
+def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> ServiceTicket:
+    """Staff only. Both due times are recomputed from createdAt."""
+    access.require_staff(actor)
+    if ticket.status == TicketStatus.CLOSED:
+        raise InvalidTransition("A closed ticket cannot change priority")
+    if priority == ticket.priority:
+        return ticket
+    old = ticket.priority
+    ticket.priority = priority
+    ticket.response_due_at, ticket.resolution_due_at = sla.due_times(ticket.subcategory, priority, ticket.created_at)
+    # A new window deserves fresh warnings.
+    ticket.response_warned_at = None
+    record_event(ticket, "priority_changed", actor, **{"from": old.value, "to": priority.value})
+    db.session.flush()
+    return ticket
+
+
+def update_notes(ticket: ServiceTicket, actor, *, internal: str | None = None, store: str | None = None) -> ServiceTicket:
+    """Internal notes: staff only. Store notes: staff and the branch's managers."""
+    if internal is not None:
+        access.require_staff(actor)
+        ticket.internal_notes = internal
+        record_event(ticket, "internal_note", actor, text=internal)
+    if store is not None:
+        if not (access.is_staff(actor) or actor.role == Role.STORE_MANAGER):
+            access.require_staff(actor)
+        ticket.store_notes = store
+        record_event(ticket, "store_note", actor, text=store)
+    db.session.flush()
+    return ticket
+
+
+def close_without_completion(ticket: ServiceTicket, reason: str, actor) -> ServiceTicket:
+    """Staff close NEW/ASSIGNED/IN_PROGRESS tickets with a reason (in the timeline)."""
+    access.require_staff(actor)
+    if ticket.status not in OPEN_STATUSES:
+        raise InvalidTransition(f"A {ticket.status.value} ticket cannot be closed this way")
+    if not reason or not reason.strip():
+        raise ValidationError("A reason is required to close a ticket", {"reason": "Say why it is closed."})
+    ticket.status = TicketStatus.CLOSED
+    ticket.closed_at = clock.now()
+    ticket.close_reason = reason.strip()[:REASON_MAX]
+    record_event(ticket, "closed", actor, reason=ticket.close_reason)
+    db.session.flush()
+    return ticket
+
+
+# --- technician actions ---------------------------------------------------------
+
+def accept(ticket: ServiceTicket, actor) -> ServiceTicket:
+    """ASSIGNED -> IN_PROGRESS by the assigned technician; firstResponseAt set once."""
+    access.require_assigned_technician(actor, ticket)
+    if ticket.status != TicketStatus.ASSIGNED:
+        raise InvalidTransition(f"Only an ASSIGNED ticket can be accepted (this one is {ticket.status.value})")
+    ticket.status = TicketStatus.IN_PROGRESS
+    if ticket.first_response_at is None:
+        ticket.first_response_at = clock.now()
+    record_event(ticket, "accepted", actor, technicianId=ticket.assigned_technician_id)
+    db.session.flush()
+    return ticket
+
+
+def decline(ticket: ServiceTicket, reason: str | None, actor) -> ServiceTicket:
+    """The assigned technician declines: the branch's other current ACTIVE technician
+    gets it (ASSIGNED), otherwise it goes back to NEW. Dispatchers are told."""
+    access.require_assigned_technician(actor, ticket)
+    if ticket.status != TicketStatus.ASSIGNED:
+        raise InvalidTransition(f"Only an ASSIGNED ticket can be declined (this one is {ticket.status.value})")
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationError("A reason is required to decline", {"reason": "Say why you decline."})
+    previous = ticket.assigned_technician_id
+    other = pick_technician(ticket.branch_id, exclude_id=previous)
+    record_event(ticket, "declined", actor, technicianId=previous, reason=reason[:REASON_MAX])
+    if other is not None:
+        ticket.assigned_technician_id = other.id
+        ticket.assigned_technician = other
+        ticket.status = TicketStatus.ASSIGNED
+        _remember_assignee(ticket, other.id)
+        record_event(ticket, "assigned", None, technicianId=other.id, technicianName=other.name,
+                     previousTechnicianId=previous, automatic=True)
+        notify("ticket_assigned", ticket, actor)
+    else:
+        ticket.assigned_technician_id = None
+        ticket.assigned_technician = None
+        ticket.status = TicketStatus.NEW
+    notify("ticket_declined", ticket, actor, reason=reason[:REASON_MAX])
+    db.session.flush()
+    return ticket
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def arrive(ticket: ServiceTicket, actor, latitude: float | None = None, longitude: float | None = None,
+           radius_m: float | None = None) -> dict:
+    """The assigned technician is on site: arrivedAt once, distance from the branch in
+    the timeline (a warning past the radius, never a refusal)."""
+    access.require_assigned_technician(actor, ticket)
+    if ticket.status != TicketStatus.IN_PROGRESS:
+        raise InvalidTransition("Accept the ticket before marking arrival")
+    if ticket.arrived_at is not None:
+        return {"ticket": ticket, "distance": ticket.arrival_distance_m, "farAway": False}
+    now = clock.now()
+    ticket.arrived_at = now
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    distance = None
+    b = ticket.branch
+    if latitude is not None and longitude is not None and b.latitude is not None and b.longitude is not None:
+        distance = round(haversine_m(latitude, longitude, b.latitude, b.longitude), 1)
+    ticket.arrival_distance_m = distance
+    far = distance is not None and radius_m is not None and distance > radius_m
+    record_event(ticket, "arrived", actor, distanceMeters=distance, farFromBranch=far)
+    db.session.flush()
+    return {"ticket": ticket, "distance": distance, "farAway": far}
+
+
+# --- PATCH ------------------------------------------------------------------------
+
+def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
+    """Apply a PATCH body: status / assignedTechnicianId / priority / notes, with an
+    optional `version` for optimistic concurrency (stale -> 409)."""
+    f = Fields(data)
+    version = f.integer("version", min_value=0, max_value=2**31)
+    f.check()
+    if version is not None and version != ticket.version:
+        raise Conflict("This ticket was changed by someone else; reload and try again")
+    known = {"status", "assignedTechnicianId", "priority", "internalNotes", "storeNotes", "version", "reason"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValidationError("Unknown fields", {k: "Unknown field." for k in unknown})
+    if not (set(data) - {"version", "reason"}):
+        raise ValidationError("Nothing to change")
+
+    if "priority" in data:
+        priority = f.choice("priority", TicketPriority, required=True)
+        f.check()
+        change_priority(ticket, priority, actor)
+    if "internalNotes" in data or "storeNotes" in data:
+        internal = f.text("internalNotes", max_len=NOTES_MAX, strip=False) if "internalNotes" in data else None
+        store = f.text("storeNotes", max_len=NOTES_MAX, strip=False) if "storeNotes" in data else None
+        f.check()
+        update_notes(ticket, actor, internal=internal if "internalNotes" in data else None,
+                     store=store if "storeNotes" in data else None)
+    if "assignedTechnicianId" in data:
+        tech_id = f.text("assignedTechnicianId", required=True, max_len=64)
+        f.check()
+        assign(ticket, tech_id, actor)
+    if "status" in data:
+        status = f.choice("status", TicketStatus, required=True)
+        f.check()
+        if status == TicketStatus.IN_PROGRESS:
+            accept(ticket, actor)
+        elif status == TicketStatus.CLOSED:
+            close_without_completion(ticket, data.get("reason") if isinstance(data.get("reason"), str) else "", actor)
+        elif status == TicketStatus.ASSIGNED and "assignedTechnicianId" in data:
+            pass  # done by the assignment above
+        else:
+            raise InvalidTransition(f"Status cannot be set to {status.value} this way")
+    return ticket

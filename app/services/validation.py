@@ -1,0 +1,134 @@
+"""Parsing untrusted input into typed values, collecting field errors."""
+from __future__ import annotations
+
+import enum
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.services.errors import ValidationError
+
+
+class Fields:
+    """Collects per-field messages; `check()` raises one ValidationError for them all."""
+
+    def __init__(self, data: Any):
+        if not isinstance(data, dict):
+            raise ValidationError("Expected a JSON object")
+        self.data = data
+        self.errors: dict[str, str] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def text(self, name: str, *, required: bool = False, max_len: int = 200, default=None, strip=True):
+        value = self.data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.error(name, "This field is required.")
+            return default
+        if not isinstance(value, str):
+            self.error(name, "Must be text.")
+            return default
+        value = value.strip() if strip else value
+        if len(value) > max_len:
+            self.error(name, f"Must be at most {max_len} characters.")
+            return default
+        return value
+
+    def choice(self, name: str, enum_cls: type[enum.Enum], *, required=False, default=None):
+        value = self.data.get(name)
+        if value is None or value == "":
+            if required:
+                self.error(name, "This field is required.")
+            return default
+        try:
+            return enum_cls(value)
+        except (ValueError, TypeError):
+            allowed = ", ".join(m.value for m in enum_cls)
+            self.error(name, f"Must be one of: {allowed}.")
+            return default
+
+    def decimal(self, name: str, *, required=False, min_value=Decimal("0"), max_value=Decimal("1000000"),
+                places: int = 2, default=None, allow_zero=True):
+        value = self.data.get(name)
+        if value is None or value == "":
+            if required:
+                self.error(name, "This field is required.")
+            return default
+        if isinstance(value, bool):
+            self.error(name, "Must be a number.")
+            return default
+        try:
+            number = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            self.error(name, "Must be a number.")
+            return default
+        if not number.is_finite():
+            self.error(name, "Must be a number.")
+            return default
+        if number < min_value or (not allow_zero and number == 0):
+            self.error(name, "Must be greater than zero." if not allow_zero else f"Must be at least {min_value}.")
+            return default
+        if number > max_value:
+            self.error(name, f"Must be at most {max_value}.")
+            return default
+        if number != number.quantize(Decimal(1).scaleb(-places)):
+            self.error(name, f"At most {places} decimal places.")
+            return default
+        return number
+
+    def integer(self, name: str, *, required=False, min_value=1, max_value=10**7, default=None):
+        value = self.data.get(name)
+        if value is None or value == "":
+            if required:
+                self.error(name, "This field is required.")
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            self.error(name, "Must be a whole number.")
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            self.error(name, "Must be a whole number.")
+            return default
+        if number < min_value or number > max_value:
+            self.error(name, f"Must be between {min_value} and {max_value}.")
+            return default
+        return number
+
+    def floating(self, name: str, *, required=False, min_value=-1e9, max_value=1e9, default=None):
+        value = self.data.get(name)
+        if value is None or value == "":
+            if required:
+                self.error(name, "This field is required.")
+            return default
+        if isinstance(value, bool):
+            self.error(name, "Must be a number.")
+            return default
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.error(name, "Must be a number.")
+            return default
+        if number != number or number < min_value or number > max_value:
+            self.error(name, f"Must be between {min_value} and {max_value}.")
+            return default
+        return number
+
+    def boolean(self, name: str, *, default=None):
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "on", "off"}:
+            return value.lower() in {"true", "1", "on"}
+        self.error(name, "Must be true or false.")
+        return default
+
+    def check(self, message: str = "Please correct the highlighted fields.") -> None:
+        if self.errors:
+            raise ValidationError(message, self.errors)

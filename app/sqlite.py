@@ -1,0 +1,46 @@
+"""SQLite as a real multi-user database: WAL, a busy timeout, foreign keys, and
+write transactions that take the lock up front.
+
+In WAL mode a transaction that reads and then writes fails at once with "database
+is locked" if another writer committed in between (the busy timeout does not help).
+Taking the write lock at BEGIN (BEGIN IMMEDIATE) makes writers queue instead.
+"""
+from sqlalchemy import event
+
+
+def install_sqlite_pragmas(app):
+    from app.extensions import db
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    outside = app.config.get("SQLITE_BEGIN_OUTSIDE_REQUEST", "IMMEDIATE")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql(f"BEGIN {_begin_mode(outside)}")
+
+
+def _begin_mode(outside: str) -> str:
+    """Reads (GET/HEAD) begin deferred so they never wait for writers; everything
+    else takes the write lock at BEGIN. Tests read deferred outside requests."""
+    from flask import g, has_request_context, request
+
+    if has_request_context():
+        if g.get("sqlite_immediate"):  # a GET that writes (the cron sweep) opts in
+            return "IMMEDIATE"
+        return "DEFERRED" if request.method in ("GET", "HEAD", "OPTIONS") else "IMMEDIATE"
+    return outside

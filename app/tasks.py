@@ -1,0 +1,66 @@
+"""The huey instance and the background tasks.
+
+huey is built once, at import, from the environment: RedisHuey when REDIS_URL is
+set, SqliteHuey in instance/ otherwise (its own file, never the app database).
+Tasks take ids, never ORM objects, and run inside an app context.
+"""
+from __future__ import annotations
+
+import os
+from functools import wraps
+
+from huey import RedisHuey, SqliteHuey
+
+from app.config import Config
+
+
+def _build_huey():
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        return RedisHuey("evercold", url=redis_url, utc=True)
+    path = Config.HUEY_SQLITE_PATH
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return SqliteHuey("evercold", filename=path, utc=True)
+
+
+huey = _build_huey()
+_app = None
+
+
+def init_app(app) -> None:
+    """Bind the Flask app tasks run in; tests switch huey to immediate mode."""
+    global _app
+    _app = app
+    if app.config.get("HUEY_IMMEDIATE"):
+        huey.immediate = True
+
+
+def _get_app():
+    global _app
+    if _app is None:
+        from app import create_app
+
+        _app = create_app()
+    return _app
+
+
+def in_app_context(fn):
+    """Run the task inside an app context; commit once at the end, roll back on error."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from app.extensions import db
+
+        app = _get_app()
+        with app.app_context():
+            try:
+                result = fn(*args, **kwargs)
+                db.session.commit()
+                return result
+            except Exception:
+                db.session.rollback()
+                raise
+            finally:
+                db.session.remove()
+
+    return wrapper

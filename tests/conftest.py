@@ -1,0 +1,187 @@
+"""Test fixtures: a real database per backend (SQLite always; PostgreSQL where
+reachable, and always in CI), emptied after each test; huey in immediate mode; a
+movable clock.
+
+Tests that take the `app` fixture (directly or through `client`, `api`, `db_session`
+...) run once per backend. Mark a test `sqlite_only` or `postgres_only` to pin it.
+Outside CI an unreachable PostgreSQL deselects its tests (they do not run, and say
+so in the summary); with CI=true they run and fail.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from datetime import datetime, timezone
+
+import pytest
+
+os.environ.setdefault("HUEY_SQLITE_PATH", os.path.join(tempfile.gettempdir(), f"evercold-test-huey-{os.getpid()}.db"))
+os.environ.pop("REDIS_URL", None)  # the app under test queues in immediate mode
+
+CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+PG_UP = _reachable("127.0.0.1", 5432)
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite", "postgresql"]
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            backends = ["sqlite"]
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            backends = ["postgresql"]
+        metafunc.parametrize("backend", backends, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    if PG_UP or CI:
+        return
+    keep, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("backend") == "postgresql":
+            dropped.append(item)
+        elif item.get_closest_marker("postgres_only"):
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def backend(request):
+    return request.param
+
+
+def _reset_pg_schema(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.config import TestConfig
+
+    tmp = tmp_path_factory.mktemp(f"app-{backend}")
+    if backend == "sqlite":
+        uri = f"sqlite:///{tmp / 'test.db'}"
+    else:
+        uri = PG_URL
+        _reset_pg_schema(uri)
+    application = create_app({
+        **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "UPLOAD_DIR": str(tmp / "uploads"),
+    })
+    with application.app_context():
+        upgrade()  # the real migrations, on each backend
+    yield application
+    from app.extensions import db
+
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clock_reset():
+    from app.services import clock
+
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    from app.extensions import db, limiter
+
+    with application.app_context():
+        db.session.rollback()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("TRUNCATE " + ", ".join(tables) + " CASCADE")
+            else:
+                for name in tables:
+                    conn.exec_driver_sql(f"DELETE FROM {name}")
+        db.session.remove()
+        try:
+            limiter.reset()
+        except Exception:
+            pass
+    shutil.rmtree(application.config["UPLOAD_DIR"], ignore_errors=True)
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with a clean session; commit with db.session.commit()."""
+    with app.app_context():
+        yield
+        from app.extensions import db
+
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def freeze(ctx):
+    """Freeze the clock: freeze(datetime) or freeze("2026-11-24T09:00:00Z")."""
+    from app.services import clock
+
+    def _freeze(value):
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        clock.set_now(value)
+        return value
+
+    return _freeze
+
+
+@pytest.fixture
+def world(ctx):
+    """A small, committed world: categories, a customer with two branches, technicians,
+    and a user of every role (see tests/factories.py)."""
+    from tests.factories import build_world
+
+    return build_world()
+
+
+@pytest.fixture
+def api(client, ctx):
+    """api.as_(user).get/post/patch/delete(path, json=...) with a bearer token."""
+    from tests.factories import ApiClient
+
+    return ApiClient(client)
