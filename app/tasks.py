@@ -51,7 +51,9 @@ def in_app_context(fn):
     def wrapper(*args, **kwargs):
         from app.extensions import db
 
-        app = _get_app()
+        from flask import current_app, has_app_context
+
+        app = current_app._get_current_object() if has_app_context() else _get_app()
         with app.app_context():
             try:
                 result = fn(*args, **kwargs)
@@ -64,3 +66,8 @@ def in_app_context(fn):
                 db.session.remove()
 
     return wrapper
+
+
+# Register the jobs with huey (the consumer imports this module: app.tasks.huey).
+from app.jobs import notifications as _notification_jobs  # noqa: E402,F401
+from app.jobs import sla as _sla_jobs  # noqa: E402,F401

@@ -79,10 +79,14 @@ def decode_cursor(cursor: str) -> dict:
 
 
 from app.blueprints.api import (  # noqa: E402,F401
+    analytics,
     auth,
     completions,
+    cron,
+    notifications,
     reference,
     technicians,
+    telegram,
     tickets,
     users,
 )

@@ -1,0 +1,2 @@
+"""Routes."""
+from app.blueprints.account import bp  # noqa: F401

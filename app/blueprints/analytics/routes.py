@@ -1,0 +1,2 @@
+"""Routes."""
+from app.blueprints.analytics import bp  # noqa: F401

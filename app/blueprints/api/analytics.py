@@ -1,0 +1,1 @@
+"""API: analytics (see API.md)."""

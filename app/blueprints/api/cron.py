@@ -1,0 +1,1 @@
+"""API: cron (see API.md)."""

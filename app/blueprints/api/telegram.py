@@ -1,0 +1,1 @@
+"""API: telegram (see API.md)."""

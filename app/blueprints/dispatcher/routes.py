@@ -1,0 +1,2 @@
+"""Routes."""
+from app.blueprints.dispatcher import bp  # noqa: F401

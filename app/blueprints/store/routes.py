@@ -1,0 +1,2 @@
+"""Routes."""
+from app.blueprints.store import bp  # noqa: F401

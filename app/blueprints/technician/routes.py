@@ -1,0 +1,2 @@
+"""Routes."""
+from app.blueprints.technician import bp  # noqa: F401

@@ -1,0 +1,1 @@
+"""huey tasks, one module per concern; app.tasks imports them so the consumer sees them."""

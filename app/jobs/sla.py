@@ -1,0 +1,1 @@
+"""SLA sweep jobs (periodic)."""
