@@ -53,8 +53,10 @@ class NotificationChannel(str, enum.Enum):
 
 class NotificationStatus(str, enum.Enum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by one worker (lease in next_attempt_at)
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # permanent error: shown to dispatchers
+    CANCELLED = "cancelled"  # the recipient turned the channel off or unlinked it
 
 
 def enum_column(enum_cls):

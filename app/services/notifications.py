@@ -1,15 +1,28 @@
-"""The outbox: who hears what, written in the business transaction.
+"""The outbox: who hears what, written in the business transaction, and its delivery.
 
-`notify()` only adds rows; nothing is sent from a request thread. The worker
-delivers Telegram and SMS rows with retries (see app/tasks.py); in-app rows are
-read by the bell and /notifications.
+`notify()` only adds rows; nothing is sent from a request thread. In-app rows are
+born "sent" (the bell and /notifications read them). Telegram and SMS rows are
+pending; once the business transaction commits, one huey delivery task per row is
+queued (app/jobs/notifications.py). The task claims its row (a conditional UPDATE
+pending -> sending with a lease, so two workers never send the same row), sends
+outside any transaction, then records the outcome: sent (with the channel's
+message id), back to pending with a growing back-off (transient errors, 429's
+retry_after honoured), or failed (permanent errors, shown to dispatchers). A
+periodic relay re-queues rows whose task was lost (worker down, crash between
+commit and enqueue) and probes a channel in back-off so that, once it answers
+again, the backlog goes out within about two minutes.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, has_request_context
+from sqlalchemy import and_, case, event, func, or_, select, true, update
+from sqlalchemy.orm import Session, joinedload
 
 from app.extensions import db
 from app.models import (
@@ -19,10 +32,17 @@ from app.models import (
     Role,
     ServiceTicket,
     TicketPriority,
+    TicketStatus,
     User,
     user_branches,
 )
-from app.services import clock
+from app.models.notification import TelegramLinkCode
+from app.models.types import new_id
+from app.services import access, clock
+from app.services.channels import SendResult, sms, telegram
+from app.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
+
+log = logging.getLogger(__name__)
 
 TECHNICIAN = "technician"
 PREVIOUS_TECHNICIAN = "previous_technician"
@@ -30,24 +50,34 @@ DISPATCHERS = "dispatchers"
 STORE_MANAGERS = "store_managers"
 CREATOR = "creator"
 
+IN_APP = NotificationChannel.IN_APP
+TELEGRAM = NotificationChannel.TELEGRAM
+SMS = NotificationChannel.SMS
+PENDING = NotificationStatus.PENDING
+SENDING = NotificationStatus.SENDING
+SENT = NotificationStatus.SENT
+FAILED = NotificationStatus.FAILED
+CANCELLED = NotificationStatus.CANCELLED
+
 
 @dataclass(frozen=True)
 class Route:
     recipients: tuple[str, ...]
     title: str
-    urgent: bool = False  # SMS goes out for urgent events (and CRITICAL tickets)
+    urgent: bool = False  # SMS always (escalations, overdue alerts)
+    critical_sms: bool = True  # SMS when the ticket is CRITICAL (events someone must act on)
 
 
-# Who hears what. Documented in the README ("Who hears what").
+# Who hears what. Documented in the README ("Who hears what"); keep the two in step.
 ROUTES: dict[str, Route] = {
     "ticket_assigned": Route((TECHNICIAN,), "New ticket {number} assigned to you"),
-    "ticket_created": Route((CREATOR,), "Ticket {number} received"),
+    "ticket_created": Route((CREATOR,), "Ticket {number} received", critical_sms=False),
     "ticket_unassigned": Route((DISPATCHERS,), "Ticket {number} has no technician"),
     "ticket_escalated": Route((TECHNICIAN, PREVIOUS_TECHNICIAN, DISPATCHERS), "Ticket {number} escalated", urgent=True),
     "ticket_declined": Route((DISPATCHERS,), "Ticket {number} declined"),
-    "ticket_completed": Route((STORE_MANAGERS,), "Ticket {number} is ready for your approval"),
-    "completion_approved": Route((TECHNICIAN, DISPATCHERS), "Work on {number} approved"),
-    "completion_rejected": Route((TECHNICIAN, DISPATCHERS), "Work on {number} rejected"),
+    "ticket_completed": Route((STORE_MANAGERS,), "Ticket {number} is ready for your approval", critical_sms=False),
+    "completion_approved": Route((TECHNICIAN, DISPATCHERS), "Work on {number} approved", critical_sms=False),
+    "completion_rejected": Route((TECHNICIAN, DISPATCHERS), "Work on {number} rejected", critical_sms=False),
     "sla_response_warning": Route((TECHNICIAN,), "Ticket {number}: response due soon"),
     "sla_response_warning_new": Route((DISPATCHERS,), "Ticket {number}: unassigned, response due soon"),
     "sla_no_secondary": Route((DISPATCHERS,), "Ticket {number}: response overdue, no secondary technician", urgent=True),
@@ -56,10 +86,32 @@ ROUTES: dict[str, Route] = {
     "sla_resolution_overdue": Route((DISPATCHERS,), "Ticket {number}: resolution overdue"),
 }
 
+# Telegram messages of these kinds to the ticket's current technician carry Accept/Decline.
+ASSIGNMENT_KINDS = ("ticket_assigned", "ticket_escalated")
+# In-app alert to dispatchers when a Telegram/SMS message fails for good (not routed by ROUTES).
+DELIVERY_FAILED = "delivery_failed"
+
+DESCRIPTION_MAX = 300
+LEASE = timedelta(seconds=90)  # a claim outlives the HTTP timeouts (5 s + 15 s) with room to spare
+REQUEUE_AFTER = timedelta(seconds=60)  # a queued row still pending this long after it was due: task lost
+PROBE_EVERY = timedelta(seconds=50)  # at most one early "is it back?" try per channel per relay tick
+GIVE_UP_AFTER = timedelta(hours=24)  # a day-old alert is noise: fail it (dispatchers see it)
+BACKOFF_FIRST = 5
+BACKOFF_MAX = 300
+RELAY_BATCH = 500
+LINK_CODE_TTL = timedelta(minutes=30)
+FAILED_LIST_DAYS = 7
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay after the n-th failed attempt: 5 s, 10 s, 20 s ... capped at 5 minutes."""
+    return timedelta(seconds=min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1)))
+
+
+# --- writing the outbox ----------------------------------------------------------
 
 def _recipients(kind: str, ticket: ServiceTicket, actor, extra: dict) -> list[User]:
     route = ROUTES[kind]
-    users: dict[str, User] = {}
     tech_ids = []
     if TECHNICIAN in route.recipients and ticket.assigned_technician_id:
         tech_ids.append(ticket.assigned_technician_id)
@@ -79,66 +131,680 @@ def _recipients(kind: str, ticket: ServiceTicket, actor, extra: dict) -> list[Us
         conditions.append(User.id == actor.id)
     if not conditions:
         return []
-    from sqlalchemy import or_
+    stmt = select(User).where(or_(*conditions), User.is_active_user.is_(True)).order_by(User.email)
+    return list({u.id: u for u in db.session.execute(stmt).scalars()}.values())
 
-    for user in db.session.execute(select(User).where(or_(*conditions), User.is_active_user.is_(True))).scalars():
-        users[user.id] = user
-    return list(users.values())
+
+def shorten(text: str | None, limit: int = DESCRIPTION_MAX) -> str:
+    """At most `limit` characters, cut with an ellipsis."""
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _due(ticket: ServiceTicket) -> tuple[str, datetime]:
+    if ticket.first_response_at is None and ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
+        return "Response due", ticket.response_due_at
+    return "Resolution due", ticket.resolution_due_at
 
 
 def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
-    """Plain text body; channels format it for their own markup."""
+    """Plain-text body (in-app as is; Telegram escapes it for HTML)."""
     from app.services.timefmt import local_str
 
-    desc = ticket.description if len(ticket.description) <= 300 else ticket.description[:297] + "..."
+    due_label, due_at = _due(ticket)
+    tz = current_app.config.get("APP_TIMEZONE", "UTC")
     lines = [
-        f"{ticket.ticket_number} · {ticket.priority.value}",
-        f"{ticket.branch.branch_code} {ticket.branch.branch_name}",
-        f"{ticket.subcategory.name}",
-        desc,
+        f"Ticket: {ticket.ticket_number}",
+        f"Branch: {ticket.branch.branch_code} {ticket.branch.branch_name}",
+        f"Priority: {ticket.priority.value}",
+        f"Problem: {ticket.subcategory.name}",
     ]
+    if ticket.assigned_technician is not None and kind not in ("ticket_created", "ticket_completed"):
+        lines.append(f"Technician: {ticket.assigned_technician.name}")
+    lines.append(f"Description: {shorten(ticket.description)}")
     if extra.get("reason"):
-        lines.append(f"Reason: {extra['reason']}")
-    lines.append(f"Response due: {local_str(ticket.response_due_at)}")
+        lines.append(f"Reason: {shorten(str(extra['reason']))}")
+    lines.append(f"{due_label}: {local_str(due_at)} ({tz})")
     return "\n".join(lines)
 
 
-def ticket_link(ticket: ServiceTicket, kind: str) -> str:
-    base = current_app.config["APP_BASE_URL"]
+def ticket_path(ticket_id: str | None, kind: str) -> str:
+    if not ticket_id:
+        return "/notifications"
     if kind == "ticket_completed":
-        return f"{base}/tickets/{ticket.id}/approve"
-    return f"{base}/tickets/{ticket.id}"
+        return f"/tickets/{ticket_id}/approve"
+    return f"/tickets/{ticket_id}"
 
 
-def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> list[Notification]:
-    """Write the outbox rows for one event (same transaction as the change)."""
+def ticket_link(ticket_id: str | None, kind: str) -> str:
+    """Absolute link for messages that leave the app (APP_BASE_URL)."""
+    return f"{current_app.config['APP_BASE_URL'].rstrip('/')}{ticket_path(ticket_id, kind)}"
+
+
+def link_text(kind: str) -> str:
+    return "Review and approve" if kind == "ticket_completed" else "Open ticket"
+
+
+def sms_text(title: str, ticket: ServiceTicket, link: str) -> str:
+    """One SMS segment where possible: the richest variant that fits wins."""
+    from app.services.timefmt import local_str
+
+    _, due_at = _due(ticket)
+    due = local_str(due_at, "%d %b %H:%M")
+    prio, code, name, sub = ticket.priority.value, ticket.branch.branch_code, ticket.branch.branch_name, ticket.subcategory.name
+    return sms.fit([
+        f"{title}. {prio}, {code} {name}: {sub}. Due {due}. {link}",
+        f"{title}. {prio}, {code} {name}. Due {due}. {link}",
+        f"{title}. {prio}, {code}. Due {due}. {link}",
+        f"{title}. {prio}, {code} {name}: {sub}. Due {due}.",
+        f"{title}. {prio}, {code}. Due {due}.",
+    ])
+
+
+def _row_values(kind: str, ticket, users: list[User], extra: dict, now: datetime) -> list[dict]:
+    """The outbox rows of one event as plain column values, one per recipient and channel."""
     route = ROUTES[kind]
     title = route.title.format(number=ticket.ticket_number)
     body = ticket_text(kind, ticket, extra)
     cfg = current_app.config
-    urgent = route.urgent or ticket.priority == TicketPriority.CRITICAL
-    now = clock.now()
+    urgent = route.urgent or (route.critical_sms and ticket.priority == TicketPriority.CRITICAL)
     rows = []
-    for user in _recipients(kind, ticket, actor, extra):
-        channels = [NotificationChannel.IN_APP]
+    sms_body = None
+    for user in users:
+        channels = [IN_APP]
         if cfg.get("TELEGRAM_BOT_TOKEN") and user.telegram_chat_id and user.notify_telegram:
-            channels.append(NotificationChannel.TELEGRAM)
+            channels.append(TELEGRAM)
         if cfg.get("SMS_GATEWAY_URL") and user.phone and user.notify_sms and urgent:
-            channels.append(NotificationChannel.SMS)
+            channels.append(SMS)
         for channel in channels:
-            rows.append(
-                Notification(
-                    user_id=user.id,
-                    ticket_id=ticket.id,
-                    channel=channel,
-                    kind=kind,
-                    title=title,
-                    body=body,
-                    status=NotificationStatus.SENT if channel == NotificationChannel.IN_APP else NotificationStatus.PENDING,
-                    sent_at=now if channel == NotificationChannel.IN_APP else None,
-                    next_attempt_at=None if channel == NotificationChannel.IN_APP else now,
-                    created_at=now,
-                )
-            )
-    db.session.add_all(rows)
+            if channel == SMS and sms_body is None:
+                sms_body = sms_text(title, ticket, ticket_link(ticket.id, kind))
+            later = channel != IN_APP
+            rows.append({
+                "id": new_id(), "user_id": user.id, "ticket_id": ticket.id, "channel": channel, "kind": kind,
+                "title": title, "body": sms_body if channel == SMS else body,
+                "status": PENDING if later else SENT, "attempts": 0,
+                "sent_at": None if later else now,
+                "next_attempt_at": now if later else None,
+                "queued_at": now if later else None,  # queued right after commit
+                "last_error": None, "last_attempt_at": None, "read_at": None, "external_id": None,
+                "created_at": now,
+            })
     return rows
+
+
+def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> list[Notification]:
+    """Write the outbox rows for one event (same transaction as the change).
+
+    In-app always; Telegram when the recipient linked a chat and kept it on; SMS when
+    the recipient has a phone, kept it on, and the event is urgent (an escalation or
+    overdue alert, or a CRITICAL ticket someone must act on). The delivery tasks are
+    queued only after the transaction commits: a rollback sends nothing."""
+    now = clock.now()
+    rows = [Notification(**values) for values in
+            _row_values(kind, ticket, _recipients(kind, ticket, actor, extra), extra, now)]
+    db.session.add_all(rows)
+    enqueue_after_commit([r.id for r in rows if r.status == PENDING])
+    return rows
+
+
+def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = None) -> list[dict]:
+    """`notify` for a batch of events (the SLA sweep): (kind, ticket-like view, extra)
+    each, in a constant number of statements whatever the batch size: one query for
+    the technicians and dispatchers, one for store managers if needed, one INSERT.
+    The views need what `ticket_text`/`sms_text` read (no ORM objects); the "creator"
+    recipient needs an actor and is not routed here. Returns the rows written."""
+    if not alerts:
+        return []
+    now = now or clock.now()
+    tech_ids: set[str] = set()
+    branch_ids: set[str] = set()
+    want_dispatchers = False
+    for kind, ticket, extra in alerts:
+        recipients = ROUTES[kind].recipients
+        if TECHNICIAN in recipients and ticket.assigned_technician_id:
+            tech_ids.add(ticket.assigned_technician_id)
+        if PREVIOUS_TECHNICIAN in recipients and (extra or {}).get("previous_technician_id"):
+            tech_ids.add(extra["previous_technician_id"])
+        want_dispatchers |= DISPATCHERS in recipients
+        if STORE_MANAGERS in recipients:
+            branch_ids.add(ticket.branch_id)
+    conditions = []
+    if want_dispatchers:
+        conditions.append(User.role == Role.DISPATCHER)
+    if tech_ids:
+        conditions.append(User.technician_id.in_(sorted(tech_ids)))
+    people: list[User] = []
+    if conditions:
+        people = list(db.session.execute(
+            select(User).where(or_(*conditions), User.is_active_user.is_(True)).order_by(User.email)
+        ).scalars())
+    dispatchers = [u for u in people if u.role == Role.DISPATCHER]
+    by_technician = {u.technician_id: u for u in people if u.technician_id}
+    managers: dict[str, list[User]] = {}
+    if branch_ids:
+        for branch_id, user in db.session.execute(
+            select(user_branches.c.branch_id, User).join(User, User.id == user_branches.c.user_id).where(
+                user_branches.c.branch_id.in_(sorted(branch_ids)), User.role == Role.STORE_MANAGER,
+                User.is_active_user.is_(True)).order_by(User.email)
+        ).all():
+            managers.setdefault(branch_id, []).append(user)
+    values: list[dict] = []
+    for kind, ticket, extra in alerts:
+        extra = extra or {}
+        recipients = ROUTES[kind].recipients
+        chosen: dict[str, User] = {}
+        if TECHNICIAN in recipients and ticket.assigned_technician_id in by_technician:
+            chosen.setdefault(by_technician[ticket.assigned_technician_id].id, by_technician[ticket.assigned_technician_id])
+        if PREVIOUS_TECHNICIAN in recipients and extra.get("previous_technician_id") in by_technician:
+            prev = by_technician[extra["previous_technician_id"]]
+            chosen.setdefault(prev.id, prev)
+        if DISPATCHERS in recipients:
+            for u in dispatchers:
+                chosen.setdefault(u.id, u)
+        if STORE_MANAGERS in recipients:
+            for u in managers.get(ticket.branch_id, []):
+                chosen.setdefault(u.id, u)
+        values.extend(_row_values(kind, ticket, list(chosen.values()), extra, now))
+    if values:
+        from app.services.bulk import insert_many  # one statement, values processed once (SLA sweep)
+
+        insert_many(Notification.__table__, values)
+        enqueue_after_commit([v["id"] for v in values if v["status"] == PENDING])
+    return values
+
+
+# --- queueing after commit ---------------------------------------------------------
+
+_AFTER_COMMIT_KEY = "notifications_to_enqueue"
+
+
+def enqueue_now(ids: list[str], *, probe: bool = False) -> None:
+    """Put one delivery task per row on the queue. Never raises: a row whose task
+    could not be queued is picked up by the relay."""
+    if not ids:
+        return
+    from app.jobs.notifications import deliver_notification
+
+    for notification_id in ids:
+        try:
+            deliver_notification(notification_id, probe)
+        except Exception:  # noqa: BLE001  (the queue may be down; the outbox row is safe)
+            log.exception("could not queue delivery of notification %s", notification_id)
+
+
+def enqueue_after_commit(ids: list[str]) -> None:
+    """Queue delivery once the surrounding transaction has committed: in a request via
+    the edge, elsewhere (tasks, CLI) via the session's after_commit event."""
+    if not ids:
+        return
+    if has_request_context():
+        from app.edge import after_commit
+
+        ids = list(ids)
+        after_commit(lambda: enqueue_now(ids))
+    else:
+        db.session.info.setdefault(_AFTER_COMMIT_KEY, []).extend(ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session):
+    ids = session.info.pop(_AFTER_COMMIT_KEY, None)
+    if ids:
+        enqueue_now(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session):
+    session.info.pop(_AFTER_COMMIT_KEY, None)
+
+
+# --- delivery (called by the worker's tasks; each step is its own transaction) ----
+
+@dataclass(frozen=True)
+class Delivery:
+    """Everything one send needs, as plain values (no ORM objects leave the transaction)."""
+
+    notification_id: str
+    attempt: int
+    channel: NotificationChannel
+    address: str  # Telegram chat id or phone number
+    text: str  # HTML for Telegram, plain for SMS
+    reply_markup: dict | None = None
+
+
+def _finish(notification_id: str, status: NotificationStatus, error: str) -> None:
+    db.session.execute(
+        update(Notification).where(Notification.id == notification_id)
+        .values(status=status, last_error=error, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claim_delivery(notification_id: str, probe: bool = False) -> Delivery | None:
+    """Claim a due row for one send: pending (due, or any time for a probe) or sending
+    with an expired lease (its worker died) -> sending, lease, attempts + 1. Returns
+    None when someone else holds it, it is not due, or it is done."""
+    now = clock.now()
+    due = or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
+    claimable = or_(
+        and_(Notification.status == PENDING, true() if probe else due),
+        and_(Notification.status == SENDING, due),
+    )
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.channel != IN_APP, claimable)
+        .values(status=SENDING, next_attempt_at=now + LEASE, attempts=Notification.attempts + 1,
+                last_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    row = db.session.execute(
+        select(Notification).where(Notification.id == notification_id)
+        .options(joinedload(Notification.user), joinedload(Notification.ticket))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    user = row.user
+    if row.created_at < now - GIVE_UP_AFTER:
+        _finish(row.id, FAILED, f"Gave up after {GIVE_UP_AFTER.total_seconds() / 3600:.0f} hours: {row.last_error or ''}".strip())
+        _alert_dispatchers(row, "gave up")
+        return None
+    if not user.is_active:
+        _finish(row.id, CANCELLED, "The recipient's account is deactivated")
+        return None
+    if row.channel == TELEGRAM:
+        if not telegram.configured():
+            _finish(row.id, CANCELLED, "Telegram is not configured on this server")
+            return None
+        if not (user.telegram_chat_id and user.notify_telegram):
+            _finish(row.id, CANCELLED, "The recipient turned Telegram off or unlinked it")
+            return None
+        markup = None
+        ticket = row.ticket
+        if (row.kind in ASSIGNMENT_KINDS and ticket is not None and user.technician_id
+                and ticket.assigned_technician_id == user.technician_id and ticket.status == TicketStatus.ASSIGNED):
+            markup = telegram.assignment_keyboard(ticket.id)
+        text = telegram.render(row.title, row.body, ticket_link(row.ticket_id, row.kind), link_text(row.kind))
+        return Delivery(row.id, row.attempts, row.channel, user.telegram_chat_id, text, markup)
+    if not sms.configured():
+        _finish(row.id, CANCELLED, "SMS is not configured on this server")
+        return None
+    if not (user.phone and user.notify_sms):
+        _finish(row.id, CANCELLED, "The recipient turned SMS off or has no phone")
+        return None
+    return Delivery(row.id, row.attempts, row.channel, user.phone, row.body)
+
+
+def send(delivery: Delivery) -> SendResult:
+    """The one HTTP request of a delivery (no database work here)."""
+    if delivery.channel == TELEGRAM:
+        return telegram.send_message(delivery.address, delivery.text, delivery.reply_markup)
+    return sms.send(delivery.address, delivery.text, idempotency_key=delivery.notification_id)
+
+
+def record_delivery(delivery: Delivery, result: SendResult) -> tuple[list[str], float | None]:
+    """Store the outcome of a claimed send. Returns (rows to queue now, seconds until
+    this row's retry or None). Only the claim that sent may record (attempt number)."""
+    now = clock.now()
+    mine = update(Notification).where(
+        Notification.id == delivery.notification_id,
+        Notification.status == SENDING,
+        Notification.attempts == delivery.attempt,
+    ).execution_options(synchronize_session=False)
+    if result.ok:
+        done = db.session.execute(mine.values(
+            status=SENT, sent_at=now, external_id=result.external_id, last_error=None, next_attempt_at=None,
+        )).rowcount
+        # The channel answers again: whatever waits in back-off on it goes now.
+        return (_release_channel(delivery.channel, now) if done else []), None
+    error = (result.error or "error")[:1000]
+    if result.permanent:
+        done = db.session.execute(mine.values(status=FAILED, last_error=error, next_attempt_at=None)).rowcount
+        if done:
+            row = db.session.get(Notification, delivery.notification_id)
+            _alert_dispatchers(row, error)
+        return [], None
+    if result.retry_after is not None:
+        error = f"{error} (retry after {result.retry_after:g} s)"
+        delay = timedelta(seconds=max(1.0, result.retry_after))
+    else:
+        delay = backoff(delivery.attempt)
+    next_at = now + delay
+    db.session.execute(mine.values(status=PENDING, last_error=error, next_attempt_at=next_at, queued_at=next_at))
+    return [], delay.total_seconds()
+
+
+def _release_channel(channel: NotificationChannel, now: datetime) -> list[str]:
+    ids = list(db.session.execute(
+        select(Notification.id).where(
+            Notification.channel == channel, Notification.status == PENDING, Notification.next_attempt_at > now,
+            or_(Notification.last_error.is_(None), ~Notification.last_error.like("429%")),
+        ).order_by(Notification.next_attempt_at).limit(RELAY_BATCH)
+    ).scalars())
+    if ids:
+        db.session.execute(
+            update(Notification).where(Notification.id.in_(ids), Notification.status == PENDING)
+            .values(next_attempt_at=now, queued_at=now).execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def relay_due() -> tuple[list[str], list[str]]:
+    """The periodic relay: (rows to queue, rows to probe with).
+
+    Queues rows that are due but whose task seems lost: never queued, queued over a
+    minute ago and still pending, or claimed by a worker whose lease ran out. Then, per
+    channel in back-off with nothing due and no try in the last PROBE_EVERY (and not
+    rate-limited), picks the row due soonest as a probe: if it goes through, the rest
+    of the channel's backlog is released at once."""
+    now = clock.now()
+    stale = now - REQUEUE_AFTER
+    due_ids = list(db.session.execute(
+        select(Notification.id).where(
+            Notification.status.in_([PENDING, SENDING]),
+            Notification.next_attempt_at <= now,
+            or_(Notification.status == SENDING, Notification.queued_at.is_(None), Notification.queued_at <= stale),
+        ).order_by(Notification.next_attempt_at).limit(RELAY_BATCH)
+    ).scalars())
+    if due_ids:
+        db.session.execute(
+            update(Notification).where(Notification.id.in_(due_ids)).values(queued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    probes = []
+    for channel in (TELEGRAM, SMS):
+        last_try, limited, due_now = db.session.execute(
+            select(
+                func.max(Notification.last_attempt_at),
+                func.coalesce(func.sum(case((and_(Notification.last_error.like("429%"),
+                                                  Notification.next_attempt_at > now), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Notification.next_attempt_at <= now, 1), else_=0)), 0),
+            ).where(Notification.channel == channel, Notification.status.in_([PENDING, SENDING]))
+        ).one()
+        if limited or due_now or (last_try is not None and last_try > now - PROBE_EVERY):
+            continue
+        probe = db.session.execute(
+            select(Notification.id).where(
+                Notification.channel == channel, Notification.status == PENDING, Notification.next_attempt_at > now,
+            ).order_by(Notification.next_attempt_at).limit(1)
+        ).scalar_one_or_none()
+        if probe:
+            db.session.execute(update(Notification).where(Notification.id == probe).values(queued_at=now)
+                               .execution_options(synchronize_session=False))
+            probes.append(probe)
+    return due_ids, probes
+
+
+def _alert_dispatchers(row: Notification, error: str) -> None:
+    """A message that will never arrive is told to dispatchers in-app, once per ticket
+    and day, so someone can phone the person instead."""
+    if row is None or row.ticket_id is None:
+        return
+    now = clock.now()
+    already = db.session.execute(
+        select(Notification.id).where(
+            Notification.ticket_id == row.ticket_id, Notification.kind == DELIVERY_FAILED,
+            Notification.created_at > now - timedelta(hours=24),
+        ).limit(1)
+    ).first()
+    if already:
+        return
+    user = db.session.get(User, row.user_id)
+    ticket = db.session.get(ServiceTicket, row.ticket_id)
+    channel = "Telegram" if row.channel == TELEGRAM else "SMS"
+    title = f"{channel} message to {user.name} failed"
+    body = (f"“{row.title}” could not be delivered by {channel}: {error}. "
+            f"Please reach {user.name} another way." + (f" Ticket: {ticket.ticket_number}." if ticket else ""))
+    for dispatcher in db.session.execute(
+        select(User).where(User.role == Role.DISPATCHER, User.is_active_user.is_(True))
+    ).scalars():
+        db.session.add(Notification(
+            id=new_id(), user_id=dispatcher.id, ticket_id=row.ticket_id, channel=IN_APP, kind=DELIVERY_FAILED,
+            title=title[:300], body=body, status=SENT, attempts=0, sent_at=now, created_at=now,
+        ))
+
+
+# --- in-app: bell, /notifications, API -------------------------------------------
+
+def unread_count(user) -> int:
+    """The bell's number: one indexed COUNT."""
+    return db.session.execute(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.channel == IN_APP, Notification.read_at.is_(None),
+        )
+    ).scalar_one()
+
+
+def parse_cursor(cursor: dict | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        at = datetime.fromisoformat(str(cursor["t"]))
+        nid = str(cursor["id"])
+        if at.tzinfo is None or len(nid) > 64:
+            raise ValueError
+        return at, nid
+    except (KeyError, ValueError, TypeError):
+        raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+
+
+def list_in_app(user, *, unread_only: bool = False, limit: int = 50,
+                cursor: dict | None = None) -> tuple[list[Notification], dict | None]:
+    """The user's own in-app notifications, newest first, keyset-paginated:
+    (rows, cursor for the next page or None)."""
+    stmt = select(Notification).where(Notification.user_id == user.id, Notification.channel == IN_APP)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    after = parse_cursor(cursor)
+    if after:
+        at, nid = after
+        stmt = stmt.where(or_(Notification.created_at < at, and_(Notification.created_at == at, Notification.id < nid)))
+    rows = list(db.session.execute(
+        stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
+    ).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = {"t": rows[-1].created_at.isoformat(), "id": rows[-1].id} if more else None
+    return rows, next_cursor
+
+
+def get_own(user, notification_id) -> Notification:
+    row = db.session.get(Notification, notification_id) if isinstance(notification_id, str) and len(notification_id) <= 64 else None
+    if row is None or row.user_id != user.id or row.channel != IN_APP:
+        raise NotFound("Notification not found")
+    return row
+
+
+def mark_read(user, notification_id: str) -> Notification:
+    """Mark one of the user's own in-app notifications read (again is harmless)."""
+    row = get_own(user, notification_id)
+    if row.read_at is None:
+        row.read_at = clock.now()
+        db.session.flush()
+    return row
+
+
+def mark_all_read(user) -> int:
+    """Mark every unread in-app notification of the user read; returns how many."""
+    result = db.session.execute(
+        update(Notification).where(
+            Notification.user_id == user.id, Notification.channel == IN_APP, Notification.read_at.is_(None),
+        ).values(read_at=clock.now()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def failed_deliveries(actor, limit: int = 50) -> list[Notification]:
+    """Telegram/SMS messages that failed for good in the last week (staff only)."""
+    access.require_staff(actor)
+    since = clock.now() - timedelta(days=FAILED_LIST_DAYS)
+    return list(db.session.execute(
+        select(Notification).where(Notification.status == FAILED, Notification.created_at >= since)
+        .options(joinedload(Notification.user), joinedload(Notification.ticket))
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ).scalars())
+
+
+def retry_failed(actor, notification_id: str) -> Notification:
+    """Staff put a failed message back in the queue (e.g. the user unblocked the bot)."""
+    access.require_staff(actor)
+    row = db.session.get(Notification, notification_id) if isinstance(notification_id, str) and len(notification_id) <= 64 else None
+    if row is None or row.channel == IN_APP:
+        raise NotFound("Notification not found")
+    if row.status != FAILED:
+        raise InvalidTransition("Only a failed message can be retried")
+    now = clock.now()
+    row.status = PENDING
+    row.next_attempt_at = now
+    row.queued_at = now
+    row.created_at = now  # a fresh day before giving up again
+    db.session.flush()
+    enqueue_after_commit([row.id])
+    return row
+
+
+# --- Telegram: linking and the buttons ---------------------------------------------
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def start_telegram_link(user) -> str:
+    """A fresh one-time code for https://t.me/<bot>?start=<code> (older unused codes die)."""
+    db.session.execute(
+        TelegramLinkCode.__table__.delete().where(TelegramLinkCode.user_id == user.id,
+                                                  TelegramLinkCode.used_at.is_(None))
+    )
+    code = secrets.token_urlsafe(24)
+    now = clock.now()
+    db.session.add(TelegramLinkCode(user_id=user.id, code_hash=_code_hash(code), created_at=now,
+                                    expires_at=now + LINK_CODE_TTL))
+    db.session.flush()
+    return code
+
+
+def telegram_deep_link(code: str) -> str | None:
+    bot = (current_app.config.get("TELEGRAM_BOT_USERNAME") or "").lstrip("@")
+    return f"https://t.me/{bot}?start={code}" if bot else None
+
+
+def link_code_valid(user, code: str | None) -> bool:
+    if not code or len(code) > 64:
+        return False
+    return db.session.execute(
+        select(TelegramLinkCode.id).where(
+            TelegramLinkCode.user_id == user.id, TelegramLinkCode.code_hash == _code_hash(code),
+            TelegramLinkCode.used_at.is_(None), TelegramLinkCode.expires_at > clock.now(),
+        )
+    ).first() is not None
+
+
+def link_telegram_chat(code: str, chat_id: str) -> User | None:
+    """`/start <code>` from a private chat: store the chat id on the code's user. The code
+    works once and only before it expires; the chat leaves any other user it was on."""
+    if not isinstance(code, str) or not code or len(code) > 64:
+        return None
+    now = clock.now()
+    row = db.session.execute(
+        select(TelegramLinkCode).where(TelegramLinkCode.code_hash == _code_hash(code))
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    used = db.session.execute(
+        update(TelegramLinkCode).where(
+            TelegramLinkCode.id == row.id, TelegramLinkCode.used_at.is_(None), TelegramLinkCode.expires_at > now,
+        ).values(used_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if used != 1:
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    for other in db.session.execute(
+        select(User).where(User.telegram_chat_id == chat_id, User.id != user.id)
+    ).scalars():
+        other.telegram_chat_id = None
+    user.telegram_chat_id = chat_id
+    user.notify_telegram = True
+    db.session.flush()
+    return user
+
+
+def unlink_telegram(user) -> None:
+    """Forget the user's chat; Telegram messages not yet sent are cancelled at claim time."""
+    user.telegram_chat_id = None
+    db.session.flush()
+
+
+def user_for_chat(chat_id: str) -> User | None:
+    if not chat_id:
+        return None
+    return db.session.execute(
+        select(User).where(User.telegram_chat_id == chat_id, User.is_active_user.is_(True)).limit(1)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class ButtonOutcome:
+    answer: str  # the short text of answerCallbackQuery
+    footer: str | None = None  # appended to the message when it is edited (plain text)
+    edit: bool = False  # edit the message (the buttons go away)
+
+
+def press_button(from_chat_id: str, data: str) -> ButtonOutcome:
+    """Accept / Decline pressed in Telegram: the same services, access rules and status
+    machine as the pages, run as the user linked to the presser's chat."""
+    from app.services import tickets as ticket_service
+
+    parsed = telegram.parse_callback_data(data)
+    if parsed is None:
+        return ButtonOutcome("This button is not recognised.")
+    action, ticket_id = parsed
+    user = user_for_chat(from_chat_id)
+    if user is None:
+        return ButtonOutcome("This Telegram account is not linked to Evercold. Link it from your profile page.")
+    try:
+        ticket = ticket_service.get_ticket(ticket_id, for_update=True)
+    except NotFound:
+        return ButtonOutcome("This ticket no longer exists.", "This ticket no longer exists.", edit=True)
+    if user.role != Role.TECHNICIAN or not access.can_read_ticket(user, ticket):
+        return ButtonOutcome("This button is not for you; nothing was changed.")
+    if ticket.assigned_technician_id != user.technician_id:
+        note = "This ticket has been reassigned to another technician. Nothing to do, thank you."
+        return ButtonOutcome(note, note, edit=True)
+    if ticket.status != TicketStatus.ASSIGNED:
+        note = ("You have already accepted this ticket." if ticket.status == TicketStatus.IN_PROGRESS
+                else f"This ticket is no longer waiting for an answer (it is {ticket.status.value}).")
+        return ButtonOutcome(note, note, edit=True)
+    try:
+        with db.session.begin_nested():
+            if action == telegram.ACCEPT:
+                ticket_service.accept(ticket, user)
+            else:
+                ticket_service.decline(ticket, "Declined from Telegram", user)
+    except (InvalidTransition, Forbidden, ValidationError) as exc:
+        return ButtonOutcome(f"Nothing was changed: {exc.message}", f"Nothing was changed: {exc.message}", edit=True)
+    from app.services.timefmt import local_str
+
+    when = local_str(clock.now(), "%d %b %H:%M")
+    if action == telegram.ACCEPT:
+        return ButtonOutcome("Accepted. The ticket is yours.", f"✅ Accepted by you at {when}.", edit=True)
+    return ButtonOutcome("Declined. The dispatchers have been told.",
+                         f"✖ Declined at {when}. The dispatchers have been told.", edit=True)
+
+
+def edited_message_html(user_chat_id: str, message_id, fallback_text: str, footer: str) -> str:
+    """The message as it was sent (re-rendered from its outbox row, without buttons)
+    plus the outcome; the callback's own text when the row is gone."""
+    row = db.session.execute(
+        select(Notification).join(User, User.id == Notification.user_id).where(
+            Notification.channel == TELEGRAM, Notification.external_id == str(message_id),
+            User.telegram_chat_id == user_chat_id,
+        ).order_by(Notification.created_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    footer_html = f"<i>{telegram.esc(footer)}</i>"
+    if row is not None:
+        return telegram.render(row.title, row.body, ticket_link(row.ticket_id, row.kind), link_text(row.kind),
+                               footer_html)
+    return f"{telegram.esc(fallback_text)}\n\n{footer_html}"

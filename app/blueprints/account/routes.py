@@ -1,2 +1,176 @@
-"""Routes."""
-from app.blueprints.account import bp  # noqa: F401
+"""Every signed-in user: the bell, /notifications, /profile (phone, channels, Telegram link)."""
+from __future__ import annotations
+
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from app.blueprints.account import bp
+from app.blueprints.account.forms import ProfileForm
+from app.blueprints.api import decode_cursor, encode_cursor
+from app.services import access, notifications, users
+from app.services.errors import ValidationError
+from app.web import is_htmx, render_page_or_partial
+
+PAGE_SIZE = 30
+CHANGED = "notificationsChanged"
+LINK_CODE_KEY = "telegram_link_code"
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _unread_only() -> bool:
+    return request.values.get("unread") in ("1", "true", "on")
+
+
+def _back():
+    return redirect(url_for("account.notifications_page", unread="1" if _unread_only() else None))
+
+
+@bp.get("/notifications/bell")
+def bell():
+    """The bell's badge (polled by htmx every 30 s): one COUNT. 286 stops a signed-out poller."""
+    if not current_user.is_authenticated:
+        return render_template("account/partials/_bell_badge.html", count=0), 286
+    return render_template("account/partials/_bell_badge.html", count=notifications.unread_count(_me()))
+
+
+@bp.get("/notifications")
+@login_required
+def notifications_page():
+    """The user's in-app notifications, newest first; staff also see failed deliveries.
+    htmx "Load more" gets just the next items."""
+    cursor = request.args.get("cursor")
+    rows, next_cursor = notifications.list_in_app(
+        _me(), unread_only=_unread_only(), limit=PAGE_SIZE, cursor=decode_cursor(cursor) if cursor else None)
+    ctx = {"items": rows, "next_cursor": encode_cursor(next_cursor) if next_cursor else None,
+           "unread_only": _unread_only()}
+    if is_htmx() and cursor:
+        return render_template("account/partials/_notification_page.html", **ctx)
+    ctx["unread"] = notifications.unread_count(_me())
+    ctx["failed"] = notifications.failed_deliveries(_me()) if access.is_staff(_me()) else None
+    return render_page_or_partial("account/notifications.html", "account/partials/_panel.html", **ctx)
+
+
+@bp.post("/notifications/<notification_id>/read")
+@login_required
+def mark_read(notification_id):
+    """Mark one notification read; htmx gets the item back and the bell is told."""
+    item = notifications.mark_read(_me(), notification_id)
+    if not is_htmx():
+        return _back()
+    resp = make_response(render_template("account/partials/_notification_read.html", n=item,
+                                         unread=notifications.unread_count(_me()), unread_only=_unread_only()))
+    resp.headers["HX-Trigger"] = CHANGED
+    return resp
+
+
+@bp.post("/notifications/<notification_id>/open")
+@login_required
+def open_notification(notification_id):
+    """Open the ticket a notification is about, marking it read on the way."""
+    item = notifications.mark_read(_me(), notification_id)
+    return redirect(notifications.ticket_path(item.ticket_id, item.kind))
+
+
+@bp.post("/notifications/read-all")
+@login_required
+def mark_all_read():
+    """Mark all of the user's notifications read; htmx gets the refreshed panel."""
+    notifications.mark_all_read(_me())
+    if not is_htmx():
+        flash("All notifications marked as read.")
+        return _back()
+    rows, next_cursor = notifications.list_in_app(_me(), unread_only=_unread_only(), limit=PAGE_SIZE)
+    resp = make_response(render_template(
+        "account/partials/_panel.html", items=rows, unread=0, unread_only=_unread_only(),
+        next_cursor=encode_cursor(next_cursor) if next_cursor else None))
+    resp.headers["HX-Trigger"] = CHANGED
+    return resp
+
+
+@bp.post("/notifications/failed/<notification_id>/retry")
+@login_required
+def retry_failed(notification_id):
+    """Staff put a failed Telegram/SMS message back in the queue."""
+    notifications.retry_failed(_me(), notification_id)
+    flash("The message is queued again.")
+    return redirect(url_for("account.notifications_page"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Phone, which channels to use, and the Telegram link."""
+    me = _me()
+    form = ProfileForm(obj=None if request.method == "POST" else _profile_data(me))
+    error = None
+    if form.validate_on_submit():
+        try:
+            users.update_contact(me, {"phone": form.phone.data or None,
+                                      "notifyTelegram": bool(form.notify_telegram.data),
+                                      "notifySms": bool(form.notify_sms.data)})
+        except ValidationError as exc:
+            error = exc.message
+            for name, message in exc.fields.items():
+                field = {"phone": form.phone, "notifyTelegram": form.notify_telegram,
+                         "notifySms": form.notify_sms}.get(name)
+                if field is not None:
+                    field.errors = [message]
+        else:
+            flash("Your notification settings are saved.")
+            return redirect(url_for("account.profile"))
+    elif request.method == "POST":
+        error = ("Your form expired; please try again." if "csrf_token" in form.errors
+                 else "Please correct the highlighted fields.")
+    return render_template("account/profile.html", form=form, error=error, me=me,
+                           sms_ready=bool(current_app.config.get("SMS_GATEWAY_URL")),
+                           **_telegram_ctx(me)), (400 if error else 200)
+
+
+def _telegram_ctx(me) -> dict:
+    code = session.get(LINK_CODE_KEY)
+    deep_link = None
+    if code and not me.telegram_chat_id and notifications.link_code_valid(me, code):
+        deep_link = notifications.telegram_deep_link(code)
+    cfg = current_app.config
+    return {"deep_link": deep_link, "linked": bool(me.telegram_chat_id),
+            "telegram_ready": bool(cfg.get("TELEGRAM_BOT_TOKEN") and cfg.get("TELEGRAM_BOT_USERNAME")),
+            "link_minutes": int(notifications.LINK_CODE_TTL.total_seconds() // 60)}
+
+
+@bp.get("/profile/telegram")
+@login_required
+def telegram_card():
+    """The Telegram card alone: polled while a deep link waits; 286 (stop) once linked."""
+    ctx = _telegram_ctx(_me())
+    body = render_template("account/partials/_telegram_card.html", **ctx)
+    return body, (286 if ctx["linked"] else 200)
+
+
+def _profile_data(user):
+    class _Data:
+        phone = user.phone
+        notify_telegram = user.notify_telegram
+        notify_sms = user.notify_sms
+
+    return _Data
+
+
+@bp.post("/profile/telegram/link")
+@login_required
+def telegram_link():
+    """A fresh one-time deep link to the bot; shown on the profile page."""
+    session[LINK_CODE_KEY] = notifications.start_telegram_link(_me())
+    return redirect(url_for("account.profile") + "#telegram")
+
+
+@bp.post("/profile/telegram/unlink")
+@login_required
+def telegram_unlink():
+    """Stop Telegram messages by forgetting the chat."""
+    notifications.unlink_telegram(_me())
+    session.pop(LINK_CODE_KEY, None)
+    flash("Telegram is unlinked.")
+    return redirect(url_for("account.profile") + "#telegram")

@@ -1,1 +1,90 @@
-"""API: telegram (see API.md)."""
+"""API: the Telegram bot's webhook (see API.md). Public, but refused (401) unless
+Telegram's X-Telegram-Bot-Api-Secret-Token header matches TELEGRAM_WEBHOOK_SECRET.
+
+Replies that must be immediate (answerCallbackQuery, the /start confirmation) go back
+in the webhook response itself, as the Bot API allows; the message edit after a
+button press is queued for the worker once the transaction commits."""
+from __future__ import annotations
+
+import hmac
+
+from flask import current_app, jsonify, request
+
+from app.blueprints.api import bp
+from app.edge import after_commit
+from app.services import notifications
+from app.services.errors import Unauthorized
+
+HELP = ("This bot sends Evercold Service Desk notifications. To link your account, open your "
+        "profile page in Evercold and press “Link Telegram”.")
+
+
+def _check_secret() -> None:
+    expected = current_app.config.get("TELEGRAM_WEBHOOK_SECRET") or ""
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token") or ""
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("Invalid webhook secret")
+
+
+def _ok():
+    return jsonify({"ok": True})
+
+
+@bp.post("/telegram/webhook")
+def telegram_webhook():
+    """One Telegram update: `/start <code>` links a chat; Accept/Decline buttons act."""
+    _check_secret()
+    update = request.get_json(silent=True)
+    if not isinstance(update, dict):
+        return _ok()  # never make Telegram retry something we cannot read
+    if isinstance(update.get("callback_query"), dict):
+        return _callback(update["callback_query"])
+    if isinstance(update.get("message"), dict):
+        return _message(update["message"])
+    return _ok()
+
+
+def _callback(cq: dict):
+    sender = cq.get("from") if isinstance(cq.get("from"), dict) else {}
+    outcome = notifications.press_button(str(sender.get("id", "")), cq.get("data"))
+    message = cq.get("message") if isinstance(cq.get("message"), dict) else {}
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    if outcome.edit and chat.get("id") is not None and isinstance(message.get("message_id"), int):
+        html = notifications.edited_message_html(str(chat["id"]), message["message_id"],
+                                                 str(message.get("text") or ""), outcome.footer or "")
+        chat_id, message_id = str(chat["id"]), message["message_id"]
+
+        def _queue_edit():
+            from app.jobs.notifications import edit_telegram_message
+
+            try:
+                edit_telegram_message(chat_id, message_id, html)
+            except Exception:  # noqa: BLE001  (cosmetic: the callback answer already told them)
+                current_app.logger.exception("could not queue a Telegram message edit")
+
+        after_commit(_queue_edit)
+    return jsonify({"method": "answerCallbackQuery", "callback_query_id": str(cq.get("id", "")),
+                    "text": outcome.answer[:200]})
+
+
+def _message(message: dict):
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    if chat.get("id") is None:
+        return _ok()
+    chat_id = str(chat["id"])
+    command, _, payload = text.strip().partition(" ")
+    if command.split("@", 1)[0] != "/start":
+        return _reply(chat_id, HELP)
+    if chat.get("type") != "private":
+        return _reply(chat_id, "Please open the link from your Evercold profile in a private chat with the bot.")
+    user = notifications.link_telegram_chat(payload.strip(), chat_id)
+    if user is None:
+        return _reply(chat_id, "This link has expired or was already used. Open your Evercold profile page "
+                               "and press “Link Telegram” again.")
+    return _reply(chat_id, f"Linked. {user.name}, you will get Evercold notifications here. "
+                           "You can turn them off on your profile page.")
+
+
+def _reply(chat_id: str, text: str):
+    return jsonify({"method": "sendMessage", "chat_id": chat_id, "text": text})
