@@ -1,2 +1,240 @@
-"""Routes."""
-from app.blueprints.technician import bp  # noqa: F401
+"""The technician's workspace on the phone (/tech/...): the queue, location, arrival,
+and completing the job with photos.
+
+Every route keeps the same beat: load and authorize, validate, call one service,
+render (the page, or for htmx the fragment it swaps). The queue's actions answer
+with the whole queue fragment (re-sorted, with a notice), so one template is the
+only source of a ticket card.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth_helpers import technician_required
+from app.blueprints.technician import bp
+from app.blueprints.technician.forms import (
+    CompletionForm,
+    PartRow,
+    arrival_data,
+    location_data,
+    new_row_key,
+)
+from app.extensions import db
+from app.models import Technician
+from app.services import completions, photos, tech_workspace, technicians, tickets
+from app.services.errors import DomainError, NotFound, ValidationError
+from app.web import is_htmx, render_page_or_partial
+
+
+@bp.context_processor
+def _helpers():
+    return {"distance_text": distance_text, "num": plain_number}
+
+
+def plain_number(value) -> str:
+    """1.50 -> "1.5", 10.00 -> "10" (quantities and hours, not money)."""
+    return "" if value is None else f"{value.normalize():f}"
+
+
+def distance_text(meters: float | None) -> str:
+    if meters is None:
+        return ""
+    if meters < 1000:
+        return f"{meters:.0f} m"
+    return f"{meters / 1000:.1f} km"
+
+
+# --- the queue ------------------------------------------------------------------
+
+@bp.get("/dashboard")
+@technician_required
+def dashboard():
+    """My open tickets, most urgent first, and work waiting for approval. htmx polls
+    this URL for the queue fragment."""
+    return _queue_response()
+
+
+def _queue_response(status: int = 200, notice: str | None = None, kind: str = "ok",
+                    decline: dict | None = None, trigger: dict | None = None):
+    queue = tech_workspace.queue_for(current_user)
+    html = render_page_or_partial("technician/dashboard.html", "technician/partials/_queue.html",
+                                  queue=queue, notice=notice, notice_kind=kind, decline=decline or {})
+    resp = make_response(html, status)
+    if status >= 400:
+        resp.headers["X-Tech-Partial"] = "1"  # tech.js swaps this error fragment in place
+    if trigger:
+        resp.headers["HX-Trigger"] = json.dumps(trigger)
+    return resp
+
+
+def _back_url(ticket_id: str) -> str:
+    if request.form.get("back") == "ticket":
+        return url_for("technician.ticket", ticket_id=ticket_id)
+    return url_for("technician.dashboard")
+
+
+def _done(ticket_id: str, message: str, kind: str = "ok", trigger: dict | None = None):
+    if is_htmx():
+        return _queue_response(notice=message, kind=kind, trigger=trigger)
+    flash(message, "message" if kind == "ok" else kind)
+    return redirect(_back_url(ticket_id), 303)
+
+
+def _failed(exc: DomainError, decline: dict | None = None):
+    """The queue again, with the reason inline; the status rolls the request back."""
+    return _queue_response(exc.status, notice=exc.message, kind="error", decline=decline)
+
+
+@bp.post("/tickets/<ticket_id>/accept")
+@technician_required
+def accept(ticket_id):
+    """Accept an assigned ticket in one tap (ASSIGNED -> IN_PROGRESS)."""
+    try:
+        ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
+        tickets.accept(ticket, current_user)
+    except DomainError as exc:
+        return _failed(exc)
+    return _done(ticket.id, f"Accepted {ticket.ticket_number}. Tap “I'm on site” when you get there.",
+                 trigger={"ticketAccepted": ticket.id})
+
+
+@bp.post("/tickets/<ticket_id>/decline")
+@technician_required
+def decline(ticket_id):
+    """Decline an assigned ticket with a reason: it goes to the branch's other
+    technician or back to the dispatcher."""
+    reason = request.form.get("reason", "")
+    try:
+        ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
+        number = ticket.ticket_number
+        tickets.decline(ticket, reason, current_user)
+    except ValidationError as exc:
+        return _failed(exc, decline={ticket_id: {"value": reason,
+                                                 "message": exc.fields.get("reason", exc.message)}})
+    except DomainError as exc:
+        return _failed(exc)
+    return _done(ticket_id, f"Declined {number}. The dispatcher has been told.")
+
+
+@bp.post("/tickets/<ticket_id>/arrive")
+@technician_required
+def arrive(ticket_id):
+    """"I'm on site": the arrival time and, when the phone gave a position, the
+    distance from the branch (a warning past ARRIVAL_RADIUS_M, never a refusal)."""
+    try:
+        ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
+        latitude, longitude = tickets.parse_arrival(arrival_data(request.form))
+        result = tickets.arrive(ticket, current_user, latitude, longitude, current_app.config["ARRIVAL_RADIUS_M"])
+    except DomainError as exc:
+        return _failed(exc)
+    distance = result["distance"]
+    if distance is None:
+        return _done(ticket.id, f"Arrival at {ticket.branch.branch_name} recorded (your location was not available).")
+    if result["farAway"]:
+        return _done(ticket.id, f"Arrival recorded, but you are {distance_text(distance)} from "
+                                f"{ticket.branch.branch_name} — more than {current_app.config['ARRIVAL_RADIUS_M']} m. "
+                                "The dispatcher will see the distance.", kind="warn")
+    return _done(ticket.id, f"Arrival recorded: {distance_text(distance)} from {ticket.branch.branch_name}.")
+
+
+@bp.post("/location")
+@technician_required
+def location():
+    """The phone's position, sent by the page after the technician allowed it
+    (on opening the queue, on accepting, and at most once a minute)."""
+    technician = db.session.get(Technician, current_user.technician_id) if current_user.technician_id else None
+    try:
+        if technician is None:
+            raise NotFound("No technician profile is linked to this account")
+        technicians.update_technician(current_user, technician, location_data(request))
+    except DomainError as exc:
+        return _plain(exc.message, exc.status)
+    return "", 204
+
+
+# --- one ticket -----------------------------------------------------------------
+
+@bp.get("/tickets/<ticket_id>")
+@technician_required
+def ticket(ticket_id):
+    """A ticket's details, timeline and every completion submitted for it."""
+    t = tickets.load_readable_ticket(current_user, ticket_id)
+    return render_template("technician/ticket.html", history=tech_workspace.ticket_history(t))
+
+
+# --- completing the job ---------------------------------------------------------
+
+@bp.route("/tickets/<ticket_id>/complete", methods=["GET", "POST"])
+@technician_required
+def complete(ticket_id):
+    """Work, labour, parts and photos -> a completion for the store manager to approve.
+    Errors come back inline with everything that was typed."""
+    t = tickets.load_readable_ticket(current_user, ticket_id, for_update=request.method == "POST")
+    default_rate = tech_workspace.default_labor_rate()
+    form, error, status = CompletionForm(labor_rate=f"{default_rate}"), None, 200
+    if request.method == "POST":
+        form = CompletionForm.from_request(request.form)
+        try:
+            completions.complete(t, current_user, form.data(), default_rate)
+        except ValidationError as exc:
+            form.attach_errors(exc.fields)
+            error, status = exc.message, 422
+        else:
+            flash(f"{t.ticket_number} is COMPLETED and waiting for the store manager's approval.")
+            return redirect(url_for("technician.dashboard"), 303)
+    draft = tech_workspace.completion_draft(current_user, t)
+    totals = completions.preview_totals(form.data(), default_rate)
+    return render_template("technician/complete.html", draft=draft, form=form, totals=totals,
+                           error=error), status
+
+
+@bp.post("/tickets/<ticket_id>/totals")
+@technician_required
+def totals(ticket_id):
+    """The running total of the form as typed, computed here (htmx swaps it in)."""
+    tickets.load_readable_ticket(current_user, ticket_id)
+    form = CompletionForm.from_request(request.form)
+    result = completions.preview_totals(form.data(), tech_workspace.default_labor_rate())
+    return render_template("technician/partials/_totals.html", totals=result)
+
+
+@bp.get("/tickets/<ticket_id>/parts/new")
+@technician_required
+def part_row(ticket_id):
+    """An empty parts row, appended in place by htmx."""
+    tickets.load_readable_ticket(current_user, ticket_id)
+    return render_template("technician/partials/_part_row.html", row=PartRow(key=new_row_key()), autofocus=True)
+
+
+@bp.post("/tickets/<ticket_id>/photos")
+@technician_required
+def upload_photo(ticket_id):
+    """One photo (multipart `file`, `type`, `caption`) -> its thumbnail fragment, 201.
+    A refusal answers a short plain-text reason the upload script shows on the photo."""
+    try:
+        t = tickets.load_readable_ticket(current_user, ticket_id)
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationError("Choose a photo to upload.", {"file": "Choose a photo."})
+        photo = photos.add_photo(t, current_user, upload.read(current_app.config["PHOTO_MAX_BYTES"] + 1),
+                                 request.form.get("type", ""), request.form.get("caption") or None,
+                                 upload.filename)
+    except DomainError as exc:
+        return _plain(exc.message, exc.status)
+    return render_template("technician/partials/_photo.html", photo=photo), 201
+
+
+@bp.delete("/tickets/<ticket_id>/photos/<photo_id>")
+@technician_required
+def delete_photo(ticket_id, photo_id):
+    """Remove a photo not yet submitted (htmx swaps its thumbnail away)."""
+    t = tickets.load_readable_ticket(current_user, ticket_id)
+    photos.remove_photo(t, photo_id, current_user)
+    return "", 200
+
+
+def _plain(message: str, status: int):
+    return message, status, {"Content-Type": "text/plain; charset=utf-8"}

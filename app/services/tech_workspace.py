@@ -1,0 +1,263 @@
+"""The technician's phone workspace: read models for the queue (most urgent first),
+one ticket's history, and the completion draft.
+
+Read-only: every write goes through tickets / technicians / photos / completions.
+Each read model is one eager-loaded query (plus a fixed few), so the templates never
+touch the database and the number of queries does not grow with the number of tickets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from urllib.parse import quote
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.extensions import db
+from app.models import (
+    ApprovalStatus,
+    CustomerBranch,
+    Role,
+    ServiceCompletion,
+    ServiceTicket,
+    TicketEvent,
+    TicketPhoto,
+    TicketPriority,
+    TicketStatus,
+    User,
+)
+from app.services import access, clock
+
+PRIORITY_RANK = {TicketPriority.CRITICAL: 0, TicketPriority.HIGH: 1, TicketPriority.NORMAL: 2, TicketPriority.LOW: 3}
+QUEUE_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.COMPLETED)
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """The deadline that matters now: the response until the ticket is accepted,
+    then the resolution."""
+
+    phase: str  # "response" | "resolution"
+    due_at: datetime
+    seconds_left: int  # negative once overdue
+    level: str  # "ok" | "warn" | "breached"
+
+    @property
+    def breached(self) -> bool:
+        return self.seconds_left < 0
+
+    @property
+    def text(self) -> str:
+        what = "Respond" if self.phase == "response" else "Resolve"
+        if self.breached:
+            return f"{what}: overdue by {duration_text(-self.seconds_left)}"
+        return f"{what} within {duration_text(self.seconds_left)}"
+
+
+def duration_text(seconds: int) -> str:
+    """Minutes, hours and days, as read at a glance: "45 min", "2 h 05 min", "3 d 4 h"."""
+    minutes = max(0, seconds) // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def sla_clock(ticket: ServiceTicket, now: datetime | None = None, warn_fraction: float | None = None) -> SlaClock:
+    """Which SLA deadline the technician races now, how long is left, and its colour:
+    warn once `SLA_WARNING_FRACTION` of the window has gone, breached once past due."""
+    now = now or clock.now()
+    if warn_fraction is None:
+        warn_fraction = float(current_app.config.get("SLA_WARNING_FRACTION", 0.75))
+    if ticket.first_response_at is None and ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
+        phase, due = "response", ticket.response_due_at
+    else:
+        phase, due = "resolution", ticket.resolution_due_at
+    left = int((due - now).total_seconds())
+    window = max(1.0, (due - ticket.created_at).total_seconds())
+    if left < 0:
+        level = "breached"
+    elif (now - ticket.created_at).total_seconds() >= warn_fraction * window:
+        level = "warn"
+    else:
+        level = "ok"
+    return SlaClock(phase, due, left, level)
+
+
+def maps_url(branch: CustomerBranch) -> str | None:
+    """A link the phone opens in its maps app: the coordinates, else the address."""
+    if branch.latitude is not None and branch.longitude is not None:
+        return f"https://maps.google.com/?q={branch.latitude:.6f},{branch.longitude:.6f}"
+    if branch.address:
+        return "https://maps.google.com/?q=" + quote(branch.address)
+    return None
+
+
+def rejected_completion(ticket: ServiceTicket) -> ServiceCompletion | None:
+    """Rejected work back in the queue: IN_PROGRESS whose latest completion was rejected."""
+    if ticket.status != TicketStatus.IN_PROGRESS:
+        return None
+    rejected = [c for c in ticket.completions if c.approval_status == ApprovalStatus.REJECTED]
+    if not rejected:
+        return None
+    return max(rejected, key=lambda c: (c.decided_at or c.completed_at, c.completed_at))
+
+
+def far_from_branch(ticket: ServiceTicket) -> bool:
+    """Arrival recorded further from the branch than ARRIVAL_RADIUS_M (a warning only)."""
+    radius = current_app.config.get("ARRIVAL_RADIUS_M")
+    return ticket.arrival_distance_m is not None and radius is not None and ticket.arrival_distance_m > radius
+
+
+@dataclass
+class QueueItem:
+    ticket: ServiceTicket
+    sla: SlaClock | None
+    maps_url: str | None
+    rejected: ServiceCompletion | None = None
+    rejected_by: str | None = None
+    far_from_branch: bool = False
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.ticket.status == TicketStatus.COMPLETED
+
+
+@dataclass
+class Queue:
+    open: list[QueueItem] = field(default_factory=list)
+    awaiting: list[QueueItem] = field(default_factory=list)
+    has_technician: bool = True
+
+
+def _queue_item(ticket: ServiceTicket, now: datetime, names: dict[str, str]) -> QueueItem:
+    rejected = rejected_completion(ticket)
+    return QueueItem(
+        ticket=ticket,
+        sla=None if ticket.status == TicketStatus.COMPLETED else sla_clock(ticket, now),
+        maps_url=maps_url(ticket.branch),
+        rejected=rejected,
+        rejected_by=names.get(rejected.decided_by_id) if rejected and rejected.decided_by_id else None,
+        far_from_branch=far_from_branch(ticket),
+    )
+
+
+def _decider_names(tickets: list[ServiceTicket]) -> dict[str, str]:
+    ids = {c.decided_by_id for t in tickets if (c := rejected_completion(t)) is not None and c.decided_by_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def queue_for(user, now: datetime | None = None) -> Queue:
+    """The technician's tickets: open ones (ASSIGNED, IN_PROGRESS, rejected work) most
+    urgent first — the nearest current deadline first, so breached ones lead, then
+    priority — and COMPLETED work awaiting the store manager's approval, newest first."""
+    if user.role != Role.TECHNICIAN or not user.technician_id:
+        return Queue(has_technician=False)
+    now = now or clock.now()
+    stmt = access.ticket_scope(user, select(ServiceTicket)).where(
+        ServiceTicket.assigned_technician_id == user.technician_id,
+        ServiceTicket.status.in_(QUEUE_STATUSES),
+    ).options(
+        selectinload(ServiceTicket.branch),
+        selectinload(ServiceTicket.subcategory),
+        selectinload(ServiceTicket.completions),
+    )
+    rows = list(db.session.execute(stmt).scalars())
+    names = _decider_names(rows)
+    items = [_queue_item(t, now, names) for t in rows]
+    queue = Queue()
+    queue.open = sorted(
+        (i for i in items if not i.awaiting_approval),
+        key=lambda i: (i.sla.due_at, PRIORITY_RANK[i.ticket.priority], i.ticket.created_at, i.ticket.id),
+    )
+    queue.awaiting = sorted(
+        (i for i in items if i.awaiting_approval),
+        key=lambda i: (i.ticket.completed_at or i.ticket.created_at),
+        reverse=True,
+    )
+    return queue
+
+
+def queue_item(ticket: ServiceTicket, now: datetime | None = None) -> QueueItem:
+    """One ticket as the queue shows it (its completions loaded here)."""
+    return _queue_item(ticket, now or clock.now(), _decider_names([ticket]))
+
+
+@dataclass
+class TicketHistory:
+    item: QueueItem
+    events: list[TicketEvent]
+    completions: list[ServiceCompletion]
+
+
+def ticket_history(ticket: ServiceTicket) -> TicketHistory:
+    """Everything the ticket page shows: the timeline (with who did what) and every
+    completion submitted, rejected ones included, with their parts and photos."""
+    events = list(db.session.execute(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+        .options(selectinload(TicketEvent.actor)).order_by(TicketEvent.at, TicketEvent.id)
+    ).scalars())
+    completions = list(db.session.execute(
+        select(ServiceCompletion).where(ServiceCompletion.ticket_id == ticket.id)
+        .options(selectinload(ServiceCompletion.parts), selectinload(ServiceCompletion.photos))
+        .order_by(ServiceCompletion.completed_at, ServiceCompletion.created_at)
+    ).scalars())
+    set_committed_value(ticket, "completions", completions)  # the relationship, without a second query
+    return TicketHistory(item=queue_item(ticket), events=events, completions=completions)
+
+
+def completion_blocker(user, ticket: ServiceTicket) -> str | None:
+    """Why this technician cannot complete this ticket now (None when they can)."""
+    if ticket.assigned_technician_id != user.technician_id:
+        return "This ticket is assigned to another technician now."
+    if ticket.status == TicketStatus.ASSIGNED:
+        return "Accept this ticket before completing it."
+    if ticket.status == TicketStatus.COMPLETED:
+        return "This work has been submitted and is waiting for the store manager's approval."
+    if ticket.status == TicketStatus.CLOSED:
+        return "This ticket is closed."
+    if ticket.status != TicketStatus.IN_PROGRESS:
+        return f"This ticket is {ticket.status.value}."
+    return None
+
+
+@dataclass
+class CompletionDraft:
+    item: QueueItem
+    photos: list[TicketPhoto]
+    default_rate: Decimal
+    blocker: str | None
+
+    @property
+    def default_photo_type(self) -> str:
+        """Before photos first; once there is one, the next are probably "after"."""
+        return "after" if any(p.type.value == "before" for p in self.photos) else "before"
+
+
+def completion_draft(user, ticket: ServiceTicket) -> CompletionDraft:
+    """The complete page: the photos uploaded for this submission so far (not yet part
+    of a submitted completion), the default labour rate, and any reason it is blocked."""
+    photos = list(db.session.execute(
+        select(TicketPhoto).where(TicketPhoto.ticket_id == ticket.id, TicketPhoto.completion_id.is_(None))
+        .order_by(TicketPhoto.created_at, TicketPhoto.id)
+    ).scalars())
+    ticket.completions  # noqa: B018 - load once here, not in the template
+    return CompletionDraft(
+        item=queue_item(ticket),
+        photos=photos,
+        default_rate=default_labor_rate(),
+        blocker=completion_blocker(user, ticket),
+    )
+
+
+def default_labor_rate() -> Decimal:
+    return Decimal(str(current_app.config.get("DEFAULT_LABOR_RATE") or "0")).quantize(Decimal("0.01"))

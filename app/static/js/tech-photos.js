@@ -1,0 +1,166 @@
+// The complete page's photos: each chosen file is downscaled in the browser when it is
+// large (canvas, 2048 px, JPEG 0.85), uploaded at once with a progress bar, and
+// replaced by the server's thumbnail fragment. A failed upload keeps its file and can
+// be retried; nothing else on the form is touched. The server always re-processes.
+(function () {
+  "use strict";
+
+  var MAX_SIDE = 2048;
+  var QUALITY = 0.85;
+  var panel = document.getElementById("photos");
+  if (!panel) return;
+  var form = panel.closest("form");
+  var input = document.getElementById("photo-input");
+  var caption = document.getElementById("photo-caption");
+  var uploads = document.getElementById("uploads");
+  var list = document.getElementById("photo-list");
+  var template = document.getElementById("upload-item");
+  var pending = 0;
+
+  function setPending(delta) {
+    pending += delta;
+    if (form) {
+      form.dataset.uploading = String(pending);
+      if (pending === 0) {
+        var note = form.querySelector("[data-submit-note]");
+        if (note) note.hidden = true;
+      }
+    }
+  }
+
+  function currentTag() {
+    var checked = panel.querySelector("input[name=photoTag]:checked");
+    return checked ? checked.value : "work";
+  }
+
+  // Large photos are scaled down here so a patchy connection carries ~0.5 MB, not 5.
+  // Browsers apply the EXIF orientation when decoding (imageOrientation "from-image"),
+  // so the canvas copy is upright; anything we cannot decode goes up unchanged.
+  function prepare(file) {
+    if (!window.createImageBitmap || !/^image\/(jpeg|png|webp)$/i.test(file.type)) {
+      return Promise.resolve(file);
+    }
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var longest = Math.max(bitmap.width, bitmap.height);
+      if (longest <= MAX_SIDE) {
+        if (bitmap.close) bitmap.close();
+        return file;
+      }
+      var scale = MAX_SIDE / longest;
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      var ctx = canvas.getContext("2d");
+      ctx.imageSmoothingQuality = "high";
+      ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      if (bitmap.close) bitmap.close();
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          if (!blob) { resolve(file); return; }
+          var name = (file.name || "photo").replace(/\.[^.]+$/, "") + ".jpg";
+          resolve(new File([blob], name, { type: "image/jpeg" }));
+        }, "image/jpeg", QUALITY);
+      });
+    }).catch(function () { return file; });
+  }
+
+  function messageFor(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (xhr.status >= 400 && xhr.status < 500 && type.indexOf("text/plain") === 0 && xhr.responseText) {
+      return xhr.responseText;
+    }
+    if (xhr.status === 413) return "This photo is too large.";
+    if (xhr.status === 400) return "The upload was refused. Reload the page and try again.";
+    return "The server could not save this photo (error " + xhr.status + ").";
+  }
+
+  function Upload(file, tag, text) {
+    this.file = file;
+    this.tag = tag;
+    this.caption = text;
+    this.prepared = null;
+    this.el = template.content.firstElementChild.cloneNode(true);
+    this.el.querySelector(".upload-tag").textContent = tag.charAt(0).toUpperCase() + tag.slice(1);
+    this.el.querySelector(".upload-tag").classList.add("tag-" + tag);
+    this.el.querySelector(".upload-name").textContent = file.name || "photo";
+    this.bar = this.el.querySelector("progress");
+    this.status = this.el.querySelector(".upload-status");
+    this.retryBtn = this.el.querySelector(".upload-retry");
+    this.discardBtn = this.el.querySelector(".upload-discard");
+    var self = this;
+    this.retryBtn.addEventListener("click", function () { self.start(); });
+    this.discardBtn.addEventListener("click", function () { self.el.remove(); });
+    uploads.appendChild(this.el);
+  }
+
+  Upload.prototype.fail = function (message, retryable) {
+    this.el.classList.add("upload-failed");
+    this.status.textContent = message;
+    this.retryBtn.hidden = !retryable;
+    this.discardBtn.hidden = false;
+    setPending(-1);
+  };
+
+  Upload.prototype.start = function () {
+    var self = this;
+    setPending(1);
+    this.el.classList.remove("upload-failed");
+    this.retryBtn.hidden = true;
+    this.discardBtn.hidden = true;
+    this.bar.removeAttribute("value"); // indeterminate while preparing
+    this.status.textContent = "Preparing…";
+    var ready = this.prepared ? Promise.resolve(this.prepared) : prepare(this.file);
+    ready.then(function (blob) {
+      self.prepared = blob;
+      self.send(blob);
+    });
+  };
+
+  Upload.prototype.send = function (blob) {
+    var self = this;
+    var data = new FormData();
+    data.append("file", blob, blob.name || this.file.name || "photo.jpg");
+    data.append("type", this.tag);
+    if (this.caption) data.append("caption", this.caption);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", panel.getAttribute("data-upload-url"));
+    xhr.setRequestHeader("X-CSRFToken", panel.getAttribute("data-csrf"));
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.timeout = 120000;
+    this.bar.value = 0;
+    this.status.textContent = "Uploading… 0%";
+    xhr.upload.onprogress = function (e) {
+      if (!e.lengthComputable) return;
+      var pct = Math.round((e.loaded / e.total) * 100);
+      self.bar.value = pct;
+      self.status.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Processing…";
+    };
+    xhr.onload = function () {
+      if (xhr.status === 201) {
+        self.bar.value = 100;
+        list.insertAdjacentHTML("beforeend", xhr.responseText);
+        var added = list.lastElementChild;
+        if (added && window.htmx) window.htmx.process(added);
+        self.el.remove();
+        setPending(-1);
+        panel.classList.remove("photos-missing");
+        return;
+      }
+      // Server trouble is worth another try; a refused file is not.
+      self.fail(messageFor(xhr), xhr.status >= 500 || xhr.status === 408 || xhr.status === 429);
+    };
+    xhr.onerror = function () { self.fail("Network problem: the photo did not arrive. Tap Retry.", true); };
+    xhr.ontimeout = function () { self.fail("The upload timed out. Tap Retry.", true); };
+    xhr.onabort = function () { self.fail("The upload was interrupted. Tap Retry.", true); };
+    xhr.send(data);
+  };
+
+  input.addEventListener("change", function () {
+    var files = Array.prototype.slice.call(input.files || []);
+    var tag = currentTag();
+    var text = caption.value.trim();
+    files.forEach(function (file) { new Upload(file, tag, text).start(); });
+    input.value = ""; // the same photo can be chosen again
+    if (files.length) caption.value = "";
+  });
+})();

@@ -1,0 +1,212 @@
+// Technician pages: location sharing, the queue's polling, arrival with position,
+// parts rows, and quiet messages. The server renders all markup; this file only shows,
+// hides, fills in and sends. No inline scripts (CSP).
+(function () {
+  "use strict";
+
+  var MINUTE = 60 * 1000;
+  var LAST_SENT_KEY = "evercold.tech.locationSentAt";
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function toast(message) {
+    var el = document.getElementById("tech-toast");
+    if (!el) return;
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { el.hidden = true; }, 6000);
+  }
+
+  // --- location -------------------------------------------------------------------
+  var geo = document.querySelector("[data-geo]");
+  var geoState = "unknown"; // "granted" | "prompt" | "denied" | "unsupported"
+
+  function showGeo(state) {
+    if (!geo) return;
+    geo.querySelectorAll("[data-geo-state]").forEach(function (p) {
+      p.hidden = p.getAttribute("data-geo-state") !== state;
+    });
+    geo.setAttribute("data-geo-current", state);
+  }
+
+  function lastSent() {
+    try { return parseInt(sessionStorage.getItem(LAST_SENT_KEY) || "0", 10) || 0; } catch (e) { return 0; }
+  }
+
+  function markSent() {
+    try { sessionStorage.setItem(LAST_SENT_KEY, String(Date.now())); } catch (e) { /* private mode */ }
+  }
+
+  function getPosition(timeoutMs) {
+    return new Promise(function (resolve, reject) {
+      if (!("geolocation" in navigator)) { reject({ code: "unsupported" }); return; }
+      if (geoState === "denied") { reject({ code: 1 }); return; }
+      navigator.geolocation.getCurrentPosition(resolve, reject, {
+        enableHighAccuracy: true, timeout: timeoutMs || 15000, maximumAge: 30000
+      });
+    });
+  }
+
+  function onPositionError(err) {
+    if (err && err.code === "unsupported") { showGeo("unsupported"); return; }
+    if (err && err.code === 1) { geoState = "denied"; showGeo("off"); return; }
+    showGeo("unavailable");
+  }
+
+  function sendLocation() {
+    if (!geo) return Promise.resolve();
+    return getPosition().then(function (pos) {
+      return fetch(geo.getAttribute("data-geo-url"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ latitude: pos.coords.latitude, longitude: pos.coords.longitude })
+      }).then(function (resp) {
+        if (!resp.ok) { showGeo("unavailable"); return; }
+        markSent();
+        var t = geo.querySelector("[data-geo-time]");
+        if (t) t.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        showGeo("sent");
+      });
+    }).catch(onPositionError);
+  }
+
+  function startGeo() {
+    if (!geo) return;
+    if (!("geolocation" in navigator)) { showGeo("unsupported"); return; }
+    var ready = Promise.resolve();
+    if (navigator.permissions && navigator.permissions.query) {
+      ready = navigator.permissions.query({ name: "geolocation" }).then(function (status) {
+        geoState = status.state;
+        status.onchange = function () {
+          geoState = status.state;
+          if (geoState === "granted") sendLocation();
+          if (geoState === "denied") showGeo("off");
+        };
+      }).catch(function () { /* older browsers: just ask */ });
+    }
+    ready.then(function () {
+      if (geoState === "denied") { showGeo("off"); return; }
+      // Opening the queue sends the position (asking the first time); other pages
+      // only keep the once-a-minute rhythm going.
+      if (geo.hasAttribute("data-geo-on-open") || Date.now() - lastSent() >= MINUTE) sendLocation();
+    });
+    setInterval(function () {
+      if (document.hidden || geoState === "denied") return;
+      if (Date.now() - lastSent() >= MINUTE) sendLocation();
+    }, 15 * 1000);
+  }
+
+  // A ticket accepted (the server says so with HX-Trigger): where is the technician now?
+  document.body.addEventListener("ticketAccepted", function () { sendLocation(); });
+
+  // "I'm on site": fill in the position before the request goes (quietly without it).
+  function fillPosition(form) {
+    return getPosition(10000).then(function (pos) {
+      form.querySelector("input[name=latitude]").value = pos.coords.latitude;
+      form.querySelector("input[name=longitude]").value = pos.coords.longitude;
+    }).catch(function (err) { onPositionError(err); });
+  }
+
+  document.body.addEventListener("htmx:confirm", function (evt) {
+    var form = evt.detail.elt;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-geo-fill")) return;
+    evt.preventDefault();
+    var button = form.querySelector("button");
+    if (button) button.disabled = true;
+    fillPosition(form).then(function () {
+      if (button) button.disabled = false;
+      evt.detail.issueRequest(true);
+    });
+  });
+
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!form.hasAttribute("data-geo-fill") || form.hasAttribute("hx-post") || form.dataset.filled) return;
+    evt.preventDefault();
+    fillPosition(form).then(function () { form.dataset.filled = "1"; form.submit(); });
+  });
+
+  // --- htmx behaviour on these pages --------------------------------------------
+  // Our error fragments (a refused action, a missing decline reason) replace the queue.
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (xhr.status >= 400 && xhr.getResponseHeader("X-Tech-Partial")) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
+  // The queue refreshes itself every minute, but not while a reason is being typed,
+  // nor in a hidden tab.
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-queue")) return;
+    var busy = elt.querySelector("details.decline[open]") ||
+      (document.activeElement && elt.contains(document.activeElement) &&
+        /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName));
+    if (document.hidden || busy) evt.preventDefault();
+  });
+
+  document.body.addEventListener("htmx:sendError", function () {
+    toast("No connection. Nothing was changed; try again when you have signal.");
+  });
+  document.body.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    var queue = document.querySelector("[data-queue]");
+    if (xhr.status === 409) {
+      toast(queue ? "This ticket was changed meanwhile; the list has been refreshed." :
+        "This was changed meanwhile; reload the page to see the latest.");
+    } else {
+      toast("That did not work (error " + xhr.status + "). Please try again.");
+    }
+    if (queue && window.htmx) window.htmx.trigger(queue, "refresh");
+  });
+
+  // --- parts rows -----------------------------------------------------------------
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest && evt.target.closest("[data-remove-part]");
+    if (!btn) return;
+    var row = btn.closest("[data-part]");
+    var costs = btn.closest("#costs");
+    if (row) row.remove();
+    if (costs) costs.dispatchEvent(new CustomEvent("partsChanged", { bubbles: true }));
+  });
+
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    var target = evt.detail.target;
+    if (target && target.id === "parts") {
+      var rows = target.querySelectorAll("[data-part]");
+      var last = rows[rows.length - 1];
+      var input = last && last.querySelector("input[type=text]");
+      if (input) input.focus();
+    }
+  });
+
+  // One submission per tap.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!form.hasAttribute("data-complete-form")) return;
+    if (parseInt(form.dataset.uploading || "0", 10) > 0) {
+      evt.preventDefault();
+      var note = form.querySelector("[data-submit-note]");
+      if (note) note.hidden = false;
+      return;
+    }
+    var submit = form.querySelector("[data-submit]");
+    if (submit) {
+      if (submit.dataset.sent) { evt.preventDefault(); return; }
+      submit.dataset.sent = "1";
+      submit.classList.add("is-busy");
+    }
+  });
+
+  startGeo();
+})();
