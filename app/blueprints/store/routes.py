@@ -1,2 +1,129 @@
-"""Routes."""
-from app.blueprints.store import bp  # noqa: F401
+"""The store manager's pages: the branch's tickets, reporting a problem, reviewing and
+signing the work, and the service report (page and PDF)."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth_helpers import roles_required, store_manager_required
+from app.blueprints.store import bp
+from app.blueprints.store.forms import DecisionForm, ReportProblemForm
+from app.models import Role
+from app.services import completions, reports, store_views
+from app.services.errors import Conflict, TooLarge, UnsupportedMedia, ValidationError
+from app.web import render_page_or_partial
+
+FORM_ERRORS = (ValidationError, TooLarge, UnsupportedMedia)
+CSRF_EXPIRED = "Your form expired; please reload the page and try again."
+OTHER_BRANCH = "You can only report problems for your own branch."
+
+
+@bp.get("/store")
+@store_manager_required
+def home():
+    """My branch: open tickets first (waiting for my approval on top), then recent closed ones."""
+    data = store_views.branch_tickets(current_user)
+    return render_page_or_partial("store/home.html", "store/partials/_tickets.html", data=data,
+                                  branches=list(current_user.branches))
+
+
+@bp.route("/store/tickets/new", methods=["GET", "POST"])
+@store_manager_required
+def new_ticket():
+    """Report a problem in a few taps; on success, the ticket page names who comes."""
+    form = ReportProblemForm()
+    choices = store_views.report_form_choices(current_user)
+    errors, message, status = {}, None, 200
+    if request.method == "GET":
+        form.branchId.data = choices["branches"][0].id if choices["branches"] else None
+        if len(choices["categories"]) == 1:
+            form.categoryId.data = choices["categories"][0].id
+    elif form.validate_on_submit():
+        limit = current_app.config["PHOTO_MAX_BYTES"] + 1
+        files = [(f.read(limit), f.filename) for f in request.files.getlist("photos") if f and f.filename]
+        try:
+            ticket = store_views.report_problem(current_user, form.values(), files)
+        except FORM_ERRORS as exc:
+            errors, message, status = dict(exc.fields), exc.message, exc.status
+            if "branchId" in errors:
+                errors["branchId"] = message = OTHER_BRANCH
+        else:
+            return redirect(url_for("store.ticket", ticket_id=ticket.id, created=1))
+    else:
+        message, status = CSRF_EXPIRED, 400
+    return render_template("store/new_ticket.html", form=form, errors=errors, message=message,
+                           subcategories=store_views.subcategories_of(form.categoryId.data),
+                           priorities=store_views.PRIORITY_HELP, max_photos=store_views.MAX_REPORT_PHOTOS,
+                           **choices), status
+
+
+@bp.get("/store/tickets/new/subcategories")
+@store_manager_required
+def subcategory_options():
+    """The subcategory select for the chosen category (swapped in by htmx)."""
+    return render_template("store/partials/_subcategory_field.html",
+                           subcategories=store_views.subcategories_of(request.args.get("categoryId")),
+                           selected=None, errors={})
+
+
+@bp.get("/store/tickets/<ticket_id>")
+@store_manager_required
+def ticket(ticket_id):
+    """One of my branch's tickets: where it stands, who comes, the work and signature."""
+    t = store_views.load_ticket_page(current_user, ticket_id)
+    return render_template("store/ticket.html", t=t, state=store_views.decision_state(t),
+                           status_words=store_views.plain_status(t), row=store_views.ticket_row(t),
+                           photos=store_views.photo_set(t, t.completion), created=bool(request.args.get("created")))
+
+
+@bp.route("/tickets/<ticket_id>/approve", methods=["GET", "POST"])
+@roles_required(Role.STORE_MANAGER, Role.ADMIN)
+def approve(ticket_id):
+    """Review the work and sign to approve (closes the ticket), or reject with a reason
+    (back to the technician)."""
+    t = store_views.load_ticket_page(current_user, ticket_id)
+    form = DecisionForm()
+    errors, message, status = {}, None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            errors, message, status = {}, CSRF_EXPIRED, 400
+        elif t.completion is None:
+            flash("There is no finished work to approve on this ticket yet.", "error")
+            return redirect(url_for("store.approve", ticket_id=t.id))
+        else:
+            try:
+                decided = completions.decide(t.completion, current_user, form.values())
+            except Conflict as exc:
+                flash(exc.message, "error")
+                return redirect(url_for("store.approve", ticket_id=t.id))
+            except FORM_ERRORS as exc:
+                errors, message, status = dict(exc.fields), exc.message, exc.status
+            else:
+                if decided.approval_status.value == "APPROVED":
+                    flash(f"Approved: {t.ticket_number} is closed. Thank you!")
+                    return redirect(url_for("store.report", ticket_id=t.id))
+                flash(f"Sent back to the technician: {t.ticket_number}.")
+                return redirect(url_for("store.home") if current_user.role == Role.STORE_MANAGER
+                                else url_for("store.approve", ticket_id=t.id))
+    if request.method == "GET":
+        form.signedBy.data = current_user.name
+    completion = t.completion
+    return render_template("store/approve.html", t=t, form=form, errors=errors, message=message,
+                           state=store_views.decision_state(t), completion=completion,
+                           photos=store_views.photo_set(t, completion)), status
+
+
+@bp.get("/tickets/<ticket_id>/report")
+@roles_required(Role.ADMIN, Role.DISPATCHER, Role.STORE_MANAGER)
+def report(ticket_id):
+    """The printable one-page service report of a closed ticket."""
+    return render_template("store/report.html", report=reports.load_report(current_user, ticket_id),
+                           sla_words=reports.sla_words)
+
+
+@bp.get("/tickets/<ticket_id>/report.pdf")
+@roles_required(Role.ADMIN, Role.DISPATCHER, Role.STORE_MANAGER)
+def report_pdf(ticket_id):
+    """The same report as a PDF download."""
+    rep = reports.load_report(current_user, ticket_id)
+    resp = current_app.response_class(reports.render_pdf(rep), mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{rep.filename}"'
+    return resp

@@ -1,0 +1,323 @@
+"""The service report: a one-page record of a closed job (ticket, branch, times, SLA met
+or missed, work, parts, costs, photos, signature), as data for the printable page and
+as a PDF built with fpdf2 (pure Python, from PyPI).
+
+The page and the PDF read the same `ServiceReport`, so they cannot disagree.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    ApprovalStatus,
+    ServiceCompletion,
+    ServiceTicket,
+    TicketPhoto,
+    TicketStatus,
+    User,
+)
+from app.services import access, sla
+from app.services.errors import NotFound
+from app.services.storage import get_storage
+from app.services.store_views import PhotoSet, photo_set
+from app.services.timefmt import local_str
+
+log = logging.getLogger(__name__)
+
+NOT_READY = "The service report is ready once the work is approved and the ticket is closed."
+PDF_PHOTOS_PER_ROW = 4
+
+
+@dataclass
+class ServiceReport:
+    ticket: ServiceTicket
+    completion: ServiceCompletion | None
+    photos: PhotoSet
+    response_met: bool
+    resolution_met: bool
+    approved_by: str | None
+    technician_name: str | None
+    technician_phone: str | None
+    generated_at: datetime
+    parts: list = field(default_factory=list)
+
+    @property
+    def filename(self) -> str:
+        return f"service-report-{self.ticket.ticket_number}.pdf"
+
+
+def load_report(user, ticket_id: str) -> ServiceReport:
+    """The report of a CLOSED ticket the user may read (404 otherwise, with a message
+    saying when it will be ready). The approved completion is the one reported."""
+    from app.services import clock
+
+    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
+        raise NotFound("Ticket not found")
+    ticket = db.session.execute(
+        select(ServiceTicket).where(ServiceTicket.id == ticket_id).options(
+            selectinload(ServiceTicket.branch),
+            selectinload(ServiceTicket.category),
+            selectinload(ServiceTicket.subcategory),
+            selectinload(ServiceTicket.assigned_technician),
+            selectinload(ServiceTicket.photos),
+            selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.parts),
+            selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.photos),
+        )
+    ).scalar_one_or_none()
+    access.require_read_ticket(user, ticket)
+    if ticket.status != TicketStatus.CLOSED:
+        raise NotFound(NOT_READY)
+    approved = [c for c in ticket.completions if c.approval_status == ApprovalStatus.APPROVED]
+    completion = approved[-1] if approved else None
+    approver = None
+    if completion is not None and completion.decided_by_id:
+        approver = db.session.get(User, completion.decided_by_id)
+    tech = ticket.assigned_technician
+    return ServiceReport(
+        ticket=ticket,
+        completion=completion,
+        photos=photo_set(ticket, completion) if completion else PhotoSet(
+            before=[p for p in ticket.photos if p.type.value == "before"]),
+        response_met=not sla.response_breached(ticket),
+        resolution_met=not sla.resolution_breached(ticket),
+        approved_by=approver.name if approver else None,
+        technician_name=tech.name if tech else (completion.completed_by if completion else None),
+        technician_phone=tech.phone if tech else None,
+        generated_at=clock.now(),
+        parts=list(completion.parts) if completion else [],
+    )
+
+
+# --- PDF -------------------------------------------------------------------------
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def _qty(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _font_dir() -> str:
+    return os.path.join(current_app.root_path, "static", "vendor", "fonts")
+
+
+def _latin1(text: str) -> str:
+    """Core PDF fonts speak Latin-1 only: used when the Unicode font is missing."""
+    table = {"\u2014": "-", "\u2013": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+             "\u2026": "...", "\u2022": "*", "\u00a0": " "}
+    return "".join(table.get(ch, ch) for ch in text).encode("latin-1", "replace").decode("latin-1")
+
+
+class _Pdf:
+    """A thin writer over fpdf2 with the few layouts the report needs."""
+
+    def __init__(self, title: str):
+        from fpdf import FPDF
+
+        self.pdf = FPDF(orientation="P", unit="mm", format="A4")
+        self.pdf.set_margins(14, 12, 14)
+        self.pdf.set_auto_page_break(auto=True, margin=12)
+        self.pdf.set_title(title)
+        self.pdf.set_creator("Evercold Service Desk")
+        regular = os.path.join(_font_dir(), "DejaVuSans.ttf")
+        bold = os.path.join(_font_dir(), "DejaVuSans-Bold.ttf")
+        if os.path.exists(regular) and os.path.exists(bold):
+            self.pdf.add_font("DejaVu", "", regular)
+            self.pdf.add_font("DejaVu", "B", bold)
+            self.family, self.clean = "DejaVu", (lambda s: s)
+        else:  # pragma: no cover - the fonts are vendored
+            log.warning("report fonts missing in %s; non-Latin text will be replaced", _font_dir())
+            self.family, self.clean = "Helvetica", _latin1
+        self.pdf.add_page()
+        self.width = self.pdf.w - self.pdf.l_margin - self.pdf.r_margin
+
+    def font(self, size: float, bold: bool = False) -> None:
+        self.pdf.set_font(self.family, "B" if bold else "", size)
+
+    def text(self, value: str, size: float = 9, bold: bool = False, h: float = 4.6) -> None:
+        self.font(size, bold)
+        self.pdf.multi_cell(0, h, self.clean(value or "—"), align="L", new_x="LMARGIN", new_y="NEXT")
+
+    def heading(self, value: str) -> None:
+        self.pdf.ln(2.5)
+        self.font(10.5, True)
+        self.pdf.set_text_color(15, 41, 64)
+        self.pdf.cell(0, 6, self.clean(value), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_draw_color(200, 208, 216)
+        y = self.pdf.get_y()
+        self.pdf.line(self.pdf.l_margin, y, self.pdf.l_margin + self.width, y)
+        self.pdf.ln(1.2)
+        self.pdf.set_text_color(28, 36, 48)
+
+    def pairs(self, rows: list[tuple[str, str]], columns: int = 2) -> None:
+        """Label/value pairs laid out in `columns` columns."""
+        col_w = self.width / columns
+        label_w = col_w * 0.38
+        for i in range(0, len(rows), columns):
+            y = self.pdf.get_y()
+            bottom = y
+            for j, (label, value) in enumerate(rows[i:i + columns]):
+                x = self.pdf.l_margin + j * col_w
+                self.pdf.set_xy(x, y)
+                self.font(8, True)
+                self.pdf.set_text_color(93, 107, 124)
+                self.pdf.multi_cell(label_w, 4.4, self.clean(label), align="L", new_x="RIGHT", new_y="TOP")
+                self.pdf.set_xy(x + label_w, y)
+                self.font(8.5)
+                self.pdf.set_text_color(28, 36, 48)
+                self.pdf.multi_cell(col_w - label_w - 2, 4.4, self.clean(value or ("—" if label else "")),
+                                    align="L", new_x="LMARGIN", new_y="NEXT")
+                bottom = max(bottom, self.pdf.get_y())
+            self.pdf.set_y(bottom + 0.6)
+
+    def table(self, headings: list[str], rows: list[list[str]], widths: tuple, align: tuple,
+              bold_last: int = 0) -> None:
+        from fpdf.fonts import FontFace
+
+        self.font(8.5)
+        with self.pdf.table(col_widths=widths, text_align=align, line_height=4.8, padding=1,
+                            headings_style=FontFace(emphasis="BOLD", color=(93, 107, 124)),
+                            first_row_as_headings=True, borders_layout="HORIZONTAL_LINES") as table:
+            head = table.row()
+            for h in headings:
+                head.cell(self.clean(h))
+            bold = FontFace(emphasis="BOLD")
+            for i, r in enumerate(rows):
+                row = table.row()
+                for v in r:
+                    row.cell(self.clean(v), style=bold if i >= len(rows) - bold_last else None)
+
+    def photo_groups(self, groups: list[tuple[str, list[bytes]]], h: float = 30) -> None:
+        """Labelled groups of photos side by side (before | after), each in its half."""
+        if self.pdf.get_y() + h + 5 > self.pdf.h - self.pdf.b_margin:
+            self.pdf.add_page()
+        y = self.pdf.get_y()
+        gap = 3
+        group_w = (self.width - gap * (len(groups) - 1)) / len(groups)
+        per_group = PDF_PHOTOS_PER_ROW // len(groups)
+        box_w = (group_w - gap * (per_group - 1)) / per_group
+        for g, (label, items) in enumerate(groups):
+            x0 = self.pdf.l_margin + g * (group_w + gap)
+            self.pdf.set_xy(x0, y)
+            self.font(8, True)
+            self.pdf.set_text_color(93, 107, 124)
+            self.pdf.cell(group_w, 4.5, self.clean(label), new_x="LMARGIN", new_y="NEXT")
+            self.pdf.set_text_color(28, 36, 48)
+            if not items:
+                self.pdf.set_xy(x0, y + 5)
+                self.font(8)
+                self.pdf.cell(group_w, 4.5, "None", new_x="LMARGIN", new_y="NEXT")
+            for i, data in enumerate(items[:per_group]):
+                self.pdf.image(io.BytesIO(data), x=x0 + i * (box_w + gap), y=y + 5, w=box_w, h=h,
+                               keep_aspect_ratio=True)
+        self.pdf.set_y(y + 5 + h + 1.5)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
+
+
+def _file(key: str | None) -> bytes | None:
+    if not key:
+        return None
+    try:
+        return get_storage().get(key)
+    except (FileNotFoundError, ValueError):
+        log.warning("report: file %s is missing", key)
+        return None
+
+
+def _thumbs(photos: list[TicketPhoto]) -> list[bytes]:
+    return [b for b in (_file(p.thumb_key) for p in photos[:PDF_PHOTOS_PER_ROW // 2]) if b]
+
+
+def sla_words(met: bool) -> str:
+    return "met" if met else "missed"
+
+
+def render_pdf(report: ServiceReport) -> bytes:
+    """The same content as the printable page, on one A4 page for a usual job."""
+    t, c, b = report.ticket, report.completion, report.ticket.branch
+    doc = _Pdf(f"Service report {t.ticket_number}")
+    pdf = doc.pdf
+
+    doc.font(15, True)
+    pdf.cell(doc.width * 0.6, 8, "Service report", new_x="RIGHT", new_y="TOP")
+    doc.font(12, True)
+    pdf.cell(doc.width * 0.4, 8, t.ticket_number, align="R", new_x="LMARGIN", new_y="NEXT")
+    doc.font(8)
+    pdf.set_text_color(93, 107, 124)
+    pdf.cell(0, 4.5, doc.clean(f"Evercold Service Desk · generated {local_str(report.generated_at)}"),
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(28, 36, 48)
+
+    doc.heading("Ticket")
+    doc.pairs([
+        ("Branch", f"{b.branch_code} · {b.branch_name}"),
+        ("Address", b.address or "—"),
+        ("Problem", f"{t.category.name} / {t.subcategory.name}"),
+        ("Priority", t.priority.value.title()),
+        ("Technician", " · ".join(x for x in (report.technician_name, report.technician_phone) if x) or "—"),
+        ("Contact", " · ".join(x for x in (t.contact_name, t.contact_phone) if x) or "—"),
+    ])
+    pdf.ln(0.5)
+    pdf.set_text_color(93, 107, 124)
+    doc.text("Problem reported", size=8, bold=True)
+    pdf.set_text_color(28, 36, 48)
+    doc.text(t.description, size=8.5)
+
+    doc.heading("Times and SLA")
+    doc.pairs([
+        ("Reported", local_str(t.created_at)),
+        ("Responded", local_str(t.first_response_at)),
+        ("On site", local_str(t.arrived_at)),
+        ("Work finished", local_str(t.completed_at)),
+        ("Closed", local_str(t.closed_at)),
+        ("", ""),
+        ("Response SLA", f"{sla_words(report.response_met).upper()} (due {local_str(t.response_due_at)})"),
+        ("Resolution SLA", f"{sla_words(report.resolution_met).upper()} (due {local_str(t.resolution_due_at)})"),
+    ])
+
+    doc.heading("Work done")
+    if c is None:
+        doc.text(f"Closed without a completed job. Reason: {t.close_reason or '—'}", size=8.5)
+    else:
+        doc.text(c.work_description, size=8.5)
+        pdf.ln(1)
+        rows = [[p.name, _qty(p.quantity), _money(p.unit_cost), _money(p.total)] for p in report.parts]
+        rows.append([f"Labour: {_qty(c.labor_hours)} h × {_money(c.labor_cost_per_hour)}", "", "", _money(c.labor_cost)])
+        rows.append(["Parts total", "", "", _money(c.parts_cost)])
+        rows.append(["Total", "", "", _money(c.total_cost)])
+        doc.table(["Part", "Qty", "Unit price", "Amount"], rows, (52, 12, 18, 18), ("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+                  bold_last=1)
+
+    if report.photos.before or report.photos.after:
+        doc.heading("Photos")
+        doc.photo_groups([("Before", _thumbs(report.photos.before)), ("After", _thumbs(report.photos.after))])
+
+    if c is not None:
+        doc.heading("Approval")
+        signature = _file(c.signature_key)
+        y = pdf.get_y()
+        if y + 28 > pdf.h - pdf.b_margin:
+            pdf.add_page()
+            y = pdf.get_y()
+        if signature:
+            pdf.image(io.BytesIO(signature), x=pdf.l_margin, y=y, w=60, h=24, keep_aspect_ratio=True)
+        pdf.set_xy(pdf.l_margin + 66, y + 2)
+        doc.font(8.5)
+        pdf.multi_cell(doc.width - 66, 4.8, doc.clean(
+            f"Signed by {c.signed_by or '—'}\non {local_str(c.signed_at)}\n"
+            f"Approved in the app by {report.approved_by or '—'}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(max(pdf.get_y(), y + 26))
+    return doc.output()

@@ -1,0 +1,216 @@
+"""The store manager's side: the branch's tickets in plain words, reporting a problem
+with photos, and what the approval page shows. Reads are one scoped query each; the
+only write (`report_problem`) goes through the ticket and photo services."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    ApprovalStatus,
+    IssueSubcategory,
+    PhotoType,
+    ServiceCompletion,
+    ServiceTicket,
+    TicketPriority,
+    TicketStatus,
+)
+from app.services import access, photos, reference, sla, tickets
+from app.services.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
+
+MAX_REPORT_PHOTOS = 5
+CLOSED_SHOWN = 30
+
+# One line per level, in the words a store manager uses (shown under each choice).
+PRIORITY_HELP: list[tuple[TicketPriority, str, str]] = [
+    (TicketPriority.CRITICAL, "Critical", "Not cooling at all: food is at risk right now."),
+    (TicketPriority.HIGH, "High", "Temperature is rising or cooling is failing; needs a fix today."),
+    (TicketPriority.NORMAL, "Normal", "Still cooling, but something is wrong (noise, leak, door, light)."),
+    (TicketPriority.LOW, "Low", "Small issue that can wait for a planned visit."),
+]
+
+
+def awaiting_approval(ticket: ServiceTicket) -> bool:
+    """Finished by the technician and waiting for the store manager's decision."""
+    if ticket.status != TicketStatus.COMPLETED:
+        return False
+    c = ticket.completion
+    return c is not None and c.approval_status == ApprovalStatus.PENDING
+
+
+def plain_status(ticket: ServiceTicket) -> str:
+    """The status as a store manager would say it."""
+    if ticket.status == TicketStatus.NEW:
+        return "Waiting for a technician"
+    if ticket.status == TicketStatus.ASSIGNED:
+        return "Technician assigned"
+    if ticket.status == TicketStatus.IN_PROGRESS:
+        c = ticket.completion
+        if c is not None and c.approval_status == ApprovalStatus.REJECTED:
+            return "Sent back to the technician"
+        return "Technician on site" if ticket.arrived_at else "Technician on the way"
+    if ticket.status == TicketStatus.COMPLETED:
+        return "Waiting for your approval" if awaiting_approval(ticket) else "Work finished"
+    return "Closed"
+
+
+@dataclass
+class TicketRow:
+    """One line of the branch list, decided here so the template only shows it."""
+
+    ticket: ServiceTicket
+    status_words: str
+    status_key: str
+    awaiting: bool
+    due_label: str
+    due_at: datetime | None
+    overdue: bool
+
+
+def ticket_row(ticket: ServiceTicket, now: datetime | None = None) -> TicketRow:
+    if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED) and ticket.first_response_at is None:
+        label, due, late = "Technician due by", ticket.response_due_at, sla.response_breached(ticket, now)
+    elif ticket.status == TicketStatus.IN_PROGRESS:
+        label, due, late = "Fix due by", ticket.resolution_due_at, sla.resolution_breached(ticket, now)
+    elif ticket.status == TicketStatus.COMPLETED:
+        label, due, late = "Finished", ticket.completed_at, False
+    else:
+        label, due, late = "Closed", ticket.closed_at, False
+    awaiting = awaiting_approval(ticket)
+    words = plain_status(ticket)
+    key = "approval" if awaiting else ticket.status.value.lower()
+    return TicketRow(ticket, words, key, awaiting, label, due, late)
+
+
+def _list_options(stmt):
+    return stmt.options(
+        selectinload(ServiceTicket.branch),
+        selectinload(ServiceTicket.subcategory),
+        selectinload(ServiceTicket.assigned_technician),
+        selectinload(ServiceTicket.completions),
+    )
+
+
+@dataclass
+class BranchTickets:
+    open: list[TicketRow] = field(default_factory=list)
+    closed: list[TicketRow] = field(default_factory=list)
+    closed_more: bool = False
+
+    @property
+    def awaiting_count(self) -> int:
+        return sum(1 for r in self.open if r.awaiting)
+
+
+def branch_tickets(user, closed_limit: int = CLOSED_SHOWN) -> BranchTickets:
+    """The tickets of the user's branches: waiting for approval first, then the other
+    open ones (newest first), then the most recent closed ones."""
+    first = case((ServiceTicket.status == TicketStatus.COMPLETED, 0), else_=1)
+    open_stmt = (
+        access.ticket_scope(user, _list_options(select(ServiceTicket)))
+        .where(ServiceTicket.status != TicketStatus.CLOSED)
+        .order_by(first, ServiceTicket.created_at.desc(), ServiceTicket.id.desc())
+    )
+    closed_stmt = (
+        access.ticket_scope(user, select(ServiceTicket).options(
+            selectinload(ServiceTicket.branch), selectinload(ServiceTicket.subcategory)))
+        .where(ServiceTicket.status == TicketStatus.CLOSED)
+        .order_by(ServiceTicket.closed_at.desc(), ServiceTicket.id.desc())
+        .limit(closed_limit + 1)
+    )
+    open_rows = list(db.session.execute(open_stmt).scalars())
+    closed_rows = list(db.session.execute(closed_stmt).scalars())
+    from app.services import clock
+
+    now = clock.now()
+    return BranchTickets(
+        open=[ticket_row(t, now) for t in open_rows],
+        closed=[ticket_row(t, now) for t in closed_rows[:closed_limit]],
+        closed_more=len(closed_rows) > closed_limit,
+    )
+
+
+# --- reporting a problem ---------------------------------------------------------
+
+def report_form_choices(user) -> dict:
+    """Branches the user may report for, and the categories to choose from."""
+    branches = reference.list_branches(active_only=True, branch_ids=access.branch_ids_of(user))
+    return {"branches": branches, "categories": reference.list_categories()}
+
+
+def subcategories_of(category_id: str | None) -> list[IssueSubcategory]:
+    """The subcategories of a category (none for an unknown or empty id)."""
+    if not category_id or not isinstance(category_id, str) or len(category_id) > 64:
+        return []
+    return list(db.session.execute(
+        select(IssueSubcategory).where(IssueSubcategory.category_id == category_id).order_by(IssueSubcategory.name)
+    ).scalars())
+
+
+def report_problem(actor, data: dict, files: list[tuple[bytes, str | None]]) -> ServiceTicket:
+    """A store manager reports a problem: the ticket (auto-assigned as usual, only for
+    their own branches) and up to MAX_REPORT_PHOTOS "before" photos, all or nothing."""
+    if len(files) > MAX_REPORT_PHOTOS:
+        raise ValidationError(f"Attach at most {MAX_REPORT_PHOTOS} photos",
+                              {"photos": f"Attach at most {MAX_REPORT_PHOTOS} photos."})
+    ticket = tickets.create_ticket(actor, data)
+    for content, name in files:
+        try:
+            photos.add_reporter_photo(ticket, actor, content, name)
+        except (ValidationError, TooLarge, UnsupportedMedia) as exc:  # name the form field
+            raise type(exc)(exc.message, {"photos": next(iter(exc.fields.values()), exc.message)}) from exc
+    return ticket
+
+
+# --- one ticket ----------------------------------------------------------------
+
+def load_ticket_page(user, ticket_id: str) -> ServiceTicket:
+    """A ticket the user may read, with its photos and completions (parts, photos)."""
+    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
+        raise NotFound("Ticket not found")
+    ticket = db.session.execute(
+        _list_options(select(ServiceTicket)).where(ServiceTicket.id == ticket_id).options(
+            selectinload(ServiceTicket.category),
+            selectinload(ServiceTicket.photos),
+            selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.parts),
+            selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.photos),
+        )
+    ).scalar_one_or_none()
+    return access.require_read_ticket(user, ticket)
+
+
+@dataclass
+class PhotoSet:
+    before: list = field(default_factory=list)
+    after: list = field(default_factory=list)
+    work: list = field(default_factory=list)
+
+
+def photo_set(ticket: ServiceTicket, completion: ServiceCompletion | None) -> PhotoSet:
+    """Before photos of the ticket; after/work photos of the given completion (or, with
+    none, any on the ticket)."""
+    out = PhotoSet()
+    chosen = completion.photos if completion is not None else []
+    chosen_ids = {p.id for p in chosen}
+    for p in ticket.photos:
+        if p.type == PhotoType.BEFORE:
+            out.before.append(p)
+        elif p.id in chosen_ids or completion is None:
+            (out.after if p.type == PhotoType.AFTER else out.work).append(p)
+    return out
+
+
+def decision_state(ticket: ServiceTicket) -> str:
+    """What the approval page can offer: 'pending', 'approved', 'rejected' or 'not_ready'."""
+    if awaiting_approval(ticket):
+        return "pending"
+    c = ticket.completion
+    if c is not None and c.approval_status == ApprovalStatus.APPROVED:
+        return "approved"
+    if c is not None and c.approval_status == ApprovalStatus.REJECTED and ticket.status != TicketStatus.COMPLETED:
+        return "rejected"
+    return "not_ready"
