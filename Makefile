@@ -1,13 +1,24 @@
 # The two commands: `make run` and `make test`. Everything else is a helper.
+#
+#   make run    set up .venv, migrate the SQLite database in instance/, load the seed and
+#               demo data (demo only into an empty database), print the demo logins, then
+#               serve the app on 127.0.0.1:$PORT (5000) with the huey worker beside it
+#               (honcho runs both lines of the Procfile; Ctrl-C stops both).
+#   make test   the whole suite (CI=true makes the PostgreSQL, Redis and browser tests
+#               mandatory instead of deselected when their service is missing).
+PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Log lines from the web server and the worker show up as they happen under honcho.
+export PYTHONUNBUFFERED := 1
 
-.PHONY: run test venv migrate seed demo worker web bench clean
+.PHONY: run test venv migrate seed web worker clean
 
+# Reinstalled whenever pyproject.toml changes (a new dependency).
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
@@ -21,11 +32,16 @@ seed: migrate
 	$(FLASK) seed
 	$(FLASK) demo
 
-## make run: set up, migrate, seed demo data, then serve the web app and the huey worker.
 run: seed
+	@echo "Serving http://127.0.0.1:$${PORT:-5000}/login with the huey worker (Ctrl-C stops both)."
 	$(VENV)/bin/honcho start
 
-## make test: the whole suite (CI=true makes PostgreSQL, Redis and browser tests mandatory).
+web: migrate
+	$(VENV)/bin/honcho start web
+
+worker: migrate
+	$(VENV)/bin/honcho start worker
+
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
