@@ -59,6 +59,7 @@ class Config:
     DESCRIPTION_MAX_CHARS = 5000
 
     DEFAULT_LABOR_RATE = os.environ.get("DEFAULT_LABOR_RATE") or "45.00"
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "evercold"  # flask demo: every demo login
     ARRIVAL_RADIUS_M = int(os.environ.get("ARRIVAL_RADIUS_M") or 500)
     SLA_WARNING_FRACTION = float(os.environ.get("SLA_WARNING_FRACTION") or 0.75)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -30,6 +30,11 @@ def register_edge(app):
             db.session.rollback()
             log.info("commit conflict on %s: %s", request.path, exc)
             resp, status = error_response(409, "This was changed by someone else at the same time; please retry")
+            return _as_response(app, resp, status)
+        except DataError as exc:
+            db.session.rollback()
+            log.info("commit refused a value on %s: %s", request.path, exc)
+            resp, status = error_response(400, "A value was not accepted; check what you sent")
             return _as_response(app, resp, status)
         except OperationalError as exc:
             db.session.rollback()

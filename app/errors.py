@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -23,7 +23,10 @@ def error_response(status: int, message: str, fields: dict | None = None):
         body = {"error": message}
         if fields:
             body["fields"] = fields
-        return jsonify(body), status
+        response = jsonify(body)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response, status
     template = "errors/error.html"
     return render_template(template, status=status, message=message), status
 
@@ -44,6 +47,13 @@ def register_error_handlers(app):
         db.session.rollback()
         log.info("integrity error: %s", exc.orig)
         return error_response(409, "This conflicts with existing data")
+
+    @app.errorhandler(DataError)
+    def _data(exc):
+        # A value the database refuses (out of range, a NUL byte) is bad input, not a crash.
+        db.session.rollback()
+        log.info("data error: %s", exc.orig)
+        return error_response(400, "A value was not accepted; check what you sent")
 
     @app.errorhandler(OperationalError)
     def _operational(exc):

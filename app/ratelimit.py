@@ -1,5 +1,12 @@
-"""Login throttling: failures count per account and per address (Flask-Limiter)."""
-from flask import request
+"""Login throttling: failures count per account and per address (Flask-Limiter).
+
+The sign-in page and POST /api/auth/token share the same counters (shared scopes),
+so alternating between them gains an attacker nothing. Only failures (401) count;
+once a limit is reached every attempt answers 429 until its window passes.
+"""
+from flask import current_app, request
+
+from app.extensions import limiter
 
 
 def login_account_key() -> str:
@@ -16,3 +23,17 @@ def login_account_key() -> str:
 
 def login_failed(response) -> bool:
     return response.status_code == 401
+
+
+def login_limits(methods=None):
+    """Decorator for every endpoint that checks a password: 10 failures per account in
+    15 minutes, 30 a minute per address (see Config.LOGIN_FAILS_PER_*)."""
+    per_address = limiter.shared_limit(lambda: current_app.config["LOGIN_FAILS_PER_ADDRESS"], "login-address",
+                                       methods=methods, deduct_when=login_failed)
+    per_account = limiter.shared_limit(lambda: current_app.config["LOGIN_FAILS_PER_ACCOUNT"], "login-account",
+                                       key_func=login_account_key, methods=methods, deduct_when=login_failed)
+
+    def decorate(view):
+        return per_address(per_account(view))
+
+    return decorate

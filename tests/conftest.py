@@ -125,11 +125,10 @@ def _clean_state(request):
         db.session.rollback()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("TRUNCATE " + ", ".join(tables) + " CASCADE")
-            else:
-                for name in tables:
-                    conn.exec_driver_sql(f"DELETE FROM {name}")
+            # DELETE, children first, on both backends: on PostgreSQL a TRUNCATE of every
+            # table costs ~0.45 s per test, DELETE of the few rows a test made ~0.01 s.
+            for name in tables:
+                conn.exec_driver_sql(f"DELETE FROM {name}")
         db.session.remove()
         try:
             limiter.reset()

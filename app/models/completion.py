@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -20,6 +20,7 @@ class ServiceCompletion(db.Model):
     row, so the earlier one stays on record (the plan's one-per-ticket cannot)."""
 
     __tablename__ = "service_completions"
+    __table_args__ = (Index("ix_service_completions_decided_at", "decided_at"),)  # analytics (migration 0003)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("service_tickets.id", ondelete="CASCADE"), index=True)

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.enums import PhotoType, TicketPriority, TicketStatus, enum_column
+from app.models.enums import ApprovalStatus, PhotoType, TicketPriority, TicketStatus, enum_column
 from app.models.types import UTCDateTime, new_id
 from app.services import clock
 
@@ -26,6 +26,9 @@ class ServiceTicket(db.Model):
     __table_args__ = (
         Index("ix_service_tickets_status_created", "status", "created_at"),
         Index("ix_service_tickets_tech_status", "assigned_technician_id", "status"),
+        # Analytics (migration 0003): cost by closing time, repeat faults.
+        Index("ix_service_tickets_closed_at", "closed_at"),
+        Index("ix_service_tickets_branch_sub_closed", "branch_id", "subcategory_id", "closed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -91,15 +94,20 @@ class ServiceTicket(db.Model):
 
     @property
     def completion(self):
-        """The current completion: the latest one submitted."""
-        return self.completions[-1] if self.completions else None
+        """The current completion: the pending or approved one, else the latest rejected
+        (not merely the last by time: two submissions can share a timestamp)."""
+        live = [c for c in self.completions if c.approval_status != ApprovalStatus.REJECTED]
+        return (live or self.completions or [None])[-1]
 
 
 class TicketEvent(db.Model):
     """One fact on a ticket's timeline (who, when, what)."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_at", "ticket_id", "at"),
+        Index("ix_ticket_events_kind_at", "kind", "at"),  # analytics (migration 0003)
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("service_tickets.id", ondelete="CASCADE"))

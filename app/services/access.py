@@ -66,6 +66,12 @@ def require_read_ticket(user, ticket: ServiceTicket | None) -> ServiceTicket:
     return ticket
 
 
+def require_can_create_tickets(user) -> None:
+    """Staff for any branch, store managers for their own; technicians never."""
+    if user.role not in (Role.ADMIN, Role.DISPATCHER, Role.STORE_MANAGER):
+        raise Forbidden("Technicians cannot create tickets")
+
+
 def can_create_ticket_for_branch(user, branch_id: str) -> bool:
     if user.role in (Role.ADMIN, Role.DISPATCHER):
         return True

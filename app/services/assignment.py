@@ -1,6 +1,8 @@
 """Which technician a branch's ticket goes to, and branch territories."""
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -10,8 +12,9 @@ from app.models import (
     TechnicianBranchAssignment,
     TechnicianStatus,
 )
-from app.services import clock
+from app.services import access, clock
 from app.services.errors import NotFound, ValidationError
+from app.services.validation import Fields
 
 
 def current_assignments(branch_id: str) -> dict[str, TechnicianBranchAssignment]:
@@ -24,14 +27,16 @@ def current_assignments(branch_id: str) -> dict[str, TechnicianBranchAssignment]
     return {("primary" if a.is_primary else "secondary"): a for a in rows}
 
 
-def pick_technician(branch_id: str, exclude_id: str | None = None) -> Technician | None:
+def pick_technician(branch_id: str, exclude_id: str | None = None,
+                    exclude: Collection[str] = ()) -> Technician | None:
     """Current primary if ACTIVE, else current secondary if ACTIVE, else nobody.
 
-    `exclude_id` skips a technician (the one who declined)."""
+    `exclude_id` / `exclude` skip technicians (those who declined)."""
+    skip = set(exclude) | ({exclude_id} if exclude_id else set())
     current = current_assignments(branch_id)
     for role in ("primary", "secondary"):
         a = current.get(role)
-        if a and a.technician.status == TechnicianStatus.ACTIVE and a.technician_id != exclude_id:
+        if a and a.technician.status == TechnicianStatus.ACTIVE and a.technician_id not in skip:
             return a.technician
     return None
 
@@ -41,7 +46,7 @@ def assign_to_branch(technician_id: str, branch_id: str, is_primary: bool = True
     """Make a technician the branch's primary (or secondary). The previous holder of
     that role is ended (endDate set) rather than refused. The same technician holding
     the other role there gives it up, so one person is not both."""
-    technician = db.session.get(Technician, technician_id)
+    technician = db.session.get(Technician, technician_id) if len(technician_id) <= 64 else None
     if technician is None:
         raise NotFound("Technician not found")
     branch = db.session.get(CustomerBranch, branch_id)
@@ -69,8 +74,22 @@ def assign_to_branch(technician_id: str, branch_id: str, is_primary: bool = True
     return assignment
 
 
-def end_assignment(assignment_id: str) -> TechnicianBranchAssignment:
-    assignment = db.session.get(TechnicianBranchAssignment, assignment_id)
+def assign_from_request(actor, technician_id: str, data: dict) -> TechnicianBranchAssignment:
+    """Staff only: `{branchId, isPrimary=true, serviceTerritory?}`."""
+    access.require_staff(actor)
+    f = Fields(data)
+    branch_id = f.text("branchId", required=True, max_len=64)
+    is_primary = f.boolean("isPrimary", default=True)
+    territory = f.text("serviceTerritory", max_len=200)
+    f.check()
+    return assign_to_branch(technician_id, branch_id, is_primary, territory)
+
+
+def end_assignment(assignment_id: str, actor=None) -> TechnicianBranchAssignment:
+    """End a territory assignment (endDate now); ending it twice changes nothing."""
+    if actor is not None:
+        access.require_staff(actor)
+    assignment = db.session.get(TechnicianBranchAssignment, assignment_id) if len(assignment_id) <= 64 else None
     if assignment is None:
         raise NotFound("Assignment not found")
     if assignment.end_date is None:

@@ -36,13 +36,57 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def cost_totals(parts: list[dict], labor_hours: Decimal, labor_cost_per_hour: Decimal) -> dict:
+    """The one costing rule: each part's quantity x unit cost rounded to cents, parts
+    summed, labour = hours x rate rounded to cents, total = parts + labour."""
+    part_totals = [money(p["quantity"] * p["unit_cost"]) for p in parts]
+    parts_cost = money(sum(part_totals, Decimal("0")))
+    labor_cost = money(labor_hours * labor_cost_per_hour)
+    return {"part_totals": part_totals, "parts_cost": parts_cost, "labor_cost": labor_cost,
+            "total_cost": money(parts_cost + labor_cost)}
+
+
+def preview_totals(data: dict, default_rate: Decimal | None = None) -> dict:
+    """The running total of a completion form being filled in (nothing is saved):
+    the same costing as `complete`; a value that is missing or not yet a valid
+    number counts as zero and the result says it is `incomplete`."""
+    def number(source: dict, name: str, **limits) -> Decimal | None:
+        f = Fields(source)
+        value = f.decimal(name, **limits)
+        return None if f.errors else value
+
+    hours = number(data, "laborHours", max_value=Decimal("1000"))
+    rate = number(data, "laborCostPerHour", max_value=Decimal("100000"))
+    if rate is None and (data.get("laborCostPerHour") in (None, "")):
+        rate = default_rate
+    incomplete = hours is None or rate is None
+    parts = []
+    raw_parts = data.get("partsUsed") if isinstance(data.get("partsUsed"), list) else []
+    for raw in raw_parts[:MAX_PARTS]:
+        if not isinstance(raw, dict):
+            continue
+        qty = number(raw, "quantity", max_value=Decimal("100000"), allow_zero=False)
+        unit = number(raw, "unitCost", max_value=Decimal("10000000"))
+        if qty is None or unit is None:
+            incomplete = True
+            continue
+        parts.append({"quantity": qty, "unit_cost": unit})
+    costs = cost_totals(parts, hours or Decimal("0"), rate or Decimal("0"))
+    return {**costs, "labor_hours": hours, "labor_cost_per_hour": rate, "parts_count": len(parts),
+            "incomplete": incomplete}
+
+
 def parse_completion(data: dict, default_rate: Decimal | None = None) -> dict:
+    """The technician's form: hours and rates non-negative, quantities positive, at
+    most two decimals; `laborCostPerHour` falls back to `default_rate` when absent.
+    Totals a client sends are not read at all."""
     f = Fields(data)
     out = {
         "work_description": f.text("workDescription", required=True, max_len=5000),
         "labor_hours": f.decimal("laborHours", required=True, max_value=Decimal("1000")),
         "labor_cost_per_hour": f.decimal("laborCostPerHour", required=default_rate is None,
-                                         max_value=Decimal("100000"), default=default_rate),
+                                         max_value=Decimal("100000"),
+                                         default=default_rate),
         "photo_ids": None,
         "parts": [],
     }
@@ -69,7 +113,7 @@ def parse_completion(data: dict, default_rate: Decimal | None = None) -> dict:
             out["parts"].append({"name": name, "quantity": qty, "unit_cost": unit})
     if "photoIds" in data and data["photoIds"] is not None:
         ids = data["photoIds"]
-        if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        if not isinstance(ids, list) or len(ids) > 100 or not all(isinstance(x, str) and len(x) <= 64 for x in ids):
             f.error("photoIds", "Must be a list of photo ids.")
         else:
             out["photo_ids"] = ids
@@ -87,15 +131,16 @@ def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | N
         raise InvalidTransition(f"Only an IN_PROGRESS ticket can be completed (this one is {ticket.status.value})")
     values = parse_completion(data, default_rate)
 
-    photos_stmt = select(TicketPhoto).where(TicketPhoto.ticket_id == ticket.id)
+    on_ticket = list(db.session.execute(select(TicketPhoto).where(TicketPhoto.ticket_id == ticket.id)).scalars())
     if values["photo_ids"] is not None:
-        photos_stmt = photos_stmt.where(TicketPhoto.id.in_(values["photo_ids"]))
+        wanted = set(values["photo_ids"])
+        named = [p for p in on_ticket if p.id in wanted]
+        if len(named) != len(wanted):
+            raise ValidationError("Unknown photo", {"photoIds": "A photo does not belong to this ticket."})
+        photos = [p for p in named if p.completion_id is None]
     else:
-        photos_stmt = photos_stmt.where(TicketPhoto.completion_id.is_(None))
-    photos = list(db.session.execute(photos_stmt).scalars())
-    if values["photo_ids"] is not None and len(photos) != len(set(values["photo_ids"])):
-        raise ValidationError("Unknown photo", {"photoIds": "A photo does not belong to this ticket."})
-    if not any(p.type == PhotoType.AFTER for p in photos):
+        photos = [p for p in on_ticket if p.completion_id is None]
+    if not any(p.type == PhotoType.AFTER for p in on_ticket):
         raise ValidationError("Add at least one photo of the finished work",
                               {"photos": "Add at least one “after” photo."})
 
@@ -111,15 +156,13 @@ def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | N
         labor_hours=values["labor_hours"],
         labor_cost_per_hour=values["labor_cost_per_hour"],
     )
-    parts_cost = Decimal("0")
-    for pos, p in enumerate(values["parts"]):
-        total = money(p["quantity"] * p["unit_cost"])
-        parts_cost += total
+    costs = cost_totals(values["parts"], values["labor_hours"], values["labor_cost_per_hour"])
+    for pos, (p, total) in enumerate(zip(values["parts"], costs["part_totals"])):
         completion.parts.append(CompletionPart(position=pos, name=p["name"], quantity=p["quantity"],
                                                unit_cost=p["unit_cost"], total=total))
-    completion.parts_cost = money(parts_cost)
-    completion.labor_cost = money(values["labor_hours"] * values["labor_cost_per_hour"])
-    completion.total_cost = money(completion.parts_cost + completion.labor_cost)
+    completion.parts_cost = costs["parts_cost"]
+    completion.labor_cost = costs["labor_cost"]
+    completion.total_cost = costs["total_cost"]
     db.session.add(completion)
     db.session.flush()
     for photo in photos:
@@ -148,6 +191,24 @@ def get_completion(completion_id: str, *, for_update: bool = False) -> ServiceCo
     return completion
 
 
+def get_readable_completion(user, completion_id: str) -> ServiceCompletion:
+    """A completion whose ticket `user` may read; NotFound otherwise."""
+    completion = get_completion(completion_id)
+    access.require_read_ticket(user, completion.ticket)
+    return completion
+
+
+def signature_png(user, completion_id: str) -> bytes:
+    """The stored signature of an approved completion, for readers of its ticket."""
+    completion = get_readable_completion(user, completion_id)
+    if not completion.signature_key:
+        raise NotFound("No signature")
+    try:
+        return get_storage().get(completion.signature_key)
+    except (FileNotFoundError, ValueError):
+        raise NotFound("Signature file missing")
+
+
 def _claim(completion: ServiceCompletion, status: ApprovalStatus, now, actor, notes: str | None) -> None:
     """Decide a PENDING completion exactly once, even with two deciders at once:
     a conditional UPDATE that only one of them can win."""
@@ -171,7 +232,7 @@ def decide(completion: ServiceCompletion, actor, data: dict) -> ServiceCompletio
     ticket = completion.ticket
     if completion.approval_status != ApprovalStatus.PENDING:
         raise Conflict("This work has already been approved or rejected")
-    if ticket.status != TicketStatus.COMPLETED or ticket.completion is not completion:
+    if ticket.status != TicketStatus.COMPLETED:
         raise Conflict("This completion is no longer awaiting approval")
     f = Fields(data)
     action = f.text("action", required=True, max_len=20)

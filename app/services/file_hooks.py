@@ -17,11 +17,13 @@ def _drain(session, name):
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
+    session.info.pop("last_event_at", None)  # see services.tickets.record_event
     session.info.pop("files_on_rollback", None)
     _drain(session, "files_on_commit")
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
+    session.info.pop("last_event_at", None)
     session.info.pop("files_on_commit", None)
     _drain(session, "files_on_rollback")

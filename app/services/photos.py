@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import warnings
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,8 +17,9 @@ from app.extensions import db
 from app.models import PhotoType, ServiceTicket, TicketPhoto, TicketStatus
 from app.models.types import new_id
 from app.services import access
-from app.services.errors import InvalidTransition, TooLarge, UnsupportedMedia, ValidationError
+from app.services.errors import InvalidTransition, NotFound, TooLarge, UnsupportedMedia, ValidationError
 from app.services.storage import get_storage
+from app.services.tickets import record_event
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")  # HEIC too when pillow-heif is installed
 try:  # optional: iPhones send HEIC
@@ -32,22 +32,24 @@ except ImportError:  # pragma: no cover
 
 
 def _open_image(data: bytes, max_pixels: int, formats=ALLOWED_FORMATS) -> Image.Image:
-    """Decode fully, refusing anything that is not one of `formats` or is too large."""
+    """Decode fully, refusing anything that is not one of `formats` or is too large.
+
+    The pixel count is checked from the header, before any pixel is decoded. Pillow's
+    own bomb guard is a process-wide setting: it is only ever raised here (to the
+    largest limit asked for), never lowered, so one request cannot loosen or tighten
+    another's check; the per-call limit is the explicit comparison below."""
     if not data:
         raise ValidationError("The file is empty", {"file": "The file is empty."})
-    Image.MAX_IMAGE_PIXELS = max_pixels
+    if (Image.MAX_IMAGE_PIXELS or 0) < max_pixels:
+        Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=list(formats))
-            if img.width * img.height > max_pixels:
-                raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
-            img.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        img = Image.open(io.BytesIO(data), formats=list(formats))
+        if img.width * img.height > max_pixels:
+            raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
+        img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # the latter under -W error
         raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, (TooLarge,)):
-            raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise UnsupportedMedia(
             "This file is not a JPEG, PNG, WebP or HEIC image (or it is damaged)",
             {"file": "Upload a JPEG, PNG, WebP or HEIC photo."},
@@ -69,12 +71,25 @@ def _encode(img: Image.Image, max_side: int, quality: int = 85) -> tuple[bytes, 
     return out.getvalue(), img.width, img.height
 
 
+def _shrink(img: Image.Image, max_side: int) -> Image.Image:
+    """`img` fitted within max_side (LANCZOS, as `_encode`); its EXIF stays for the
+    orientation step."""
+    if max(img.size) <= max_side:
+        return img
+    scale = max_side / max(img.size)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
 def process_photo(data: bytes) -> dict:
     """Decode, apply EXIF orientation, strip metadata, resize, thumbnail."""
     cfg = current_app.config
     if len(data) > cfg["PHOTO_MAX_BYTES"]:
         raise TooLarge("The photo is larger than allowed", {"file": "The photo is too large."})
     img = _open_image(data, cfg["PHOTO_MAX_PIXELS"])
+    # Shrink first, then turn upright (and thumbnail from the shrunk copy): one
+    # full-size pixel buffer alive at a time. See bench/photo_upload.py.
+    img = _shrink(img, cfg["PHOTO_MAX_SIDE"])
     try:
         img = ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block must not sink a good photo
@@ -108,6 +123,8 @@ def add_photo(ticket: ServiceTicket, actor, data: bytes, photo_type, caption: st
         raise ValidationError("Unknown photo type", {"type": "Choose before, after or work."})
     if caption is not None and len(caption) > 300:
         raise ValidationError("Caption too long", {"caption": "At most 300 characters."})
+    if data is None:
+        raise ValidationError("Attach the photo as the multipart field 'file'", {"file": "Choose a photo."})
     processed = process_photo(data)
     pid = new_id()
     key = f"photos/{ticket.id}/{pid}.jpg"
@@ -132,20 +149,30 @@ def add_photo(ticket: ServiceTicket, actor, data: bytes, photo_type, caption: st
     )
     db.session.add(photo)
     db.session.flush()
+    record_event(ticket, "photo_added", actor, photoId=photo.id, type=photo_type.value)
+    db.session.flush()
+    return photo
+
+
+def get_readable_photo(user, photo_id: str) -> TicketPhoto:
+    """A photo whose ticket `user` may read; NotFound otherwise (no id leaks)."""
+    photo = db.session.get(TicketPhoto, photo_id) if isinstance(photo_id, str) and len(photo_id) <= 64 else None
+    if photo is None:
+        raise NotFound("Photo not found")
+    access.require_read_ticket(user, photo.ticket)
     return photo
 
 
 def remove_photo(ticket: ServiceTicket, photo_id: str, actor) -> None:
     """The technician removes a photo not yet part of a submitted completion."""
     access.require_assigned_technician(actor, ticket)
-    photo = db.session.get(TicketPhoto, photo_id)
+    photo = db.session.get(TicketPhoto, photo_id) if len(photo_id) <= 64 else None
     if photo is None or photo.ticket_id != ticket.id:
-        from app.services.errors import NotFound
-
         raise NotFound("Photo not found")
     if photo.completion_id is not None:
         raise InvalidTransition("This photo belongs to submitted work")
     keys = [photo.storage_key, photo.thumb_key]
+    record_event(ticket, "photo_removed", actor, photoId=photo.id, type=photo.type.value)
     db.session.delete(photo)
     db.session.flush()
     delete_after_commit(keys)
@@ -168,6 +195,10 @@ def decode_signature(data_url) -> bytes:
         img = _open_image(raw, cfg["SIGNATURE_MAX_PIXELS"], formats=("PNG",))
     except UnsupportedMedia:
         raise ValidationError("The signature is not a PNG image", {"signature": "Please sign again."})
+    except TooLarge:
+        raise TooLarge("The signature image is too large", {"signature": "The signature is too large."})
+    except ValidationError:
+        raise ValidationError("The signature is empty", {"signature": "Please sign in the box."})
     rgba = img.convert("RGBA")
     # Blank = fully transparent, or one flat colour everywhere.
     alpha_extrema = rgba.getchannel("A").getextrema()
@@ -177,3 +208,39 @@ def decode_signature(data_url) -> bytes:
     if all(lo == hi for lo, hi in flat) and alpha_extrema[0] == alpha_extrema[1]:
         raise ValidationError("The signature is blank", {"signature": "Please sign in the box."})
     return raw
+
+
+def add_reporter_photo(ticket: ServiceTicket, actor, data: bytes, original_name: str | None,
+                       caption: str | None = None) -> TicketPhoto:
+    """A "before" photo from whoever reports the problem (the branch's store manager,
+    or staff), while the ticket is still open. Same decoding and limits as add_photo."""
+    from app.models import OPEN_STATUSES
+
+    access.require_read_ticket(actor, ticket)
+    if not access.can_create_ticket_for_branch(actor, ticket.branch_id):
+        from app.services.errors import Forbidden
+
+        raise Forbidden("Only the branch's store manager or a dispatcher may add these photos")
+    if ticket.status not in OPEN_STATUSES:
+        raise InvalidTransition("Photos of the problem can be added while the ticket is open")
+    if caption is not None and len(caption) > 300:
+        raise ValidationError("Caption too long", {"caption": "At most 300 characters."})
+    processed = process_photo(data)
+    pid = new_id()
+    key = f"photos/{ticket.id}/{pid}.jpg"
+    thumb_key = f"photos/{ticket.id}/{pid}_thumb.jpg"
+    storage = get_storage()
+    discard_on_rollback([key, thumb_key])
+    storage.put(key, processed["full"])
+    storage.put(thumb_key, processed["thumb"])
+    photo = TicketPhoto(
+        id=pid, ticket_id=ticket.id, type=PhotoType.BEFORE, caption=(caption or "").strip() or None,
+        storage_key=key, thumb_key=thumb_key, content_type="image/jpeg", width=processed["width"],
+        height=processed["height"], size_bytes=len(processed["full"]),
+        original_name=(original_name or "")[:255] or None, uploaded_by_id=actor.id,
+    )
+    db.session.add(photo)
+    db.session.flush()
+    record_event(ticket, "photo_added", actor, photoId=photo.id, type=PhotoType.BEFORE.value)
+    db.session.flush()
+    return photo

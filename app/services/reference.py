@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import SLA_DEFAULTS, Customer, CustomerBranch, IssueCategory, IssueSubcategory
+from app.models import SLA_DEFAULTS, Customer, CustomerBranch, IssueCategory, IssueSubcategory, Role
 from app.services import access
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.validation import Fields
@@ -113,6 +113,18 @@ def update_subcategory(actor, subcategory_id: str, data: dict) -> IssueSubcatego
         setattr(s, column, v)
     db.session.flush()
     return s
+
+
+def list_customers_for(user) -> list[Customer]:
+    """Customers are staff business."""
+    access.require_staff(user)
+    return list_customers()
+
+
+def list_branches_for(user) -> list[CustomerBranch]:
+    """Active branches by code; a store manager sees only their own."""
+    ids = access.branch_ids_of(user) if user.role == Role.STORE_MANAGER else None
+    return list_branches(branch_ids=ids)
 
 
 def list_customers() -> list[Customer]:

@@ -29,6 +29,23 @@ def get_technician(technician_id: str) -> Technician:
     return t
 
 
+def list_visible_technicians(user) -> list[Technician]:
+    """Staff see every technician; nobody else lists them."""
+    access.require_staff(user)
+    return list_technicians()
+
+
+def get_visible_technician(user, technician_id: str) -> Technician:
+    """Staff see any technician, a technician their own record (another's is "not
+    found"); store managers do not manage technicians at all (Forbidden)."""
+    if not access.is_staff(user):
+        if user.role != Role.TECHNICIAN:
+            raise Forbidden("Only dispatchers and admins manage technicians")
+        if user.technician_id != technician_id:
+            raise NotFound("Technician not found")
+    return get_technician(technician_id)
+
+
 def create_technician(actor, data: dict) -> Technician:
     access.require_staff(actor)
     f = Fields(data)

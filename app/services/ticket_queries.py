@@ -11,10 +11,12 @@ from app.models import (
     OPEN_STATUSES,
     ServiceCompletion,
     ServiceTicket,
+    TicketEvent,
     TicketPriority,
     TicketStatus,
 )
 from app.services import access, clock
+from app.services.errors import ValidationError
 from app.services.validation import Fields
 
 
@@ -79,9 +81,9 @@ def ticket_page(user, filters: dict, limit: int, cursor: dict | None):
         try:
             at = datetime.fromisoformat(str(cursor["at"]))
             cid = str(cursor["id"])
+            if at.tzinfo is None:
+                raise ValueError("naive cursor time")
         except (KeyError, ValueError):
-            from app.services.errors import ValidationError
-
             raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
         stmt = stmt.where(or_(ServiceTicket.created_at < at,
                               and_(ServiceTicket.created_at == at, ServiceTicket.id < cid)))
@@ -91,3 +93,20 @@ def ticket_page(user, filters: dict, limit: int, cursor: dict | None):
     rows = rows[:limit]
     next_cursor = {"at": rows[-1].created_at.isoformat(), "id": rows[-1].id} if more and rows else None
     return rows, next_cursor
+
+
+def event_page(user, ticket: ServiceTicket, limit: int, cursor: dict | None):
+    """A ticket's timeline, oldest first, offset-paginated. Store managers do not see
+    internal notes, so neither do they see the events that carry them."""
+    stmt = (select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+            .options(selectinload(TicketEvent.actor)).order_by(TicketEvent.at, TicketEvent.id))
+    if not access.can_see_internal_notes(user):
+        stmt = stmt.where(TicketEvent.kind != "internal_note")
+    offset = 0
+    if cursor:
+        offset = cursor.get("offset", 0)
+        if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= 2**31:
+            raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+    rows = list(db.session.execute(stmt.offset(offset).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    return rows[:limit], ({"offset": offset + limit} if more else None)

@@ -6,9 +6,10 @@ Functions flush; the caller (request, task, CLI) commits once.
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -39,8 +40,20 @@ REASON_MAX = 1000
 
 
 def record_event(ticket: ServiceTicket, kind: str, actor=None, **data: Any) -> TicketEvent:
-    """Append one fact to the ticket's timeline."""
-    event = TicketEvent(ticket_id=ticket.id, at=clock.now(), kind=kind,
+    """Append one fact to the ticket's timeline.
+
+    The timeline keeps the order things happened in even when the clock does not
+    move (a frozen test clock, a coarse or corrected system clock): each fact is at
+    least 1 µs after the ticket's previous one."""
+    at = clock.now()
+    latest = db.session().info.setdefault("last_event_at", {})
+    if ticket.id not in latest:
+        latest[ticket.id] = db.session.execute(
+            select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id)).scalar()
+    if latest[ticket.id] is not None and at <= latest[ticket.id]:
+        at = latest[ticket.id] + timedelta(microseconds=1)
+    latest[ticket.id] = at
+    event = TicketEvent(ticket_id=ticket.id, at=at, kind=kind,
                         actor_id=getattr(actor, "id", None), data=data)
     db.session.add(event)
     return event
@@ -116,6 +129,7 @@ def create_ticket(actor, data: dict) -> ServiceTicket:
     secondary if ACTIVE (status ASSIGNED), otherwise NEW; due times from the
     subcategory's minutes for the priority; contact defaults from the branch.
     """
+    access.require_can_create_tickets(actor)
     values = parse_new_ticket(data)
     branch = db.session.get(CustomerBranch, values["branch_id"])
     if branch is None or not access.can_create_ticket_for_branch(actor, branch.id):
@@ -211,8 +225,9 @@ def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> S
     if priority == ticket.priority:
         return ticket
     old = ticket.priority
+    response_due, resolution_due = sla.due_times(ticket.subcategory, priority, ticket.created_at)
     ticket.priority = priority
-    ticket.response_due_at, ticket.resolution_due_at = sla.due_times(ticket.subcategory, priority, ticket.created_at)
+    ticket.response_due_at, ticket.resolution_due_at = response_due, resolution_due
     # A new window deserves fresh warnings.
     ticket.response_warned_at = None
     record_event(ticket, "priority_changed", actor, **{"from": old.value, "to": priority.value})
@@ -267,7 +282,8 @@ def accept(ticket: ServiceTicket, actor) -> ServiceTicket:
 
 def decline(ticket: ServiceTicket, reason: str | None, actor) -> ServiceTicket:
     """The assigned technician declines: the branch's other current ACTIVE technician
-    gets it (ASSIGNED), otherwise it goes back to NEW. Dispatchers are told."""
+    gets it (ASSIGNED) unless they declined it already, otherwise it goes back to NEW.
+    Dispatchers are told."""
     access.require_assigned_technician(actor, ticket)
     if ticket.status != TicketStatus.ASSIGNED:
         raise InvalidTransition(f"Only an ASSIGNED ticket can be declined (this one is {ticket.status.value})")
@@ -275,7 +291,10 @@ def decline(ticket: ServiceTicket, reason: str | None, actor) -> ServiceTicket:
     if not reason:
         raise ValidationError("A reason is required to decline", {"reason": "Say why you decline."})
     previous = ticket.assigned_technician_id
-    other = pick_technician(ticket.branch_id, exclude_id=previous)
+    declined_before = {e.data.get("technicianId") for e in db.session.execute(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "declined")).scalars()}
+    # The other technician, unless they already turned this ticket down: then dispatch decides.
+    other = pick_technician(ticket.branch_id, exclude={previous, *declined_before})
     record_event(ticket, "declined", actor, technicianId=previous, reason=reason[:REASON_MAX])
     if other is not None:
         ticket.assigned_technician_id = other.id
@@ -302,13 +321,28 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
+def parse_arrival(data: dict) -> tuple[float | None, float | None]:
+    """Optional `{latitude, longitude}`: both or neither, in range."""
+    f = Fields(data)
+    lat = f.floating("latitude", min_value=-90, max_value=90)
+    lon = f.floating("longitude", min_value=-180, max_value=180)
+    if (data.get("latitude") is None) != (data.get("longitude") is None):
+        f.error("latitude" if data.get("latitude") is None else "longitude",
+                "Send latitude and longitude together.")
+    f.check()
+    return lat, lon
+
+
 def arrive(ticket: ServiceTicket, actor, latitude: float | None = None, longitude: float | None = None,
            radius_m: float | None = None) -> dict:
-    """The assigned technician is on site: arrivedAt once, distance from the branch in
-    the timeline (a warning past the radius, never a refusal)."""
+    """The assigned technician is on site: arrivedAt once (an ASSIGNED ticket is
+    accepted first), distance from the branch in the timeline (a warning past the
+    radius, never a refusal)."""
     access.require_assigned_technician(actor, ticket)
+    if ticket.status == TicketStatus.ASSIGNED:
+        accept(ticket, actor)  # arriving on site is accepting it
     if ticket.status != TicketStatus.IN_PROGRESS:
-        raise InvalidTransition("Accept the ticket before marking arrival")
+        raise InvalidTransition(f"Arrival can only be marked on open work (this ticket is {ticket.status.value})")
     if ticket.arrived_at is not None:
         return {"ticket": ticket, "distance": ticket.arrival_distance_m, "farAway": False}
     now = clock.now()

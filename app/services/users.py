@@ -41,6 +41,21 @@ def _dummy_hash() -> str:
     return _DUMMY[key]
 
 
+def parse_credentials(data: dict) -> tuple[str, str]:
+    """`{email, password}` as two strings (400 otherwise; wrong ones are a 401 later)."""
+    f = Fields(data)
+    email = f.text("email", required=True, max_len=254)
+    password = data.get("password")
+    if password is None or password == "":
+        f.error("password", "This field is required.")
+    elif not isinstance(password, str):
+        f.error("password", "Must be text.")
+    elif len(password) > 256:
+        f.error("password", "At most 256 characters.")
+    f.check("Send an email and a password")
+    return email, password
+
+
 def authenticate(email, password) -> User:
     """The user for these credentials; one message for unknown email and wrong password."""
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
@@ -162,7 +177,9 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False) -> User:
     name = f.text("name", max_len=200)
     phone = f.text("phone", max_len=50)
     chat = data.get("telegramChatId")
-    if chat is not None and not (isinstance(chat, str) and CHAT_ID_RE.match(chat)):
+    if isinstance(chat, str):
+        chat = chat.strip()
+    if chat not in (None, "") and not (isinstance(chat, str) and CHAT_ID_RE.match(chat)):
         f.error("telegramChatId", "A Telegram chat id is digits, possibly with a leading '-'.")
     if phone and not PHONE_RE.match(phone):
         f.error("phone", "Enter a valid phone number.")
@@ -189,7 +206,24 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False) -> User:
 
 
 def get_user(user_id: str) -> User:
-    user = db.session.get(User, user_id) if isinstance(user_id, str) else None
+    user = db.session.get(User, user_id) if isinstance(user_id, str) and len(user_id) <= 64 else None
     if user is None:
         raise NotFound("User not found")
     return user
+
+
+def user_page(actor, limit: int, cursor: dict | None) -> tuple[list[User], dict | None]:
+    """Admins list every user, ordered by email, keyset-paginated on it."""
+    from app.services import access
+
+    access.require_admin(actor)
+    stmt = select(User).order_by(User.email).limit(limit + 1)
+    if cursor:
+        after = cursor.get("email")
+        if not isinstance(after, str):
+            raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+        stmt = stmt.where(User.email > after)
+    rows = list(db.session.execute(stmt).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, ({"email": rows[-1].email} if more else None)

@@ -32,6 +32,9 @@ class Fields:
         if not isinstance(value, str):
             self.error(name, "Must be text.")
             return default
+        if "\x00" in value:  # PostgreSQL cannot store it; nobody types it
+            self.error(name, "Contains a character that is not allowed.")
+            return default
         value = value.strip() if strip else value
         if len(value) > max_len:
             self.error(name, f"Must be at most {max_len} characters.")

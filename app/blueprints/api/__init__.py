@@ -6,7 +6,7 @@ import json
 
 from flask import Blueprint, current_app, g, request
 
-from app.services.errors import Unauthorized, ValidationError
+from app.services.errors import NotFound, Unauthorized, ValidationError
 
 bp = Blueprint("api", __name__)
 
@@ -18,6 +18,8 @@ PUBLIC_ENDPOINTS = {"api.create_token", "api.cron_escalate", "api.telegram_webho
 def _authenticate():
     g.api_user = None
     g.api_token = None
+    if "\x00" in request.path:  # no id contains NUL (and PostgreSQL could not compare it)
+        raise NotFound("Not found")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     from app.services.users import user_for_token

@@ -1,1 +1,41 @@
-"""API: analytics (see API.md)."""
+"""API: analytics (see API.md "Analytics"). Dispatchers and admins only."""
+from flask import jsonify, request
+
+from app.blueprints.api import api_user, bp
+from app.services import access, analytics
+
+
+def _money(value) -> str:
+    return f"{value:.2f}"
+
+
+@bp.get("/analytics/sla")
+def analytics_sla():
+    """SLA compliance over tickets created in the range, grouped by one dimension."""
+    access.require_staff(api_user())
+    rng = analytics.api_range(request.args.get("from"), request.args.get("to"))
+    group = analytics.parse_group_by(request.args.get("groupBy"), analytics.SLA_API_GROUPS)
+    rows = analytics.sla_report(rng, analytics.Filters(), (group,))[group]
+    return jsonify({"rows": [{
+        "key": r["key"], "label": r["label"], "tickets": r["tickets"],
+        "responseMeasured": r["responseMeasured"], "responseMet": r["responseMet"],
+        "responseCompliance": r["responseCompliance"],
+        "resolutionMeasured": r["resolutionMeasured"], "resolutionMet": r["resolutionMet"],
+        "resolutionCompliance": r["resolutionCompliance"],
+        "medianResponseMinutes": r["medianResponseMinutes"],
+        "medianResolutionMinutes": r["medianResolutionMinutes"],
+    } for r in rows]})
+
+
+@bp.get("/analytics/costs")
+def analytics_costs():
+    """Parts, labour and total of approved work on tickets closed in the range."""
+    access.require_staff(api_user())
+    rng = analytics.api_range(request.args.get("from"), request.args.get("to"))
+    group = analytics.parse_group_by(request.args.get("groupBy"), analytics.COST_API_GROUPS)
+    rows = analytics.cost_report(rng, analytics.Filters(), (group,))[group]
+    return jsonify({"rows": [{
+        "key": r["key"], "label": r["label"], "tickets": r["tickets"],
+        "partsCost": _money(r["partsCost"]), "laborCost": _money(r["laborCost"]),
+        "totalCost": _money(r["totalCost"]),
+    } for r in rows]})

@@ -3,8 +3,7 @@ from flask import jsonify
 
 from app.blueprints.api import api_user, bp, json_body
 from app.blueprints.api import serializers as s
-from app.models import Role
-from app.services import access, reference
+from app.services import reference
 
 
 @bp.get("/issue-categories")
@@ -34,8 +33,7 @@ def update_subcategory(subcategory_id):
 
 @bp.get("/customers")
 def list_customers():
-    access.require_staff(api_user())
-    return jsonify([s.customer(c) for c in reference.list_customers()])
+    return jsonify([s.customer(c) for c in reference.list_customers_for(api_user())])
 
 
 @bp.post("/customers")
@@ -46,9 +44,7 @@ def create_customer():
 @bp.get("/customer-branches")
 def list_branches():
     """Active branches by code; a store manager sees their own."""
-    user = api_user()
-    ids = access.branch_ids_of(user) if user.role == Role.STORE_MANAGER else None
-    return jsonify([s.branch(b) for b in reference.list_branches(branch_ids=ids)])
+    return jsonify([s.branch(b) for b in reference.list_branches_for(api_user())])
 
 
 @bp.post("/customer-branches")

@@ -1,11 +1,8 @@
-"""Users: admins create; everyone reads and edits their own contact settings."""
-from flask import jsonify, request
-from sqlalchemy import select
+"""Users: admins create and manage; everyone reads and edits their own contact settings."""
+from flask import jsonify
 
 from app.blueprints.api import api_user, bp, encode_cursor, json_body, page_params
 from app.blueprints.api import serializers as s
-from app.extensions import db
-from app.models import User
 from app.services import access, users
 
 
@@ -17,16 +14,11 @@ def create_user():
 
 @bp.get("/users")
 def list_users():
-    access.require_admin(api_user())
+    """All users by email (admins only), paginated."""
     limit, cursor = page_params()
-    stmt = select(User).order_by(User.email).limit(limit + 1)
-    if cursor:
-        stmt = stmt.where(User.email > str(cursor.get("email", "")))
-    rows = list(db.session.execute(stmt).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = users.user_page(api_user(), limit, cursor)
     return jsonify({"items": [s.user(u) for u in rows],
-                    "nextCursor": encode_cursor({"email": rows[-1].email}) if more else None})
+                    "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
 
 
 @bp.get("/users/me")
@@ -36,6 +28,7 @@ def me():
 
 @bp.patch("/users/me")
 def update_me():
+    """The caller's own contact settings."""
     return jsonify(s.user(users.update_contact(api_user(), json_body())))
 
 
@@ -49,6 +42,3 @@ def get_user(user_id):
 def update_user(user_id):
     access.require_admin(api_user())
     return jsonify(s.user(users.update_contact(users.get_user(user_id), json_body(), by_admin=True)))
-
-
-_ = request

@@ -1,13 +1,12 @@
 """Sign in and out."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session
+from flask import flash, redirect, render_template, request, session
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import LoginForm
-from app.extensions import limiter
-from app.ratelimit import login_account_key, login_failed
+from app.ratelimit import login_limits
 from app.services import users
 from app.services.errors import Unauthorized
 from app.web import home_for
@@ -24,9 +23,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILS_PER_ADDRESS"], methods=["POST"], deduct_when=login_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_FAILS_PER_ACCOUNT"], methods=["POST"],
-               key_func=login_account_key, deduct_when=login_failed)
+@login_limits(methods=["POST"])  # counters shared with POST /api/auth/token
 def login():
     """The sign-in form; on success, the role's home (or a safe `next`)."""
     if current_user.is_authenticated and request.method == "GET":

@@ -1,0 +1,573 @@
+"""The dispatcher's read models: the live board, the ticket list, the ticket detail,
+reassignment candidates and the lists the management pages show.
+
+Everything here reads; nothing writes. Each list is one query (plus one per board
+column), eager-loaded so templates never touch the database. SLA colours are decided
+here from `clock.now()`; the page's script only moves the countdown text forward.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.models import (
+    Customer,
+    CustomerBranch,
+    IssueCategory,
+    IssueSubcategory,
+    ServiceCompletion,
+    ServiceTicket,
+    Technician,
+    TechnicianBranchAssignment,
+    TechnicianStatus,
+    TicketEvent,
+    TicketPriority,
+    TicketStatus,
+)
+from app.services import access, assignment, clock, ticket_queries
+from app.services.errors import NotFound, ValidationError
+from app.services.technicians import get_technician
+from app.services.tickets import haversine_m
+
+# Columns, left to right. CLOSED shows only what closed recently.
+BOARD_COLUMNS = (
+    (TicketStatus.NEW, "New"),
+    (TicketStatus.ASSIGNED, "Assigned"),
+    (TicketStatus.IN_PROGRESS, "In progress"),
+    (TicketStatus.COMPLETED, "Awaiting approval"),
+    (TicketStatus.CLOSED, "Closed (24 h)"),
+)
+BOARD_ACTIVE = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.COMPLETED)
+RECENT_CLOSED = timedelta(hours=24)
+# A screen shows a handful of cards per column; the most urgent come first and the
+# rest are one click away in the list (rendering hundreds would cost more than the data).
+CARDS_PER_COLUMN = 20
+CLOSED_CARDS = 10
+# Amber when less than this share of the SLA window is left.
+AMBER_SHARE = 0.25
+LIST_PAGE_SIZE = 50
+
+FILTER_ARGS = ("priority", "branchId", "technicianId", "categoryId", "overdue", "q")
+
+
+# --- durations -------------------------------------------------------------------
+
+def humanize(seconds: float) -> str:
+    """A short duration for a busy screen: "45s", "12m", "3h 05m", "2d 4h"."""
+    seconds = int(abs(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
+# --- SLA countdown ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Countdown:
+    """The SLA clock a card shows.
+
+    state: "ok" (green), "warn" (amber: under a quarter of the window left),
+    "breached" (red), "met" (stopped in time), "missed" (stopped late),
+    "cancelled" (closed without completion).
+    """
+
+    kind: str  # "response" | "resolution"
+    state: str
+    due_at: datetime
+    amber_at: datetime | None
+    running: bool
+    seconds_left: float
+    text: str
+
+    @property
+    def short(self) -> str:
+        """The few words a board card has room for."""
+        if self.state == "met":
+            return "on time"
+        if self.state == "missed":
+            return self.text.replace("late by", "late")
+        if self.state == "cancelled":
+            return "cancelled"
+        return self.text
+
+
+def countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
+    """Which SLA clock matters for this ticket now, and how close it is to breaking.
+
+    Until a technician responds it is the response clock; after that the resolution
+    clock. COMPLETED and CLOSED tickets show whether resolution was met.
+    """
+    if ticket.status in (TicketStatus.COMPLETED, TicketStatus.CLOSED):
+        due = ticket.resolution_due_at
+        if ticket.completed_at is not None:
+            late = ticket.completed_at > due
+            return Countdown("resolution", "missed" if late else "met", due, None, False,
+                             (due - ticket.completed_at).total_seconds(),
+                             f"late by {humanize((ticket.completed_at - due).total_seconds())}" if late
+                             else "resolved in time")
+        return Countdown("resolution", "cancelled", due, None, False, 0, "closed without completion")
+    if ticket.first_response_at is None:
+        kind, due = "response", ticket.response_due_at
+    else:
+        kind, due = "resolution", ticket.resolution_due_at
+    window = max((due - ticket.created_at).total_seconds(), 1.0)
+    amber_at = due - timedelta(seconds=window * AMBER_SHARE)
+    left = (due - now).total_seconds()
+    if left <= 0:
+        state, text = "breached", f"overdue {humanize(left)}"
+    else:
+        state = "warn" if now >= amber_at else "ok"
+        text = f"{humanize(left)} left"
+    return Countdown(kind, state, due, amber_at, True, left, text)
+
+
+# --- filters -----------------------------------------------------------------------
+
+def parse_filters(args) -> dict:
+    """The board's filters from a query string (the API's names; no status: the
+    columns are the statuses)."""
+    raw = {k: v for k, v in args.items() if k in FILTER_ARGS or k == "status"}
+    filters = ticket_queries.parse_filters(raw)
+    return filters
+
+
+def filter_args(filters: dict, *, with_status: bool = False) -> dict:
+    """Filters back to query-string arguments (for poll URLs and links)."""
+    out = {}
+    if filters.get("priority"):
+        out["priority"] = filters["priority"].value
+    for key, arg in (("branch_id", "branchId"), ("technician_id", "technicianId"), ("category_id", "categoryId"),
+                     ("q", "q")):
+        if filters.get(key):
+            out[arg] = filters[key]
+    if filters.get("overdue"):
+        out["overdue"] = "true"
+    if with_status and filters.get("status"):
+        out["status"] = filters["status"].value
+    return out
+
+
+def _board_filters(filters: dict) -> dict:
+    return {k: v for k, v in filters.items() if k != "status"}
+
+
+def _visible(now: datetime):
+    """What the board shows: every active ticket, and tickets closed recently."""
+    return or_(
+        ServiceTicket.status.in_(BOARD_ACTIVE),
+        and_(ServiceTicket.status == TicketStatus.CLOSED, ServiceTicket.closed_at >= now - RECENT_CLOSED),
+    )
+
+
+# --- the board ---------------------------------------------------------------------
+
+def _card_select():
+    """The columns a card or a list row shows, as plain rows (no ORM objects to build):
+    the ticket's own fields with its branch, subcategory and technician names."""
+    return (
+        select(ServiceTicket.id, ServiceTicket.ticket_number, ServiceTicket.external_id, ServiceTicket.status,
+               ServiceTicket.priority, ServiceTicket.version, ServiceTicket.created_at,
+               ServiceTicket.first_response_at, ServiceTicket.arrived_at, ServiceTicket.completed_at,
+               ServiceTicket.closed_at, ServiceTicket.response_due_at, ServiceTicket.resolution_due_at,
+               CustomerBranch.branch_code, CustomerBranch.branch_name,
+               IssueSubcategory.name.label("subcategory_name"), Technician.name.label("technician_name"))
+        .select_from(ServiceTicket)
+        .join(CustomerBranch, CustomerBranch.id == ServiceTicket.branch_id)
+        .join(IssueSubcategory, IssueSubcategory.id == ServiceTicket.subcategory_id)
+        .outerjoin(Technician, Technician.id == ServiceTicket.assigned_technician_id)
+    )
+
+
+@dataclass
+class Card:
+    ticket: Any  # a row of _card_select()
+    countdown: Countdown
+    age_seconds: float
+    age_text: str
+
+    @property
+    def on_site(self) -> bool:
+        return self.ticket.arrived_at is not None and self.ticket.status == TicketStatus.IN_PROGRESS
+
+
+@dataclass
+class Column:
+    status: TicketStatus
+    title: str
+    total: int
+    cards: list[Card] = field(default_factory=list)
+
+    @property
+    def hidden(self) -> int:
+        return max(self.total - len(self.cards), 0)
+
+
+@dataclass
+class Board:
+    stamp: str
+    now: datetime
+    filters: dict
+    counts: dict
+    columns: list[Column] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def breached(self) -> int:
+        return sum(1 for c in self.columns for card in c.cards if card.countdown.state == "breached")
+
+
+def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict]:
+    """(stamp, counts per status) in one aggregate query over the filtered board.
+
+    The stamp changes whenever a visible ticket changes (its `version` grows on every
+    update), appears, leaves a column or ages out of the closed window; an idle poll
+    compares stamps and renders nothing.
+    """
+    now = now or clock.now()
+    stmt = (
+        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.updated_at), func.sum(ServiceTicket.version))
+        .where(_visible(now))
+        .group_by(ServiceTicket.status)
+    )
+    stmt = ticket_queries.filtered(stmt, _board_filters(filters), now)
+    counts: dict[TicketStatus, int] = {}
+    parts = []
+    for status, count, last, versions in db.session.execute(stmt):
+        status = TicketStatus(status)
+        counts[status] = count
+        parts.append(f"{status.value}:{count}:{last}:{versions}")
+    digest = hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()[:16]
+    return digest, counts
+
+
+def _column_query(status: TicketStatus, filters: dict, now: datetime):
+    """One column's cards, most urgent first. The ticket ids are picked (filtered,
+    sorted, limited) before the branch, subcategory and technician are joined, so the
+    joins touch only the cards shown, not every ticket in the column."""
+    ids = select(ServiceTicket.id).where(ServiceTicket.status == status)
+    ids = ticket_queries.filtered(ids, _board_filters(filters), now)
+    limit = CARDS_PER_COLUMN
+    if status == TicketStatus.CLOSED:
+        ids = ids.where(ServiceTicket.closed_at >= now - RECENT_CLOSED)
+        order = (ServiceTicket.closed_at.desc(), ServiceTicket.id)
+        limit = CLOSED_CARDS
+    elif status == TicketStatus.COMPLETED:
+        # Longest waiting for the store's approval first.
+        order = (ServiceTicket.completed_at, ServiceTicket.id)
+    else:
+        # The clock that matters first: response until someone responded, then resolution.
+        order = (case((ServiceTicket.first_response_at.is_(None), ServiceTicket.response_due_at),
+                      else_=ServiceTicket.resolution_due_at), ServiceTicket.id)
+    return _card_select().where(ServiceTicket.id.in_(ids.order_by(*order).limit(limit))).order_by(*order)
+
+
+def load_board(filters: dict, known_stamp: str | None = None) -> Board | None:
+    """The board for these filters, or None when `known_stamp` is still current
+    (the caller answers "nothing changed" without rendering).
+
+    Queries: one aggregate (counts and stamp), then one per non-empty column.
+    """
+    now = clock.now()
+    stamp, counts = board_summary(filters, now)
+    if known_stamp is not None and known_stamp == stamp:
+        return None
+    board = Board(stamp=stamp, now=now, filters=filters, counts=counts)
+    for status, title in BOARD_COLUMNS:
+        total = counts.get(status, 0)
+        column = Column(status=status, title=title, total=total)
+        if total:
+            for ticket in db.session.execute(_column_query(status, filters, now)):
+                age = (now - ticket.created_at).total_seconds()
+                column.cards.append(Card(ticket, countdown(ticket, now), age, humanize(age)))
+        board.columns.append(column)
+    return board
+
+
+# --- the ticket list (every ticket, paginated) ---------------------------------
+
+def encode_cursor(ticket) -> str:
+    raw = json.dumps([ticket.created_at.isoformat(), ticket.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, ticket_id = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        at = datetime.fromisoformat(at)
+        if at.tzinfo is None or not isinstance(ticket_id, str):
+            raise ValueError
+        return at, ticket_id
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise ValidationError("This page link is broken; start from the first page", {"after": "Invalid cursor."})
+
+
+@dataclass
+class ListRow:
+    ticket: Any  # a row of _card_select()
+    countdown: Countdown
+
+
+TICKET_NUMBER = re.compile(r"TKT-\d{6}-\d{5,6}", re.IGNORECASE)
+
+
+def _exact_number(filters: dict) -> dict:
+    """A whole ticket number is looked up by its unique index, not by a substring scan
+    over every ticket's number, external id and description."""
+    q = (filters.get("q") or "").strip()
+    if TICKET_NUMBER.fullmatch(q):
+        return {**filters, "q": None, "ticket_number": q.upper()}
+    return filters
+
+
+def ticket_list(filters: dict, after: str | None = None, limit: int = LIST_PAGE_SIZE):
+    """Every ticket (closed ones too), newest first, keyset-paginated on (createdAt, id):
+    one query per page however deep the page."""
+    now = clock.now()
+    filters = _exact_number(filters)
+    stmt = ticket_queries.filtered(_card_select(), filters, now)
+    if filters.get("ticket_number"):
+        stmt = stmt.where(ServiceTicket.ticket_number == filters["ticket_number"])
+    if after:
+        at, ticket_id = decode_cursor(after)
+        stmt = stmt.where(or_(ServiceTicket.created_at < at,
+                              and_(ServiceTicket.created_at == at, ServiceTicket.id < ticket_id)))
+    stmt = stmt.order_by(ServiceTicket.created_at.desc(), ServiceTicket.id.desc()).limit(limit + 1)
+    tickets = list(db.session.execute(stmt))
+    more = len(tickets) > limit
+    tickets = tickets[:limit]
+    rows = [ListRow(t, countdown(t, now)) for t in tickets]
+    return rows, (encode_cursor(tickets[-1]) if more and tickets else None)
+
+
+# --- the ticket detail ------------------------------------------------------------
+
+@dataclass
+class TicketDetail:
+    ticket: ServiceTicket
+    events: list[TicketEvent]
+    response: Countdown | None
+    resolution: Countdown
+    now: datetime
+
+
+def ticket_detail(user, ticket: ServiceTicket) -> TicketDetail:
+    """Everything the detail page shows, loaded up front: photos, completions with
+    parts and photos, the branch's customer, and the timeline with its actors.
+    Store managers do not see internal notes, so neither do they see those events."""
+    db.session.execute(
+        select(ServiceTicket).where(ServiceTicket.id == ticket.id).options(
+            joinedload(ServiceTicket.branch).joinedload(CustomerBranch.customer),
+            selectinload(ServiceTicket.photos),
+            selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.parts),
+            selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.photos),
+        )
+    ).unique().scalar_one()
+    stmt = (select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+            .options(joinedload(TicketEvent.actor)).order_by(TicketEvent.at, TicketEvent.id))
+    if not access.can_see_internal_notes(user):
+        stmt = stmt.where(TicketEvent.kind != "internal_note")
+    events = list(db.session.execute(stmt).scalars())
+    now = clock.now()
+    response = None
+    if ticket.first_response_at is not None or ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
+        response = _response_clock(ticket, now)
+    return TicketDetail(ticket, events, response, _resolution_clock(ticket, now), now)
+
+
+def _response_clock(ticket: ServiceTicket, now: datetime) -> Countdown:
+    due = ticket.response_due_at
+    if ticket.first_response_at is not None:
+        late = ticket.first_response_at > due
+        return Countdown("response", "missed" if late else "met", due, None, False, 0,
+                         f"responded {humanize((ticket.first_response_at - due).total_seconds())} late" if late
+                         else "responded in time")
+    if ticket.status == TicketStatus.CLOSED:
+        return Countdown("response", "cancelled", due, None, False, 0, "closed without a response")
+    window = max((due - ticket.created_at).total_seconds(), 1.0)
+    amber_at = due - timedelta(seconds=window * AMBER_SHARE)
+    left = (due - now).total_seconds()
+    state = "breached" if left <= 0 else ("warn" if now >= amber_at else "ok")
+    text = f"overdue {humanize(left)}" if left <= 0 else f"{humanize(left)} left"
+    return Countdown("response", state, due, amber_at, True, left, text)
+
+
+def _resolution_clock(ticket: ServiceTicket, now: datetime) -> Countdown:
+    if ticket.status in (TicketStatus.COMPLETED, TicketStatus.CLOSED):
+        return countdown(ticket, now)
+    due = ticket.resolution_due_at
+    window = max((due - ticket.created_at).total_seconds(), 1.0)
+    amber_at = due - timedelta(seconds=window * AMBER_SHARE)
+    left = (due - now).total_seconds()
+    state = "breached" if left <= 0 else ("warn" if now >= amber_at else "ok")
+    text = f"overdue {humanize(left)}" if left <= 0 else f"{humanize(left)} left"
+    return Countdown("resolution", state, due, amber_at, True, left, text)
+
+
+# --- reassignment candidates -----------------------------------------------------
+
+@dataclass
+class Candidate:
+    technician: Technician
+    role: str | None  # "primary" | "secondary" | None (another branch's technician)
+    distance_m: float | None
+    located_ago: str | None
+
+    @property
+    def distance_text(self) -> str:
+        if self.distance_m is None:
+            return "location unknown"
+        if self.distance_m < 1000:
+            return f"{self.distance_m:.0f} m away"
+        return f"{self.distance_m / 1000:.1f} km away"
+
+
+def reassign_candidates(ticket: ServiceTicket) -> list[Candidate]:
+    """ACTIVE technicians only: the branch's own (primary, then secondary) first, then
+    everyone else by distance from their last reported location to the branch."""
+    now = clock.now()
+    own = {a.technician_id: ("primary" if a.is_primary else "secondary")
+           for a in assignment.current_assignments(ticket.branch_id).values()}
+    technicians = db.session.execute(
+        select(Technician).where(Technician.status == TechnicianStatus.ACTIVE).order_by(Technician.name)
+    ).scalars()
+    branch = ticket.branch
+    out = []
+    for t in technicians:
+        distance = None
+        if None not in (t.latitude, t.longitude, branch.latitude, branch.longitude):
+            distance = haversine_m(t.latitude, t.longitude, branch.latitude, branch.longitude)
+        ago = humanize((now - t.last_location_update).total_seconds()) + " ago" if t.last_location_update else None
+        out.append(Candidate(t, own.get(t.id), distance, ago))
+    role_rank = {"primary": 0, "secondary": 1, None: 2}
+    out.sort(key=lambda c: (role_rank[c.role], c.distance_m is None, c.distance_m or 0, c.technician.name))
+    return out
+
+
+# --- lists for forms and management pages ----------------------------------------
+
+@dataclass
+class FilterOptions:
+    branches: list  # rows: id, branch_code, branch_name, is_active
+    technicians: list  # rows: id, name
+    categories: list  # rows: id, name
+    priorities: tuple = tuple(TicketPriority)
+
+
+def filter_options() -> FilterOptions:
+    """The filter choices as plain rows: three small queries."""
+    branches = db.session.execute(
+        select(CustomerBranch.id, CustomerBranch.branch_code, CustomerBranch.branch_name, CustomerBranch.is_active)
+        .order_by(CustomerBranch.branch_code)).all()
+    technicians = db.session.execute(select(Technician.id, Technician.name).order_by(Technician.name)).all()
+    categories = db.session.execute(select(IssueCategory.id, IssueCategory.name).order_by(IssueCategory.name)).all()
+    return FilterOptions(branches, technicians, categories)
+
+
+def active_branches() -> list[CustomerBranch]:
+    """Branches a new ticket can be raised for, with their customer."""
+    return list(db.session.execute(
+        select(CustomerBranch).options(joinedload(CustomerBranch.customer))
+        .where(CustomerBranch.is_active.is_(True)).order_by(CustomerBranch.branch_code)
+    ).scalars())
+
+
+def categories_with_subcategories() -> list[IssueCategory]:
+    return list(db.session.execute(
+        select(IssueCategory).options(selectinload(IssueCategory.subcategories)).order_by(IssueCategory.name)
+    ).scalars())
+
+
+def subcategories_of(category_id: str | None) -> list[IssueSubcategory]:
+    if not category_id or not isinstance(category_id, str) or len(category_id) > 64:
+        return []
+    return list(db.session.execute(
+        select(IssueSubcategory).where(IssueSubcategory.category_id == category_id).order_by(IssueSubcategory.name)
+    ).scalars())
+
+
+@dataclass
+class TechnicianRow:
+    technician: Technician
+    primary: list[TechnicianBranchAssignment]
+    secondary: list[TechnicianBranchAssignment]
+    located_ago: str | None
+    open_tickets: int
+
+
+def technician_rows() -> list[TechnicianRow]:
+    """Every technician with current territories, last location and open workload
+    (three queries)."""
+    now = clock.now()
+    technicians = db.session.execute(
+        select(Technician).options(
+            selectinload(Technician.branch_assignments).joinedload(TechnicianBranchAssignment.branch)
+        ).order_by(Technician.name)
+    ).scalars().all()
+    load = dict(db.session.execute(
+        select(ServiceTicket.assigned_technician_id, func.count())
+        .where(ServiceTicket.status.in_((TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)),
+               ServiceTicket.assigned_technician_id.is_not(None))
+        .group_by(ServiceTicket.assigned_technician_id)
+    ).all())
+    rows = []
+    for t in technicians:
+        current = [a for a in t.branch_assignments if a.end_date is None]
+        ago = humanize((now - t.last_location_update).total_seconds()) + " ago" if t.last_location_update else None
+        rows.append(TechnicianRow(t, [a for a in current if a.is_primary], [a for a in current if not a.is_primary],
+                                  ago, load.get(t.id, 0)))
+    return rows
+
+
+def technician_with_assignments(technician_id: str) -> tuple[Technician, list[TechnicianBranchAssignment],
+                                                              list[TechnicianBranchAssignment]]:
+    """One technician, their current and past territories (newest first)."""
+    t = get_technician(technician_id)
+    current = [a for a in t.branch_assignments if a.end_date is None]
+    past = sorted((a for a in t.branch_assignments if a.end_date is not None), key=lambda a: a.end_date, reverse=True)
+    return t, current, past
+
+
+def located_ago(technician: Technician) -> str | None:
+    if technician.last_location_update is None:
+        return None
+    return humanize((clock.now() - technician.last_location_update).total_seconds()) + " ago"
+
+
+def branch_with_customer(branch_id: str) -> CustomerBranch:
+    """One branch and its customer (for the edit page)."""
+    b = None
+    if isinstance(branch_id, str) and len(branch_id) <= 64:
+        b = db.session.execute(select(CustomerBranch).options(joinedload(CustomerBranch.customer))
+                               .where(CustomerBranch.id == branch_id)).scalar_one_or_none()
+    if b is None:
+        raise NotFound("Branch not found")
+    return b
+
+
+def customers_with_branches() -> tuple[list[Customer], list[CustomerBranch]]:
+    customers = list(db.session.execute(select(Customer).order_by(Customer.name)).scalars())
+    branches = list(db.session.execute(
+        select(CustomerBranch).options(joinedload(CustomerBranch.customer))
+        .order_by(CustomerBranch.is_active.desc(), CustomerBranch.branch_code)
+    ).scalars())
+    return customers, branches
