@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import uuid
 
@@ -10,6 +11,9 @@ from flask import Flask, g, request
 
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -42,6 +46,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from app.blueprints.auth import bp as auth_bp
     from app.web import register_web
 
+    from app.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     csrf.exempt(api_bp)
@@ -61,6 +68,9 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     tasks.init_app(app)
 
+    from app.logging_setup import configure_logging
+
+    configure_logging(app)
     _request_logging(app)
     return app
 
@@ -92,14 +102,17 @@ def _request_logging(app: Flask) -> None:
 
     @app.before_request
     def _start():
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+        incoming = request.headers.get("X-Request-Id", "")
+        # A proxy's id is kept only if it is a plain token (no log injection).
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
         g.t0 = time.perf_counter()
 
     @app.after_request
     def _log(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
         if not app.testing:
-            ms = (time.perf_counter() - g.get("t0", time.perf_counter())) * 1000
-            log.info("request_id=%s method=%s path=%s status=%s ms=%.1f", g.get("request_id"),
-                     request.method, request.path, response.status_code, ms)
+            ms = round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1)
+            log.info("%s %s %s", request.method, request.path, response.status_code,
+                     extra={"request_id": g.get("request_id"), "method": request.method, "path": request.path,
+                            "status": response.status_code, "ms": ms, "remote": request.remote_addr})
         return response

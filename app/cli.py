@@ -91,3 +91,7 @@ def register_cli(app) -> None:
     from app.cli_sla import register_sla_cli
 
     register_sla_cli(app)
+
+    from app.cli_ops import register_ops_cli
+
+    register_ops_cli(app)

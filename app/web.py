@@ -110,8 +110,4 @@ def register_web(app: Flask) -> None:
             abort(404)
         return send_file(io.BytesIO(get_storage().get(c.signature_key)), mimetype="image/png")
 
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
-
     _ = url_for  # keep import for templates' helpers
