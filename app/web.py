@@ -61,7 +61,9 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.path.startswith("/api/") or (current_user and current_user.is_authenticated):
+        # Pages and API answers are per user: never cached by shared caches. (No
+        # current_user lookup here: the commit has expired it and it would cost a query.)
+        if not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -1,2 +1,522 @@
-"""Routes."""
-from app.blueprints.dispatcher import bp  # noqa: F401
+"""Dispatcher workspace: the live board, ticket pages and the management pages.
+
+Every view has the same beats: load and authorize, validate, call one service,
+render or redirect. Reads come from `services.board`; writes go to the services the
+API uses too. Forms that fail come back with the message next to the field and what
+was typed still in it.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.auth_helpers import staff_required
+from app.blueprints.dispatcher import bp
+from app.blueprints.dispatcher import forms as F
+from app.extensions import db
+from app.models import (
+    ApprovalStatus,
+    IssueSubcategory,
+    TechnicianBranchAssignment,
+    TicketPriority,
+    TicketStatus,
+)
+from app.services import access, assignment, reference, tickets
+from app.services import technicians as technician_service
+from app.services import board as board_service
+from app.services.errors import DomainError, Forbidden, ValidationError
+from app.web import home_for, is_htmx
+
+
+def _errors(form=None, exc: DomainError | None = None) -> dict:
+    """One message per field: the form's own checks first, then the service's."""
+    out = {}
+    if form is not None:
+        out.update({name: msgs[0] for name, msgs in form.errors.items() if msgs and name != "csrf_token"})
+        if form.errors.get("csrf_token"):
+            out["_form"] = "Your form expired; please submit it again."
+    if exc is not None:
+        for name, message in exc.fields.items():
+            out.setdefault(name, message)
+        if not exc.fields:
+            out["_form"] = exc.message
+    return out
+
+
+@bp.context_processor
+def _template_helpers():
+    return {"board_args": board_service.filter_args}
+
+
+def _partial_requested() -> bool:
+    """htmx wants the fragment, except when it restores history (it wants the page)."""
+    return is_htmx() and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+# --- the live board ------------------------------------------------------------------
+
+@bp.get("/dispatcher/tickets")
+@staff_required
+def board():
+    """The live board: columns by status, SLA colours, filters kept in the URL."""
+    filters = board_service.parse_filters(request.args)
+    data = board_service.load_board(filters)
+    if _partial_requested():
+        return render_template("dispatcher/partials/_board.html", board=data)
+    return render_template("dispatcher/board.html", board=data, filters=filters,
+                           options=board_service.filter_options())
+
+
+@bp.get("/dispatcher/tickets/poll")
+@staff_required
+def board_poll():
+    """The board's poll: 204 without rendering when the page's stamp is current."""
+    filters = board_service.parse_filters(request.args)
+    data = board_service.load_board(filters, known_stamp=request.args.get("stamp", ""))
+    if data is None:
+        return "", 204
+    return render_template("dispatcher/partials/_board.html", board=data)
+
+
+@bp.get("/dispatcher/tickets/list")
+@staff_required
+def board_list():
+    """Every ticket, closed ones included, newest first, one page at a time."""
+    filters = board_service.parse_filters(request.args)
+    rows, next_cursor = board_service.ticket_list(filters, request.args.get("after") or None)
+    ctx = dict(rows=rows, next_cursor=next_cursor, filters=filters,
+               args=board_service.filter_args(filters, with_status=True))
+    if _partial_requested():
+        return render_template("dispatcher/partials/_ticket_rows.html", **ctx)
+    return render_template("dispatcher/ticket_list.html", options=board_service.filter_options(),
+                           statuses=list(TicketStatus), **ctx)
+
+
+# --- creating a ticket -----------------------------------------------------------------
+
+def _create_form_choices(form: F.TicketCreateForm) -> None:
+    form.branchId.choices = _branch_choices()
+    categories = board_service.categories_with_subcategories()
+    form.categoryId.choices = F.choices(((c.id, c.name) for c in categories), "Choose a category…")
+    if not form.categoryId.data and len(categories) == 1:
+        form.categoryId.data = categories[0].id
+    subs = next((c.subcategories for c in categories if c.id == form.categoryId.data), [])
+    form.subcategoryId.choices = F.choices(((s.id, s.name) for s in subs), "Choose a subcategory…")
+
+
+def _preview(subcategory_id, priority):
+    try:
+        priority = TicketPriority(priority or "NORMAL")
+    except ValueError:
+        priority = TicketPriority.NORMAL
+    return tickets.preview_due_times(subcategory_id or None, priority)
+
+
+@bp.route("/tickets/create", methods=["GET", "POST"])
+@staff_required
+def create_ticket():
+    """A ticket for any branch; due times are shown before saving."""
+    form = F.TicketCreateForm()
+    _create_form_choices(form)
+    errors = {}
+    if form.validate_on_submit():
+        try:
+            ticket = tickets.create_ticket(current_user, F.form_data(form))
+        except ValidationError as exc:
+            errors = _errors(form, exc)
+        else:
+            flash(f"Ticket {ticket.ticket_number} created"
+                  + (f" and assigned to {ticket.assigned_technician.name}." if ticket.assigned_technician
+                     else "; no technician is available for this branch, assign one below."))
+            return redirect(url_for(".ticket_detail", ticket_id=ticket.id))
+    elif request.method == "POST":
+        errors = _errors(form)
+    due = _preview(form.subcategoryId.data, form.priority.data)
+    return render_template("dispatcher/ticket_create.html", form=form, errors=errors, due=due), \
+        (400 if errors else 200)
+
+
+@bp.get("/tickets/create/subcategories")
+@staff_required
+def create_ticket_subcategories():
+    """The subcategory options of the chosen category (htmx swaps them in)."""
+    subs = board_service.subcategories_of(request.args.get("categoryId"))
+    resp = render_template("dispatcher/partials/_subcategory_options.html", subcategories=subs)
+    return resp, 200, {"HX-Trigger-After-Swap": "subcategoriesChanged"}
+
+
+@bp.get("/tickets/create/preview")
+@staff_required
+def create_ticket_preview():
+    """Due times a ticket created now would get for this subcategory and priority."""
+    due = _preview(request.args.get("subcategoryId"), request.args.get("priority"))
+    return render_template("dispatcher/partials/_due_preview.html", due=due)
+
+
+# --- the ticket page ---------------------------------------------------------------------
+
+def _may_decide(user, ticket) -> bool:
+    completion = ticket.completion
+    if ticket.status != TicketStatus.COMPLETED or completion is None \
+            or completion.approval_status != ApprovalStatus.PENDING:
+        return False
+    try:
+        access.require_can_decide(user, completion)
+    except Forbidden:
+        return False
+    return True
+
+
+def _detail_page(ticket, status: int = 200, *, submitted=None, errors=None):
+    """The ticket page. `submitted` is (section, form) of a form that failed: it is
+    shown as typed, with its errors."""
+    detail = board_service.ticket_detail(current_user, ticket)
+    staff = access.is_staff(current_user)
+    ctx = dict(detail=detail, ticket=ticket, staff=staff, errors=errors or {}, error_section=None,
+               may_decide=_may_decide(current_user, ticket),
+               see_internal=access.can_see_internal_notes(current_user), home=home_for(current_user))
+    if staff:
+        version = {"version": ticket.version}
+        ctx["candidates"] = board_service.reassign_candidates(ticket) if ticket.status in (
+            TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS) else []
+        ctx["forms"] = {
+            "assign": F.AssignForm(formdata=None, data=version),
+            "priority": F.PriorityForm(formdata=None, data={**version, "priority": ticket.priority.value}),
+            "notes": F.NotesForm(formdata=None, data={**version, "internalNotes": ticket.internal_notes or ""}),
+            "close": F.CloseForm(formdata=None, data=version),
+        }
+        if submitted is not None:
+            ctx["error_section"] = submitted[0]
+            ctx["forms"][submitted[0]] = submitted[1]
+            # A retry must carry the version on screen now, not the stale one.
+            submitted[1].version.data = ticket.version
+    return render_template("dispatcher/ticket_detail.html", **ctx), status
+
+
+@bp.get("/tickets/<ticket_id>")
+@login_required
+def ticket_detail(ticket_id):
+    """All about one ticket. Staff get the controls; a technician or store manager who
+    may read the ticket sees it without them; anyone else gets 404."""
+    ticket = tickets.load_readable_ticket(current_user, ticket_id)
+    return _detail_page(ticket)
+
+
+def _ticket_action(ticket_id: str, section: str, form, values, done: str):
+    ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
+    if not form.validate_on_submit():
+        return _detail_page(ticket, 400, submitted=(section, form), errors=_errors(form))
+    try:
+        tickets.patch(ticket, {**values(form), "version": form.version.data or None}, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        ticket = tickets.load_readable_ticket(current_user, ticket_id)
+        return _detail_page(ticket, exc.status, submitted=(section, form), errors=_errors(form, exc))
+    flash(done)
+    return redirect(url_for(".ticket_detail", ticket_id=ticket.id))
+
+
+@bp.post("/tickets/<ticket_id>/assign")
+@staff_required
+def ticket_assign(ticket_id):
+    """Reassign to an ACTIVE technician; the ticket waits for them to accept."""
+    return _ticket_action(ticket_id, "assign", F.AssignForm(),
+                          lambda f: {"assignedTechnicianId": f.assignedTechnicianId.data},
+                          "Technician assigned; waiting for them to accept.")
+
+
+@bp.post("/tickets/<ticket_id>/priority")
+@staff_required
+def ticket_priority(ticket_id):
+    """Change the priority: both due times are recomputed from the creation time."""
+    return _ticket_action(ticket_id, "priority", F.PriorityForm(),
+                          lambda f: {"priority": f.priority.data},
+                          "Priority changed; due times updated.")
+
+
+@bp.post("/tickets/<ticket_id>/notes")
+@staff_required
+def ticket_notes(ticket_id):
+    """Internal notes (never shown to the store)."""
+    return _ticket_action(ticket_id, "notes", F.NotesForm(),
+                          lambda f: {"internalNotes": f.internalNotes.data or ""},
+                          "Internal notes saved.")
+
+
+@bp.post("/tickets/<ticket_id>/close")
+@staff_required
+def ticket_close(ticket_id):
+    """Close without completion, with a reason (the page asks for confirmation)."""
+    return _ticket_action(ticket_id, "close", F.CloseForm(),
+                          lambda f: {"status": TicketStatus.CLOSED.value, "reason": f.reason.data},
+                          "Ticket closed.")
+
+
+# --- technicians ------------------------------------------------------------------------
+
+@bp.get("/dispatcher/technicians")
+@staff_required
+def technicians():
+    """Technicians with status, territories, last location and open workload."""
+    return render_template("dispatcher/technicians.html", rows=board_service.technician_rows())
+
+
+@bp.route("/dispatcher/technicians/new", methods=["GET", "POST"])
+@staff_required
+def technician_create():
+    """A new technician (territories are added on their page)."""
+    form = F.TechnicianForm()
+    errors = {}
+    if form.validate_on_submit():
+        try:
+            t = technician_service.create_technician(current_user, F.form_data(form))
+        except DomainError as exc:
+            errors = _errors(form, exc)
+        else:
+            flash(f"{t.name} added. Give them branches below.")
+            return redirect(url_for(".technician_edit", technician_id=t.id))
+    elif request.method == "POST":
+        errors = _errors(form)
+    return render_template("dispatcher/technician_form.html", form=form, errors=errors, technician=None), \
+        (400 if errors else 200)
+
+
+def _branch_choices():
+    """Active branches grouped by customer."""
+    branches = sorted(board_service.active_branches(), key=lambda b: (b.customer.name, b.branch_code))
+    customer = {b.id: b.customer.name for b in branches}
+    return F.choices(((b.id, f"{b.branch_code} · {b.branch_name}") for b in branches), "Choose a branch…",
+                     optgroup=customer.get)
+
+
+def _technician_page(technician_id, form=None, territory_form=None, errors=None, status=200):
+    section = "territory" if territory_form is not None else "details"
+    t, current, past = board_service.technician_with_assignments(technician_id)
+    if form is None:
+        form = F.TechnicianForm(formdata=None, data={"name": t.name, "phone": t.phone, "email": t.email or "",
+                                                     "status": t.status.value})
+    if territory_form is None:
+        territory_form = F.TerritoryForm(formdata=None)
+    territory_form.branchId.choices = _branch_choices()
+    return render_template("dispatcher/technician_form.html", form=form, territory_form=territory_form,
+                           technician=t, current=current, past=past, located_ago=board_service.located_ago(t),
+                           errors=errors or {}, section=section), status
+
+
+@bp.route("/dispatcher/technicians/<technician_id>", methods=["GET", "POST"])
+@staff_required
+def technician_edit(technician_id):
+    """Edit name, phone, email and status (ACTIVE / INACTIVE / ON_LEAVE)."""
+    if request.method == "GET":
+        return _technician_page(technician_id)
+    t = technician_service.get_technician(technician_id)
+    form = F.TechnicianForm()
+    if not form.validate_on_submit():
+        return _technician_page(technician_id, form=form, errors=_errors(form), status=400)
+    try:
+        technician_service.update_technician(current_user, t, F.form_data(form))
+    except DomainError as exc:
+        db.session.rollback()
+        return _technician_page(technician_id, form=form, errors=_errors(form, exc), status=exc.status)
+    flash(f"{t.name} saved.")
+    return redirect(url_for(".technician_edit", technician_id=t.id))
+
+
+@bp.post("/dispatcher/technicians/<technician_id>/territories")
+@staff_required
+def technician_assign(technician_id):
+    """Make the technician a branch's primary or secondary; the previous holder of
+    that role there is ended, not refused."""
+    t = technician_service.get_technician(technician_id)
+    form = F.TerritoryForm()
+    form.branchId.choices = _branch_choices()
+    if not form.validate_on_submit():
+        return _technician_page(technician_id, territory_form=form, errors=_errors(form), status=400)
+    try:
+        assignment.assign_to_branch(t.id, form.branchId.data, form.role.data == "primary")
+    except DomainError as exc:
+        db.session.rollback()
+        return _technician_page(technician_id, territory_form=form, errors=_errors(form, exc), status=exc.status)
+    flash(f"{t.name} is now {form.role.data} technician of the branch.")
+    return redirect(url_for(".technician_edit", technician_id=t.id))
+
+
+@bp.post("/dispatcher/technicians/<technician_id>/territories/<assignment_id>/end")
+@staff_required
+def technician_unassign(technician_id, assignment_id):
+    """End one of the technician's territories (kept in history)."""
+    form = F.ConfirmForm()
+    a = db.session.get(TechnicianBranchAssignment, assignment_id) if len(assignment_id) <= 64 else None
+    if a is None or a.technician_id != technician_id:
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    assignment.end_assignment(a.id)
+    flash("Territory ended.")
+    return redirect(url_for(".technician_edit", technician_id=technician_id))
+
+
+# --- customers and branches ---------------------------------------------------------------
+
+def _branches_page(customer_form=None, errors=None, status=200):
+    customers, branches = board_service.customers_with_branches()
+    return render_template("dispatcher/branches.html", customers=customers, branches=branches,
+                           customer_form=customer_form or F.CustomerForm(formdata=None),
+                           errors=errors or {}), status
+
+
+@bp.get("/dispatcher/branches")
+@staff_required
+def branches():
+    """Customers and their branches: codes, coordinates, contacts, active flag."""
+    return _branches_page()
+
+
+@bp.post("/dispatcher/customers")
+@staff_required
+def branch_customer_create():
+    """A new customer (retail chain)."""
+    form = F.CustomerForm()
+    if not form.validate_on_submit():
+        return _branches_page(form, _errors(form), 400)
+    try:
+        c = reference.create_customer(current_user, F.form_data(form))
+    except DomainError as exc:
+        db.session.rollback()
+        return _branches_page(form, _errors(form, exc), exc.status)
+    flash(f"Customer {c.name} added.")
+    return redirect(url_for(".branches"))
+
+
+def _branch_form_page(form, branch, errors=None, status=200):
+    form.customerId.choices = F.choices(((c.id, c.name) for c in reference.list_customers()), "Choose a customer…")
+    return render_template("dispatcher/branch_form.html", form=form, branch=branch, errors=errors or {}), status
+
+
+def _branch_data(form) -> dict:
+    data = F.form_data(form)
+    data["isActive"] = bool(form.isActive.data)
+    return data
+
+
+@bp.route("/dispatcher/branches/new", methods=["GET", "POST"])
+@staff_required
+def branch_create():
+    """A new branch of a customer."""
+    form = F.BranchForm(data=None if request.method == "POST" else {"customerId": request.args.get("customerId")})
+    if request.method == "GET":
+        return _branch_form_page(form, None)
+    if not form.validate_on_submit():
+        return _branch_form_page(form, None, _errors(form), 400)
+    try:
+        b = reference.create_branch(current_user, _branch_data(form))
+    except DomainError as exc:
+        db.session.rollback()
+        return _branch_form_page(form, None, _errors(form, exc), exc.status)
+    flash(f"Branch {b.branch_code} added.")
+    return redirect(url_for(".branches"))
+
+
+@bp.route("/dispatcher/branches/<branch_id>", methods=["GET", "POST"])
+@staff_required
+def branch_edit(branch_id):
+    """Edit a branch; an inactive branch takes no new tickets."""
+    branch = board_service.branch_with_customer(branch_id)
+    if request.method == "GET":
+        form = F.BranchForm(formdata=None, data={
+            "customerId": branch.customer_id, "branchCode": branch.branch_code, "branchName": branch.branch_name,
+            "address": branch.address, "contactPerson": branch.contact_person, "phone": branch.phone,
+            "latitude": "" if branch.latitude is None else str(branch.latitude),
+            "longitude": "" if branch.longitude is None else str(branch.longitude),
+            "isActive": branch.is_active})
+        return _branch_form_page(form, branch)
+    form = F.BranchForm()
+    if not form.validate_on_submit():
+        return _branch_form_page(form, branch, _errors(form), 400)
+    data = _branch_data(form)
+    data.pop("customerId", None)  # a branch stays with its customer
+    try:
+        reference.update_branch(current_user, branch.id, data)
+    except DomainError as exc:
+        db.session.rollback()
+        return _branch_form_page(form, branch, _errors(form, exc), exc.status)
+    flash(f"Branch {branch.branch_code} saved.")
+    return redirect(url_for(".branches"))
+
+
+# --- categories and SLA minutes -------------------------------------------------------------
+
+def _categories_page(form=None, errors=None, status=200):
+    return render_template("dispatcher/categories.html", categories=board_service.categories_with_subcategories(),
+                           form=form or F.CategoryForm(formdata=None), errors=errors or {},
+                           sla_fields=F.SLA_FORM_FIELDS), status
+
+
+@bp.get("/dispatcher/categories")
+@staff_required
+def categories():
+    """Categories and subcategories with their eight SLA minute values."""
+    return _categories_page()
+
+
+@bp.post("/dispatcher/categories")
+@staff_required
+def category_create():
+    """A new category."""
+    form = F.CategoryForm()
+    if not form.validate_on_submit():
+        return _categories_page(form, _errors(form), 400)
+    try:
+        c = reference.create_category(current_user, F.form_data(form))
+    except DomainError as exc:
+        db.session.rollback()
+        return _categories_page(form, _errors(form, exc), exc.status)
+    flash(f"Category {c.name} added. Add its subcategories with their SLA minutes.")
+    return redirect(url_for(".categories"))
+
+
+def _subcategory_page(form, category, subcategory, errors=None, status=200):
+    return render_template("dispatcher/subcategory_form.html", form=form, category=category,
+                           subcategory=subcategory, errors=errors or {}, sla_fields=F.SLA_FORM_FIELDS), status
+
+
+@bp.route("/dispatcher/categories/<category_id>/subcategories/new", methods=["GET", "POST"])
+@staff_required
+def category_subcategory_create(category_id):
+    """A new subcategory with its SLA minutes (the plan's defaults prefilled)."""
+    category = reference.get_category(category_id)
+    form = F.SubcategoryForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        errors = _errors(form) if request.method == "POST" else {}
+        return _subcategory_page(form, category, None, errors, 400 if errors else 200)
+    try:
+        s = reference.create_subcategory(current_user, category.id, F.form_data(form))
+    except DomainError as exc:
+        db.session.rollback()
+        return _subcategory_page(form, category, None, _errors(form, exc), exc.status)
+    flash(f"Subcategory {s.name} added.")
+    return redirect(url_for(".categories"))
+
+
+@bp.route("/dispatcher/subcategories/<subcategory_id>", methods=["GET", "POST"])
+@staff_required
+def category_subcategory_edit(subcategory_id):
+    """Edit a subcategory's name and SLA minutes (new tickets get the new minutes)."""
+    sub = db.session.get(IssueSubcategory, subcategory_id) if len(subcategory_id) <= 64 else None
+    if sub is None:
+        abort(404)
+    category = sub.category
+    if request.method == "GET":
+        data = {"name": sub.name, "description": sub.description or ""}
+        data.update({api: getattr(sub, column) for api, column, _ in F.SLA_FORM_FIELDS})
+        return _subcategory_page(F.SubcategoryForm(formdata=None, data=data), category, sub)
+    form = F.SubcategoryForm()
+    if not form.validate_on_submit():
+        return _subcategory_page(form, category, sub, _errors(form), 400)
+    try:
+        reference.update_subcategory(current_user, sub.id, F.form_data(form))
+    except DomainError as exc:
+        db.session.rollback()
+        return _subcategory_page(form, category, sub, _errors(form, exc), exc.status)
+    flash(f"Subcategory {sub.name} saved. New tickets get the new minutes.")
+    return redirect(url_for(".categories"))

@@ -1,0 +1,96 @@
+// The live board: polls with the stamp it has (the server answers 204 while nothing
+// changed), polls slower in a hidden tab, highlights cards that changed, and moves
+// the SLA countdowns and ages forward between polls. All markup comes from the server.
+(function () {
+  "use strict";
+  var VISIBLE_MS = 2500, HIDDEN_MS = 30000, TICK_MS = 15000;
+  var timer = null, skew = 0, before = null;
+
+  function board() { return document.getElementById("board"); }
+
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(poll, ms !== undefined ? ms : (document.hidden ? HIDDEN_MS : VISIBLE_MS));
+  }
+
+  function poll() {
+    var el = board();
+    if (el && window.htmx) { window.htmx.trigger(el, "board-poll"); }
+    schedule();
+  }
+
+  function human(seconds) {
+    seconds = Math.floor(Math.abs(seconds));
+    if (seconds < 60) { return seconds + "s"; }
+    var m = Math.floor(seconds / 60);
+    if (m < 60) { return m + "m"; }
+    var h = Math.floor(m / 60); m = m % 60;
+    if (h < 24) { return h + "h " + (m < 10 ? "0" : "") + m + "m"; }
+    return Math.floor(h / 24) + "d " + (h % 24) + "h";
+  }
+
+  function readSkew() {
+    var el = board();
+    var serverNow = el && Date.parse(el.dataset.now || "");
+    if (serverNow) { skew = serverNow - Date.now(); }
+  }
+
+  // Move running countdowns forward; the colour thresholds come from the server.
+  function tick() {
+    var now = Date.now() + skew;
+    document.querySelectorAll("#board .sla[data-due]").forEach(function (el) {
+      var due = Date.parse(el.dataset.due), amber = Date.parse(el.dataset.amber);
+      var left = (due - now) / 1000;
+      var state = left <= 0 ? "breached" : (now >= amber ? "warn" : "ok");
+      var text = el.querySelector(".sla-left");
+      if (text) { text.textContent = left <= 0 ? "overdue " + human(left) : human(left) + " left"; }
+      ["ok", "warn", "breached"].forEach(function (s) {
+        el.classList.toggle("sla-" + s, s === state);
+        var card = el.closest(".tcard");
+        if (card) { card.classList.toggle("sla-" + s, s === state); }
+      });
+    });
+    document.querySelectorAll("#board .age[data-since]").forEach(function (el) {
+      el.textContent = human((now - Date.parse(el.dataset.since)) / 1000);
+    });
+  }
+
+  function versions(el) {
+    var out = {};
+    if (!el) { return out; }
+    el.querySelectorAll(".tcard[data-id]").forEach(function (c) { out[c.dataset.id] = c.dataset.version; });
+    return out;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    // Only a poll answer highlights (a filter change is the dispatcher's own doing).
+    var el = board();
+    before = (el && e.detail.elt === el) ? versions(el) : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    readSkew();
+    if (before) {
+      var seen = before;
+      before = null;
+      document.querySelectorAll("#board .tcard[data-id]").forEach(function (c) {
+        if (seen[c.dataset.id] !== c.dataset.version) {
+          c.classList.add("is-changed");
+          c.addEventListener("animationend", function () { c.classList.remove("is-changed"); }, { once: true });
+        }
+      });
+    }
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    // Back in view: catch up at once, then the fast pace again.
+    schedule(document.hidden ? HIDDEN_MS : 0);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!board()) { return; }
+    readSkew();
+    schedule();
+    setInterval(tick, TICK_MS);
+  });
+})();
