@@ -5,7 +5,9 @@ bind processors (UTC conversion, enum to string, date formatting): for 100,000 o
 rows that Python work costs more than the database's. Here each distinct value is
 processed once (a sweep's rows share a handful of timestamps and enum members), and
 the rows go out as ONE statement: `INSERT ... SELECT FROM unnest(one array per
-column)` on PostgreSQL, one DBAPI executemany on SQLite.
+column)` on PostgreSQL, one DBAPI executemany on SQLite. The SLA sweep itself no
+longer sends rows: its events and outbox rows are made by the database (`INSERT ...
+SELECT`, ids from `sql_new_id`; see sla._insert_events and notifications.notify_many).
 """
 from __future__ import annotations
 
@@ -44,6 +46,14 @@ def _column_values(column, values: list, dialect) -> list:
             processed = process(value)
         out.append(processed)
     return out
+
+
+def sql_new_id(dialect_name: str) -> str:
+    """SQL for a fresh opaque id like models.types.new_id() (32 hex digits), made by the
+    database for each row of an `INSERT ... SELECT`."""
+    if dialect_name == "postgresql":
+        return "replace(CAST(gen_random_uuid() AS TEXT), '-', '')"
+    return "lower(hex(randomblob(16)))"
 
 
 def insert_many(table: Table, rows: list[dict]) -> None:

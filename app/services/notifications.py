@@ -15,13 +15,14 @@ again, the backlog goes out within about two minutes.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context
-from sqlalchemy import and_, case, event, func, or_, select, true, update
+from sqlalchemy import and_, case, event, func, or_, select, text, true, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.extensions import db
@@ -37,7 +38,7 @@ from app.models import (
     user_branches,
 )
 from app.models.notification import TelegramLinkCode
-from app.models.types import new_id
+from app.models.types import UTCDateTime, new_id
 from app.services import access, clock
 from app.services.channels import SendResult, sms, telegram
 from app.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
@@ -248,70 +249,164 @@ def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> list[Notifi
     return rows
 
 
-def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = None) -> list[dict]:
+# Dispatcher digests (SLA sweep): when one sweep raises more than SLA_DIGEST_THRESHOLD
+# alerts of one kind routed to dispatchers, the dispatchers get ONE message for the kind
+# (the count, the first ticket numbers, a link to the board filtered to overdue tickets)
+# instead of one per ticket; technicians still get their own per-ticket messages.
+DIGEST_TITLES = {
+    "ticket_escalated": "{count} tickets escalated",
+    "sla_no_secondary": "{count} tickets: response overdue, no secondary technician",
+    "sla_response_level2": "{count} tickets: still no response after escalation",
+    "sla_new_overdue": "{count} tickets: unassigned past their response time",
+    "sla_resolution_overdue": "{count} tickets: resolution overdue",
+    "sla_response_warning_new": "{count} tickets: unassigned, response due soon",
+}
+DIGEST_LISTED = 20  # ticket numbers named in a digest
+BOARD_OVERDUE_PATH = "/dispatcher/tickets?overdue=true"
+
+
+def digest_text(kind: str, numbers: list[str]) -> tuple[str, str, str]:
+    """(title, body, sms text) of the dispatchers' digest for `numbers` of one kind."""
+    count = len(numbers)
+    title = DIGEST_TITLES.get(kind, "{count} alerts: " + kind).format(count=f"{count:,}")
+    link = f"{current_app.config['APP_BASE_URL'].rstrip('/')}{BOARD_OVERDUE_PATH}"
+    listed = ", ".join(numbers[:DIGEST_LISTED])
+    more = count - min(count, DIGEST_LISTED)
+    lines = [f"{title} in one SLA sweep.", f"Tickets: {listed}" + (f" and {more:,} more." if more else ".")]
+    lines.append(f"Overdue tickets on the board: {link}")
+    return title, "\n".join(lines), sms.fit([f"{title}. {link}", f"{title}."])
+
+
+_OUTBOX_COLUMNS = ("id, user_id, ticket_id, channel, kind, title, body, status, attempts, sent_at, "
+                   "next_attempt_at, queued_at, created_at")
+_ALERT_FIELDS = ("kind", "ticket_id", "title", "body", "sms_body", "urgent", "tech", "prev", "disp", "branch", "mgr")
+_BOOL_FIELDS = ("urgent", "disp", "mgr")
+
+
+def _outbox_insert_sql(dialect: str, returning: bool) -> str:
+    """ONE `INSERT ... SELECT`: the alerts (one parameter per field: arrays on PostgreSQL,
+    one JSON array on SQLite) joined to their recipients (technician, previous
+    technician, dispatchers, the branch's store managers; active users only, each user
+    once per alert) and to the channels each recipient gets; ids made by the database."""
+    if dialect == "postgresql":
+        types = {f: "BOOLEAN" if f in _BOOL_FIELDS else "TEXT" for f in _ALERT_FIELDS}
+        alerts = ("SELECT * FROM unnest(" + ", ".join(f"CAST(:{f} AS {types[f]}[])" for f in _ALERT_FIELDS)
+                  + ") AS v(" + ", ".join(_ALERT_FIELDS) + ")")
+        new_id_sql = "replace(CAST(gen_random_uuid() AS TEXT), '-', '')"
+        true, now = "true", "CAST(:now AS TIMESTAMP)"
+    else:
+        alerts = ("SELECT " + ", ".join(f"json_extract(j.value, '$[{i}]') AS {f}" for i, f in enumerate(_ALERT_FIELDS))
+                  + " FROM json_each(:alerts) AS j")
+        new_id_sql = "lower(hex(randomblob(16)))"
+        true, now = "1", ":now"
+    # Each user once per alert: the technician's row wins over "previous" and "dispatchers".
+    not_tech = "(u.technician_id IS NULL OR u.technician_id <> coalesce(a.tech, ''))"
+    not_prev = "(u.technician_id IS NULL OR u.technician_id <> coalesce(a.prev, ''))"
+    sql = f"""
+WITH a AS ({alerts}),
+r AS (
+  SELECT a.*, u.id AS user_id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN users u ON u.technician_id = a.tech AND u.is_active = {true}
+  UNION ALL
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN users u ON u.technician_id = a.prev AND {not_tech} AND u.is_active = {true}
+  UNION ALL
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN users u ON a.disp = {true} AND u.role = :dispatcher AND u.is_active = {true}
+   WHERE {not_tech} AND {not_prev}
+  UNION ALL
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN user_branches ub ON a.mgr = {true} AND ub.branch_id = a.branch
+           JOIN users u ON u.id = ub.user_id AND u.role = :manager AND u.is_active = {true}
+   WHERE {not_tech} AND {not_prev}
+),
+c(channel) AS (VALUES (:in_app), (:telegram), (:sms))
+INSERT INTO notifications ({_OUTBOX_COLUMNS})
+SELECT {new_id_sql}, r.user_id, r.ticket_id, c.channel, r.kind, r.title,
+       CASE WHEN c.channel = :sms THEN r.sms_body ELSE r.body END,
+       CASE WHEN c.channel = :in_app THEN :sent ELSE :pending END, 0,
+       CASE WHEN c.channel = :in_app THEN {now} END,
+       CASE WHEN c.channel <> :in_app THEN {now} END,
+       CASE WHEN c.channel <> :in_app THEN {now} END,
+       {now}
+  FROM r JOIN c ON c.channel = :in_app
+    OR (c.channel = :telegram AND :telegram_on = {true} AND coalesce(r.telegram_chat_id, '') <> ''
+        AND r.notify_telegram = {true})
+    OR (c.channel = :sms AND :sms_on = {true} AND coalesce(r.phone, '') <> '' AND r.notify_sms = {true}
+        AND r.urgent = {true})"""
+    # INSERT first, the CTEs inside its SELECT (both backends read it so).
+    head, _, rest = sql.partition(f"INSERT INTO notifications ({_OUTBOX_COLUMNS})")
+    sql = f"INSERT INTO notifications ({_OUTBOX_COLUMNS})\n{head.strip()}\n{rest}"
+    return sql + ("\nRETURNING id, status" if returning else "")
+
+
+def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = None) -> int:
     """`notify` for a batch of events (the SLA sweep): (kind, ticket-like view, extra)
-    each, in a constant number of statements whatever the batch size: one query for
-    the technicians and dispatchers, one for store managers if needed, one INSERT.
+    each, in ONE statement whatever the batch size: the text of each alert is made once
+    here (the same `ticket_text`/`sms_text` as `notify`), and the database fans the
+    alerts out to their recipients and channels (`INSERT ... SELECT`, ids made in SQL).
     The views need what `ticket_text`/`sms_text` read (no ORM objects); the "creator"
-    recipient needs an actor and is not routed here. Returns the rows written."""
+    recipient needs an actor and is not routed here. More than SLA_DIGEST_THRESHOLD
+    alerts of one kind for the dispatchers become one digest per kind for them (see
+    `digest_text`). Returns the number of outbox rows written."""
     if not alerts:
-        return []
+        return 0
     now = now or clock.now()
-    tech_ids: set[str] = set()
-    branch_ids: set[str] = set()
-    want_dispatchers = False
-    for kind, ticket, extra in alerts:
-        recipients = ROUTES[kind].recipients
-        if TECHNICIAN in recipients and ticket.assigned_technician_id:
-            tech_ids.add(ticket.assigned_technician_id)
-        if PREVIOUS_TECHNICIAN in recipients and (extra or {}).get("previous_technician_id"):
-            tech_ids.add(extra["previous_technician_id"])
-        want_dispatchers |= DISPATCHERS in recipients
-        if STORE_MANAGERS in recipients:
-            branch_ids.add(ticket.branch_id)
-    conditions = []
-    if want_dispatchers:
-        conditions.append(User.role == Role.DISPATCHER)
-    if tech_ids:
-        conditions.append(User.technician_id.in_(sorted(tech_ids)))
-    people: list[User] = []
-    if conditions:
-        people = list(db.session.execute(
-            select(User).where(or_(*conditions), User.is_active_user.is_(True)).order_by(User.email)
-        ).scalars())
-    dispatchers = [u for u in people if u.role == Role.DISPATCHER]
-    by_technician = {u.technician_id: u for u in people if u.technician_id}
-    managers: dict[str, list[User]] = {}
-    if branch_ids:
-        for branch_id, user in db.session.execute(
-            select(user_branches.c.branch_id, User).join(User, User.id == user_branches.c.user_id).where(
-                user_branches.c.branch_id.in_(sorted(branch_ids)), User.role == Role.STORE_MANAGER,
-                User.is_active_user.is_(True)).order_by(User.email)
-        ).all():
-            managers.setdefault(branch_id, []).append(user)
-    values: list[dict] = []
+    cfg = current_app.config
+    threshold = int(cfg.get("SLA_DIGEST_THRESHOLD", 50))
+    sms_on = bool(cfg.get("SMS_GATEWAY_URL"))
+    per_kind: dict[str, list] = {}
+    for kind, ticket, _extra in alerts:
+        if DISPATCHERS in ROUTES[kind].recipients:
+            per_kind.setdefault(kind, []).append(ticket)
+    digested = {kind for kind, tickets in per_kind.items() if len(tickets) > threshold}
+    fields: dict[str, list] = {f: [] for f in _ALERT_FIELDS}
+
+    def add(**values):
+        for f in _ALERT_FIELDS:
+            fields[f].append(values.get(f))
+
     for kind, ticket, extra in alerts:
         extra = extra or {}
-        recipients = ROUTES[kind].recipients
-        chosen: dict[str, User] = {}
-        if TECHNICIAN in recipients and ticket.assigned_technician_id in by_technician:
-            chosen.setdefault(by_technician[ticket.assigned_technician_id].id, by_technician[ticket.assigned_technician_id])
-        if PREVIOUS_TECHNICIAN in recipients and extra.get("previous_technician_id") in by_technician:
-            prev = by_technician[extra["previous_technician_id"]]
-            chosen.setdefault(prev.id, prev)
-        if DISPATCHERS in recipients:
-            for u in dispatchers:
-                chosen.setdefault(u.id, u)
-        if STORE_MANAGERS in recipients:
-            for u in managers.get(ticket.branch_id, []):
-                chosen.setdefault(u.id, u)
-        values.extend(_row_values(kind, ticket, list(chosen.values()), extra, now))
-    if values:
-        from app.services.bulk import insert_many  # one statement, values processed once (SLA sweep)
-
-        insert_many(Notification.__table__, values)
-        enqueue_after_commit([v["id"] for v in values if v["status"] == PENDING])
-    return values
+        route = ROUTES[kind]
+        tech = ticket.assigned_technician_id if TECHNICIAN in route.recipients else None
+        prev = extra.get("previous_technician_id") if PREVIOUS_TECHNICIAN in route.recipients else None
+        disp = DISPATCHERS in route.recipients and kind not in digested
+        mgr = STORE_MANAGERS in route.recipients
+        if not (tech or prev or disp or mgr):
+            continue  # nobody to tell: no text to make
+        urgent = route.urgent or (route.critical_sms and ticket.priority == TicketPriority.CRITICAL)
+        title = route.title.format(number=ticket.ticket_number)
+        add(kind=kind, ticket_id=ticket.id, title=title, body=ticket_text(kind, ticket, extra),
+            sms_body=sms_text(title, ticket, ticket_link(ticket.id, kind)) if sms_on and urgent else None,
+            urgent=urgent, tech=tech, prev=prev, disp=disp, branch=ticket.branch_id if mgr else None, mgr=mgr)
+    for kind in sorted(digested):
+        route = ROUTES[kind]
+        tickets = per_kind[kind]
+        title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets])
+        urgent = route.urgent or (route.critical_sms and any(t.priority == TicketPriority.CRITICAL for t in tickets))
+        add(kind=kind, ticket_id=None, title=title, body=body, sms_body=sms_body, urgent=urgent, disp=True, mgr=False)
+    if not fields["kind"]:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    returning = sms_on or bool(cfg.get("TELEGRAM_BOT_TOKEN"))  # pending rows only then
+    params = {
+        "now": UTCDateTime().process_bind_param(now, None), "dispatcher": Role.DISPATCHER.value,
+        "manager": Role.STORE_MANAGER.value, "in_app": IN_APP.value, "telegram": TELEGRAM.value, "sms": SMS.value,
+        "sent": SENT.value, "pending": PENDING.value, "telegram_on": bool(cfg.get("TELEGRAM_BOT_TOKEN")),
+        "sms_on": sms_on,
+    }
+    if dialect == "postgresql":
+        params.update(fields)
+    else:
+        params["alerts"] = json.dumps(list(zip(*(fields[f] for f in _ALERT_FIELDS))), separators=(",", ":"))
+        params["now"] = params["now"].strftime("%Y-%m-%d %H:%M:%S.%f")
+    result = db.session.execute(text(_outbox_insert_sql(dialect, returning)), params)
+    if returning:
+        rows = result.all()
+        enqueue_after_commit([rid for rid, status in rows if status == PENDING.value])
+        return len(rows)
+    return result.rowcount
 
 
 # --- queueing after commit ---------------------------------------------------------

@@ -13,6 +13,10 @@ LOCKED`, a concurrent sweep skips them), on SQLite the CLI/worker/cron transacti
 holds the write lock from BEGIN; and every UPDATE repeats its condition (`WHERE
 escalation_level = 0 ...`) so a ticket is never escalated or alerted twice. The
 caller commits once: a sweep that fails half-way leaves every ticket untouched.
+The rows that follow the changes are made by the database, not built row by row here:
+the events (`INSERT ... SELECT` with ids and JSON data made in SQL), the new
+assignees, and the outbox (notifications.notify_many: one text per alert, fanned out
+to recipients and channels in SQL; a big backlog reaches dispatchers as one digest).
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import Float, String, and_, any_, bindparam, case, cast, func, literal, or_, select, update
+from sqlalchemy import Float, String, and_, any_, bindparam, case, cast, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -347,14 +351,16 @@ def escalate_overdue(now: datetime | None = None) -> SweepResult:
                 ("t", technician_id), SimpleNamespace(id=technician_id, name=technician_name))
         return _TicketView(row, technician_id, technician, shared)
 
-    def event(row, kind: str, **data):
-        events.append((row.id, kind, data))
+    def event(row, kind: str, technician_id=None, technician_name=None, previous_id=None, secondary_id=None,
+              reason=None):
+        # The event's data is built by the database (see _EVENT_DATA), from these fields.
+        events.append((row.id, kind, technician_id, technician_name, previous_id, secondary_id, reason))
 
     for row in rows:
         if row.id in escalated:
             new_tech = escalated[row.id]
-            event(row, "escalated", level=1, technicianId=new_tech, technicianName=row.secondary_name,
-                  previousTechnicianId=row.assigned_technician_id, automatic=True)
+            event(row, "escalated", technician_id=new_tech, technician_name=row.secondary_name,
+                  previous_id=row.assigned_technician_id)
             alerts.append(("ticket_escalated", view(row, new_tech, row.secondary_name),
                            {"previous_technician_id": row.assigned_technician_id}))
             result.escalated.append(row.ticket_number)
@@ -362,23 +368,22 @@ def escalate_overdue(now: datetime | None = None) -> SweepResult:
             reason = ("none" if not row.secondary_id
                       else "same_technician" if row.secondary_id == row.assigned_technician_id
                       else TechnicianStatus(row.secondary_status).value)
-            event(row, "escalation_no_secondary", level=1, technicianId=row.assigned_technician_id,
-                  secondaryTechnicianId=row.secondary_id, reason=reason)
+            event(row, "escalation_no_secondary", technician_id=row.assigned_technician_id,
+                  secondary_id=row.secondary_id, reason=reason)
             alerts.append(("sla_no_secondary", view(row, row.assigned_technician_id, row.assigned_name),
                            {"reason": NO_SECONDARY_REASONS[reason]}))
             result.no_secondary.append(row.ticket_number)
         elif row.id in raised:
-            event(row, "escalation_level2", level=2, technicianId=row.assigned_technician_id)
+            event(row, "escalation_level2", technician_id=row.assigned_technician_id)
             alerts.append(("sla_response_level2", view(row, row.assigned_technician_id, row.assigned_name), {}))
             result.level2.append(row.ticket_number)
         if row.id in warned:
-            event(row, "sla_response_warning", responseDueAt=_iso(row.response_due_at),
-                  technicianId=row.assigned_technician_id)
+            event(row, "sla_response_warning", technician_id=row.assigned_technician_id)
             kind = "sla_response_warning" if row.status == TicketStatus.ASSIGNED else "sla_response_warning_new"
             alerts.append((kind, view(row, row.assigned_technician_id, row.assigned_name), {}))
             result.warned.append(row.ticket_number)
         if row.id in alerted_new:
-            event(row, "sla_response_overdue", responseDueAt=_iso(row.response_due_at))
+            event(row, "sla_response_overdue")
             alerts.append(("sla_new_overdue", view(row, None, None), {}))
             result.new_overdue.append(row.ticket_number)
         if row.id in alerted_resolution:
@@ -386,7 +391,7 @@ def escalate_overdue(now: datetime | None = None) -> SweepResult:
             alerts.append(("sla_resolution_overdue", view(row, row.assigned_technician_id, row.assigned_name), {}))
             result.resolution_overdue.append(row.ticket_number)
 
-    _insert_events(events, now)
+    _insert_events(events, now, dialect)
     if escalated:
         # The new technician may read the ticket from now on, like any past assignee.
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -408,14 +413,50 @@ def escalate_overdue(now: datetime | None = None) -> SweepResult:
     return result
 
 
-def _insert_events(events: list[tuple[str, str, dict]], now: datetime) -> None:
-    """The sweep's TicketEvents (no actor: the system, all at `now`) in one statement."""
+# The data of each sweep event, as (key, SQL value) pairs: built by the database from
+# the event's fields (v.*) and its ticket's row (t.*), same keys as before.
+_EVENT_DATA = {
+    "escalated": (("level", "1"), ("technicianId", "v.tech"), ("technicianName", "v.tech_name"),
+                  ("previousTechnicianId", "v.prev"), ("automatic", "{true}")),
+    "escalation_no_secondary": (("level", "1"), ("technicianId", "v.tech"), ("secondaryTechnicianId", "v.secondary"),
+                                ("reason", "v.reason")),
+    "escalation_level2": (("level", "2"), ("technicianId", "v.tech")),
+    "sla_response_warning": (("responseDueAt", "{due}"), ("technicianId", "v.tech")),
+    "sla_response_overdue": (("responseDueAt", "{due}"),),
+    "sla_resolution_overdue": (),
+}
+_EVENT_FIELDS = ("ticket_id", "kind", "tech", "tech_name", "prev", "secondary", "reason")
+
+
+def _insert_events(events: list[tuple], now: datetime, dialect: str) -> None:
+    """The sweep's TicketEvents (no actor: the system, all at `now`) in ONE
+    `INSERT ... SELECT`: ids and the JSON data are made by the database from one
+    parameter per field (arrays on PostgreSQL, one JSON array on SQLite)."""
     if not events:
         return
-    ids = bulk.new_ids(len(events))
-    bulk.insert_many(TicketEvent.__table__, [
-        {"id": event_id, "ticket_id": ticket_id, "at": now, "kind": kind, "actor_id": None, "data": data}
-        for event_id, (ticket_id, kind, data) in zip(ids, events)])
+    if dialect == "postgresql":
+        source = ("unnest(" + ", ".join(f"CAST(:{f} AS TEXT[])" for f in _EVENT_FIELDS) + ") AS v("
+                  + ", ".join(_EVENT_FIELDS) + ")")
+        build, true = "json_build_object", "true"
+        due = """to_char(t.response_due_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+        params = {f: list(column) for f, column in zip(_EVENT_FIELDS, zip(*events))}
+        at = "CAST(:at AS TIMESTAMP)"
+    else:
+        source = ("(SELECT " + ", ".join(f"json_extract(j.value, '$[{i}]') AS {f}" for i, f in enumerate(_EVENT_FIELDS))
+                  + " FROM json_each(:events) AS j) AS v")
+        build, true = "json_object", "json('true')"
+        due = "strftime('%Y-%m-%dT%H:%M:%SZ', t.response_due_at)"
+        params = {"events": json.dumps(events, separators=(",", ":"))}
+        at = ":at"
+    cases = " ".join(
+        f"WHEN '{kind}' THEN {build}(" + ", ".join(f"'{key}', {value}" for key, value in pairs) + ")"
+        for kind, pairs in _EVENT_DATA.items()).format(true=true, due=due)
+    stamp = UTCDateTime().process_bind_param(now, None)
+    params["at"] = stamp if dialect == "postgresql" else stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
+    db.session.execute(text(
+        f"INSERT INTO {TicketEvent.__tablename__} (id, ticket_id, at, kind, actor_id, data) "
+        f"SELECT {bulk.sql_new_id(dialect)}, v.ticket_id, {at}, v.kind, NULL, CASE v.kind {cases} END "
+        f"FROM {source} JOIN service_tickets t ON t.id = v.ticket_id"), params)
 
 
 def _expire_loaded(ticket_ids: set[str]) -> None:

@@ -204,7 +204,8 @@ def test_sweep_running_while_another_holds_its_tickets_skips_them(app, world, at
 
 
 @pytest.mark.postgres_only
-def test_four_sweeps_started_together_escalate_each_ticket_exactly_once(app, world, at):
+def test_four_sweeps_started_together_escalate_each_ticket_exactly_once(app, world, at, monkeypatch):
+    monkeypatch.setitem(app.config, "SLA_DIGEST_THRESHOLD", 1000)  # a row per ticket and recipient
     batch = overdue_tickets(world, at, n=60)
     now = clock.now()
     start = threading.Barrier(4)

@@ -431,7 +431,8 @@ def _mixed_backlog(world, n: int) -> tuple[int, int, int]:
     return sizes
 
 
-def test_sweep_sends_the_same_statements_for_10_tickets_as_for_200(world, at, sweep):
+def test_sweep_sends_the_same_statements_for_10_tickets_as_for_200(app, world, at, sweep, monkeypatch):
+    monkeypatch.setitem(app.config, "SLA_DIGEST_THRESHOLD", 1000)  # per-ticket alerts throughout
     counts = {}
     escalations = 0
     for n, start in ((10, 0), (200, 86400)):
