@@ -39,6 +39,14 @@ class Config:
     APP_BASE_URL = (os.environ.get("APP_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     APP_TIMEZONE = os.environ.get("APP_TIMEZONE") or "UTC"
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+    # Photos and signatures: "local" (files under UPLOAD_DIR) or "s3" (S3-compatible bucket).
+    STORAGE_BACKEND = (os.environ.get("STORAGE_BACKEND") or "local").strip().lower()
+    S3_BUCKET = os.environ.get("S3_BUCKET") or ""
+    S3_PREFIX = os.environ.get("S3_PREFIX") or ""
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+    S3_REGION = os.environ.get("S3_REGION") or None
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID") or None
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY") or None
 
     TELEGRAM_API_BASE = (os.environ.get("TELEGRAM_API_BASE") or "https://api.telegram.org").rstrip("/")
     TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN") or ""
@@ -62,11 +70,14 @@ class Config:
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "evercold"  # flask demo: every demo login
     ARRIVAL_RADIUS_M = int(os.environ.get("ARRIVAL_RADIUS_M") or 500)
     SLA_WARNING_FRACTION = float(os.environ.get("SLA_WARNING_FRACTION") or 0.75)
+    SLA_DIGEST_THRESHOLD = int(os.environ.get("SLA_DIGEST_THRESHOLD") or 50)  # sla2: dispatcher digest above this
 
     # Sessions and login.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Served over HTTPS (behind a TLS proxy): "https" also turns the Secure cookie flag on.
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME") or "http"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = int(os.environ.get("SESSION_IDLE_SECONDS") or 12 * 3600)
@@ -75,6 +86,9 @@ class Config:
         os.environ.get("REDIS_URL") or "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: login throttling goes on in per-process memory instead of failing logins.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_FAILS_PER_ACCOUNT = "10 per 15 minutes"
     LOGIN_FAILS_PER_ADDRESS = "30 per minute"
 
