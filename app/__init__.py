@@ -23,6 +23,8 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    if app.config.get("PREFERRED_URL_SCHEME") == "https":  # cookies only ever over HTTPS
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     os.makedirs(app.instance_path, exist_ok=True)
 
     _configure_engine(app)

@@ -57,6 +57,13 @@ def _open_image(data: bytes, max_pixels: int, formats=ALLOWED_FORMATS) -> Image.
     return img
 
 
+def _display_name(name: str | None) -> str | None:
+    """The client's file name, kept only for display (files are stored under generated
+    names): no control characters (PostgreSQL refuses NUL), at most 255 characters."""
+    cleaned = "".join(ch for ch in (name or "") if ch.isprintable())
+    return cleaned[:255] or None
+
+
 def _encode(img: Image.Image, max_side: int, quality: int = 85) -> tuple[bytes, int, int]:
     img = img.copy()
     img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
@@ -144,7 +151,7 @@ def add_photo(ticket: ServiceTicket, actor, data: bytes, photo_type, caption: st
         width=processed["width"],
         height=processed["height"],
         size_bytes=len(processed["full"]),
-        original_name=(original_name or "")[:255] or None,
+        original_name=_display_name(original_name),
         uploaded_by_id=actor.id,
     )
     db.session.add(photo)
@@ -237,7 +244,7 @@ def add_reporter_photo(ticket: ServiceTicket, actor, data: bytes, original_name:
         id=pid, ticket_id=ticket.id, type=PhotoType.BEFORE, caption=(caption or "").strip() or None,
         storage_key=key, thumb_key=thumb_key, content_type="image/jpeg", width=processed["width"],
         height=processed["height"], size_bytes=len(processed["full"]),
-        original_name=(original_name or "")[:255] or None, uploaded_by_id=actor.id,
+        original_name=_display_name(original_name), uploaded_by_id=actor.id,
     )
     db.session.add(photo)
     db.session.flush()

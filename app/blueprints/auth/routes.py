@@ -16,6 +16,8 @@ def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths: no open redirect through `next`."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):  # browsers drop tabs; CR/LF split headers
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None
