@@ -16,7 +16,7 @@ a bounded mixed workload from a second process, over loopback.
      app/static/js/board.js does (every 2.5 s, `HX-Request`, with the stamp they have;
      204 while nothing changed);
    - 10 store managers create tickets (POST /api/tickets; auto-assigned to their
-     technician) with 0.5-1.5 s think time, and approve (signature) what was completed;
+     technician) with --think seconds between tickets (default 5-15 s), and approve (signature) what was completed;
    - 10 technicians accept, upload a photo (800x600 JPEG) and complete each ticket they get;
    - one probe GETs /healthz every 0.5 s during the mix.
    Then, same server: /healthz alone from 8 threads for --ceiling-seconds (the ceiling).
@@ -135,6 +135,9 @@ def prepare(tickets: int) -> dict:
     return {"seconds": seconds, "pairs": pairs, "subcategory": sub[0], "category": sub[1], "tickets": count}
 
 
+THINK = (5.0, 15.0)
+
+
 def jpeg() -> bytes:
     from PIL import Image
 
@@ -247,7 +250,7 @@ def manager(base, pair, data, stats, stop_at: float, work: queue.Queue, done: qu
         if r is not None:
             created.append(r.json()["id"])
             work.put(r.json()["id"])
-        time.sleep(random.uniform(0.5, 1.5))
+        time.sleep(random.uniform(*THINK))
 
 
 def technician(base, pair, stats, stop_at: float, work: queue.Queue, done: queue.Queue, photo: bytes):
@@ -321,7 +324,13 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--ceiling-seconds", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=15, help="seconds of the same mix before measuring")
+    ap.add_argument("--think", default="5,15",
+                    help="a store manager's pause between two new tickets, min,max seconds (default 5,15: "
+                         "10 managers then report ~1 ticket a second, far above a real day's rate; "
+                         "0.5,1.5 is a stress run that saturates 2 cores with photo processing)")
     args = ap.parse_args()
+    global THINK
+    THINK = tuple(float(x) for x in args.think.split(","))
     if not shutil.which("redis-server"):
         print("redis-server is not installed", file=sys.stderr)
         return 2
@@ -390,7 +399,7 @@ def main() -> int:
     print(f"\nmachine: {os.cpu_count()} cores; load average before {load_before[0]:.2f}, "
           f"after the mix {load_mix[0]:.2f} (1 min)")
     print(f"mix: {mix_s:.0f} s measured after {args.warmup} s warm-up, {DISPATCHERS} boards polling every {POLL_S} s, {TECHS} technicians, "
-          f"{MANAGERS} managers; gunicorn.conf.py, WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default (2 x cores + 1)')}, "
+          f"{MANAGERS} managers (think {THINK[0]:g}-{THINK[1]:g} s); gunicorn.conf.py, WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default (2 x cores + 1)')}, "
           f"WEB_THREADS={os.environ.get('WEB_THREADS', 'default (4)')}")
     print(f"{'kind':<20}{'n':>7}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'errors':>8}")
     worst = 0.0
