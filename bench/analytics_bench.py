@@ -460,7 +460,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--threads", type=int, default=None,
-                        help="ANALYTICS_THREADS for the page (default: the app's, 3; 1 = one query at a time)")
+                        help="ANALYTICS_THREADS for the page (default: the app's, 5; 1 = one query at a time)")
     parser.add_argument("--without-indexes", action="store_true",
                         help="also measure with migration 0003 (the analytics indexes) rolled back")
     args = parser.parse_args()

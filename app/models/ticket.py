@@ -26,9 +26,7 @@ class ServiceTicket(db.Model):
     __table_args__ = (
         Index("ix_service_tickets_status_created", "status", "created_at"),
         Index("ix_service_tickets_tech_status", "assigned_technician_id", "status"),
-        # Analytics (migration 0003): cost by closing time, repeat faults.
-        Index("ix_service_tickets_closed_at", "closed_at"),
-        Index("ix_service_tickets_branch_sub_closed", "branch_id", "subcategory_id", "closed_at"),
+        Index("ix_service_tickets_closed_at", "closed_at"),  # analytics (migration 0003)
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

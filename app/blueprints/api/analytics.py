@@ -15,7 +15,7 @@ def analytics_sla():
     access.require_staff(api_user())
     rng = analytics.api_range(request.args.get("from"), request.args.get("to"))
     group = analytics.parse_group_by(request.args.get("groupBy"), analytics.SLA_API_GROUPS)
-    rows = analytics.sla_report(rng, analytics.Filters(), (group,))[group]
+    rows = analytics.sla_report(rng, analytics.Filters(), (group,), time_dims=(group,))[group]
     return jsonify({"rows": [{
         "key": r["key"], "label": r["label"], "tickets": r["tickets"],
         "responseMeasured": r["responseMeasured"], "responseMet": r["responseMet"],
