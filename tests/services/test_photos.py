@@ -134,3 +134,21 @@ def test_oversized_signatures_are_too_large(ctx):
         photos.decode_signature("data:image/png;base64," + base64.b64encode(png_bomb(4000)).decode())
     with pytest.raises(TooLarge):
         photos.decode_signature("data:image/png;base64," + "A" * (1024 * 1024))
+
+
+def _heic_photo(width=640, height=480) -> bytes:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 140, 60)).save(out, format="HEIF")
+    return out.getvalue()
+
+
+def test_an_iphone_heic_photo_is_accepted_and_stored_as_jpeg(world, app):
+    ticket = in_progress(world)
+    p = photos.add_photo(ticket, world.tech, _heic_photo(), "after", None, "IMG_0001.HEIC")
+    db.session.commit()
+    assert (p.width, p.height) == (640, 480)
+    with stored(app, p.storage_key) as img:
+        assert img.format == "JPEG"
