@@ -132,6 +132,13 @@ def add_photo(ticket: ServiceTicket, actor, data: bytes, photo_type, caption: st
         raise ValidationError("Caption too long", {"caption": "At most 300 characters."})
     if data is None:
         raise ValidationError("Attach the photo as the multipart field 'file'", {"file": "Choose a photo."})
+    return _store_photo(ticket, actor, data, photo_type, caption, original_name)
+
+
+def _store_photo(ticket: ServiceTicket, actor, data: bytes, photo_type: PhotoType, caption: str | None,
+                 original_name: str | None) -> TicketPhoto:
+    """Process, write the two files (removed again if the transaction fails), add the
+    row and its timeline event. Callers have checked who may add what."""
     processed = process_photo(data)
     pid = new_id()
     key = f"photos/{ticket.id}/{pid}.jpg"
@@ -141,18 +148,10 @@ def add_photo(ticket: ServiceTicket, actor, data: bytes, photo_type, caption: st
     storage.put(key, processed["full"])
     storage.put(thumb_key, processed["thumb"])
     photo = TicketPhoto(
-        id=pid,
-        ticket_id=ticket.id,
-        type=photo_type,
-        caption=(caption or "").strip() or None,
-        storage_key=key,
-        thumb_key=thumb_key,
-        content_type="image/jpeg",
-        width=processed["width"],
-        height=processed["height"],
-        size_bytes=len(processed["full"]),
-        original_name=_display_name(original_name),
-        uploaded_by_id=actor.id,
+        id=pid, ticket_id=ticket.id, type=photo_type, caption=(caption or "").strip() or None,
+        storage_key=key, thumb_key=thumb_key, content_type="image/jpeg", width=processed["width"],
+        height=processed["height"], size_bytes=len(processed["full"]),
+        original_name=_display_name(original_name), uploaded_by_id=actor.id,
     )
     db.session.add(photo)
     db.session.flush()
@@ -232,22 +231,4 @@ def add_reporter_photo(ticket: ServiceTicket, actor, data: bytes, original_name:
         raise InvalidTransition("Photos of the problem can be added while the ticket is open")
     if caption is not None and len(caption) > 300:
         raise ValidationError("Caption too long", {"caption": "At most 300 characters."})
-    processed = process_photo(data)
-    pid = new_id()
-    key = f"photos/{ticket.id}/{pid}.jpg"
-    thumb_key = f"photos/{ticket.id}/{pid}_thumb.jpg"
-    storage = get_storage()
-    discard_on_rollback([key, thumb_key])
-    storage.put(key, processed["full"])
-    storage.put(thumb_key, processed["thumb"])
-    photo = TicketPhoto(
-        id=pid, ticket_id=ticket.id, type=PhotoType.BEFORE, caption=(caption or "").strip() or None,
-        storage_key=key, thumb_key=thumb_key, content_type="image/jpeg", width=processed["width"],
-        height=processed["height"], size_bytes=len(processed["full"]),
-        original_name=_display_name(original_name), uploaded_by_id=actor.id,
-    )
-    db.session.add(photo)
-    db.session.flush()
-    record_event(ticket, "photo_added", actor, photoId=photo.id, type=PhotoType.BEFORE.value)
-    db.session.flush()
-    return photo
+    return _store_photo(ticket, actor, data, PhotoType.BEFORE, caption, original_name)
