@@ -69,8 +69,11 @@ class Config:
     DEFAULT_LABOR_RATE = os.environ.get("DEFAULT_LABOR_RATE") or "45.00"
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "evercold"  # flask demo: every demo login
     ARRIVAL_RADIUS_M = int(os.environ.get("ARRIVAL_RADIUS_M") or 500)
+    SQLITE_CACHE_MIB = int(os.environ.get("SQLITE_CACHE_MIB") or 32)  # page cache per SQLite connection
     SLA_WARNING_FRACTION = float(os.environ.get("SLA_WARNING_FRACTION") or 0.75)
     SLA_DIGEST_THRESHOLD = int(os.environ.get("SLA_DIGEST_THRESHOLD") or 50)  # sla2: dispatcher digest above this
+    # A technician with more alerts than this of one kind in one sweep gets one digest.
+    SLA_TECHNICIAN_DIGEST_THRESHOLD = int(os.environ.get("SLA_TECHNICIAN_DIGEST_THRESHOLD") or 3)
 
     # Sessions and login.
     SESSION_COOKIE_HTTPONLY = True

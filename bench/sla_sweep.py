@@ -9,19 +9,23 @@ tickets (NORMAL, response 1440 min): `--overdue` of them ASSIGNED and unanswered
 their response due time, the rest ASSIGNED or IN_PROGRESS and not yet due.
 
 On the same data, in the same run:
-  1. our sweep (app/services/sla.py: one locked SELECT, batched UPDATEs, then events,
-     assignees and outbox rows each written by ONE server-side `INSERT ... SELECT`): once
-     rolled back, once with every user deactivated (no outbox rows: the escalation work
-     alone), once with the dispatcher digest off (SLA_DIGEST_THRESHOLD huge: a row per
-     ticket for each dispatcher too, rolled back), once committed (timed with its commit;
-     the dispatchers get one digest, the technicians a message per ticket);
+  1. our sweep (app/services/sla.py: the tickets staged by one locked `INSERT ...
+     SELECT` into a temporary table, changed by ONE UPDATE, their events and new
+     assignees each written by one `INSERT ... SELECT`, read back once for the alert
+     texts, the outbox written by one more statement): three times rolled back (the
+     median and the best are reported), once with every user deactivated (no outbox
+     rows: the escalation work alone), once with both digests off (SLA_DIGEST_THRESHOLD
+     and SLA_TECHNICIAN_DIGEST_THRESHOLD huge: a message per ticket for each of the
+     two technicians and each dispatcher, rolled back), once committed (timed with its
+     commit; dispatchers and technicians get one digest each);
   2. a faithful re-creation of the plan's `escalateOverdueTickets()` loop: one query
      for the ASSIGNED unanswered tickets, then per ticket one query for the SLA minutes,
      one for the secondary when overdue, one UPDATE each (no events, no alerts);
   3. an idle sweep right after (what every further minute costs), and first of all a
      sweep at a time when only one minute's share (20 tickets) has fallen due.
 Both must escalate the same tickets. Statements are counted with SQLAlchemy's
-`before_cursor_execute` (an executemany counts once).
+`before_cursor_execute` (an executemany counts once). The speed-up is the loop's time
+over the committed sweep's.
 
 PostgreSQL: database `evercold_sla_bench` on 127.0.0.1 (created if missing; its public
 schema is reset), or BENCH_PG_URL. SQLite: a temporary file.
@@ -315,15 +319,19 @@ def bench(backend: str, tickets: int, overdue: int) -> dict:
         sm, nm, minute, _ = run_sweep(db, commit=False, at=MINUTE)
         print(f"one minute's sweep ({MINUTE:%H:%M:%S}, rolled back): {sm:.3f} s, {nm} statements, "
               f"{len(minute):,} escalated", flush=True)
-        s1, n1, first, _ = run_sweep(db, commit=False)  # rolled back: the loop sees the same data
-        print(f"sweep (rolled back): {s1:.3f} s, {n1} statements, {len(first):,} escalated", flush=True)
+        rolled = [run_sweep(db, commit=False) for _ in range(3)]  # rolled back: the loop sees the same data
+        times = sorted(r[0] for r in rolled)
+        s1, n1, first = times[1], rolled[0][1], rolled[0][2]
+        print(f"sweep (rolled back, 3 runs): median {times[1]:.3f} s, best {times[0]:.3f} s, {n1} statements, "
+              f"{len(first):,} escalated", flush=True)
         ls, ln, loop_escalated, scanned = run_plan_loop(db)
         print(f"plan loop: {ls:.2f} s, {ln:,} statements, {len(loop_escalated):,} escalated "
               f"({scanned:,} tickets scanned)", flush=True)
-        app.config["SLA_DIGEST_THRESHOLD"] = 10 ** 9
+        thresholds = {k: app.config[k] for k in ("SLA_DIGEST_THRESHOLD", "SLA_TECHNICIAN_DIGEST_THRESHOLD")}
+        app.config.update({k: 10 ** 9 for k in thresholds})
         sp, np_, per_ticket, per_ticket_result = run_sweep(db, commit=False)
-        app.config["SLA_DIGEST_THRESHOLD"] = 50
-        print(f"sweep without the dispatcher digest (rolled back): {sp:.3f} s, {np_} statements, "
+        app.config.update(thresholds)
+        print(f"sweep without digests (rolled back): {sp:.3f} s, {np_} statements, "
               f"{len(per_ticket):,} escalated", flush=True)
         sc, nc, core, _ = run_sweep(db, commit=False, nobody_to_alert=True)
         print(f"sweep without recipients (rolled back; no outbox rows): {sc:.3f} s, {nc} statements, "
@@ -341,8 +349,8 @@ def bench(backend: str, tickets: int, overdue: int) -> dict:
         db.engine.dispose()
 
     same = sorted(first) == sorted(loop_escalated) == sorted(second) == sorted(core) == sorted(per_ticket)
-    best = min(s1, s2)
-    out.update(per_ticket_s=sp, minute_s=sm, minute_escalated=len(minute), core_s=sc, sweep_s=s1, sweep_commit_s=s2, sweep_statements=n2, loop_s=ls, loop_statements=ln,
+    best = min(times[0], s2)
+    out.update(best_s=times[0], per_ticket_s=sp, minute_s=sm, minute_escalated=len(minute), core_s=sc, sweep_s=s1, sweep_commit_s=s2, sweep_statements=n2, loop_s=ls, loop_statements=ln,
                escalated=len(second), loop_escalated=len(loop_escalated), same=same, idle_s=idle,
                idle_statements=idle_n, outbox_rows=outbox, alerts=result.alerts, speedup=ls / s2,
                at_secondary=at_secondary)
@@ -365,16 +373,18 @@ def main() -> int:
         rows = [bench(b, args.tickets, args.overdue) for b in backends]
     finally:
         shutil.rmtree(_TMP, ignore_errors=True)
-    print("\n| backend | sweep, committed (s) | sweep, rolled back (s) | no digest, rolled back (s) "
+    print("\n| backend | sweep, committed (s) | sweep, rolled back, median of 3 (best) (s) "
+          "| no digests, rolled back (s) "
           "| sweep without outbox (s) "
           "| sweep statements | plan loop (s) | loop statements | speed-up | escalated (same) | idle sweep (s) "
           "| one minute's sweep (s) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['backend']} | {r['sweep_commit_s']:.2f} | {r['sweep_s']:.2f} | {r['per_ticket_s']:.2f} "
+        print(f"| {r['backend']} | {r['sweep_commit_s']:.2f} | {r['sweep_s']:.2f} ({r['best_s']:.2f}) "
+              f"| {r['per_ticket_s']:.2f} "
               f"| {r['core_s']:.2f} "
               f"| {r['sweep_statements']} | {r['loop_s']:.1f} | {r['loop_statements']:,} "
-              f"| {r['loop_s'] / min(r['sweep_s'], r['sweep_commit_s']):.0f}x "
+              f"| {r['loop_s'] / r['sweep_commit_s']:.1f}x "
               f"| {r['escalated']:,} ({r['same']}) | {r['idle_s']:.3f} "
               f"| {r['minute_s']:.3f} ({r['minute_escalated']}) |")
     return 0

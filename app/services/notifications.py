@@ -177,6 +177,19 @@ def ticket_path(ticket_id: str | None, kind: str) -> str:
     return f"/tickets/{ticket_id}"
 
 
+def open_path(user, ticket_id: str | None, kind: str) -> str:
+    """Where opening an in-app notification leads: its ticket, or for a digest (no
+    ticket) the list it summarises: the board's overdue tickets for a dispatcher, the
+    queue for a technician."""
+    if ticket_id:
+        return ticket_path(ticket_id, kind)
+    if user.role in (Role.DISPATCHER, Role.ADMIN):
+        return BOARD_OVERDUE_PATH
+    if user.role == Role.TECHNICIAN:
+        return TECHNICIAN_QUEUE_PATH
+    return "/notifications"
+
+
 def ticket_link(ticket_id: str | None, kind: str) -> str:
     """Absolute link for messages that leave the app (APP_BASE_URL)."""
     return f"{current_app.config['APP_BASE_URL'].rstrip('/')}{ticket_path(ticket_id, kind)}"
@@ -249,10 +262,15 @@ def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> list[Notifi
     return rows
 
 
-# Dispatcher digests (SLA sweep): when one sweep raises more than SLA_DIGEST_THRESHOLD
-# alerts of one kind routed to dispatchers, the dispatchers get ONE message for the kind
-# (the count, the first ticket numbers, a link to the board filtered to overdue tickets)
-# instead of one per ticket; technicians still get their own per-ticket messages.
+# Digests (SLA sweep). A backlog caught up at once (the worker was down, a branch's
+# technicians all on leave) must not bury anyone under one message per ticket:
+# - dispatchers: more than SLA_DIGEST_THRESHOLD alerts of one kind in one sweep become
+#   ONE message for the kind (the count, the first ticket numbers, a link to the board
+#   filtered to overdue tickets);
+# - a technician: more than SLA_TECHNICIAN_DIGEST_THRESHOLD alerts of one kind for that
+#   person in one sweep (escalated to them, escalated away from them, response due soon)
+#   become ONE message for them, linking to their queue. Up to the thresholds every
+#   alert goes out on its own (with its Accept/Decline buttons in Telegram).
 DIGEST_TITLES = {
     "ticket_escalated": "{count} tickets escalated",
     "sla_no_secondary": "{count} tickets: response overdue, no secondary technician",
@@ -261,19 +279,34 @@ DIGEST_TITLES = {
     "sla_resolution_overdue": "{count} tickets: resolution overdue",
     "sla_response_warning_new": "{count} tickets: unassigned, response due soon",
 }
+# A technician's digest, by (kind, the technician's part in the alert).
+PERSON_DIGEST_TITLES = {
+    ("ticket_escalated", TECHNICIAN): "{count} tickets escalated to you",
+    ("ticket_escalated", PREVIOUS_TECHNICIAN): "{count} of your tickets escalated to another technician",
+    ("sla_response_warning", TECHNICIAN): "{count} tickets: response due soon",
+}
 DIGEST_LISTED = 20  # ticket numbers named in a digest
 BOARD_OVERDUE_PATH = "/dispatcher/tickets?overdue=true"
+TECHNICIAN_QUEUE_PATH = "/tech/dashboard"
 
 
-def digest_text(kind: str, numbers: list[str]) -> tuple[str, str, str]:
-    """(title, body, sms text) of the dispatchers' digest for `numbers` of one kind."""
+def digest_text(kind: str, numbers: list[str], *, part: str = DISPATCHERS) -> tuple[str, str, str]:
+    """(title, body, sms text) of a digest for `numbers` of one kind: the dispatchers'
+    (`part` DISPATCHERS, linking to the board's overdue filter) or a technician's
+    (`part` TECHNICIAN / PREVIOUS_TECHNICIAN, linking to their queue)."""
     count = len(numbers)
-    title = DIGEST_TITLES.get(kind, "{count} alerts: " + kind).format(count=f"{count:,}")
-    link = f"{current_app.config['APP_BASE_URL'].rstrip('/')}{BOARD_OVERDUE_PATH}"
+    if part == DISPATCHERS:
+        template, path, where = DIGEST_TITLES.get(kind, "{count} alerts: " + kind), BOARD_OVERDUE_PATH, \
+            "Overdue tickets on the board"
+    else:
+        template, path, where = PERSON_DIGEST_TITLES.get((kind, part), "{count} alerts: " + kind), \
+            TECHNICIAN_QUEUE_PATH, "Your queue"
+    title = template.format(count=f"{count:,}")
+    link = f"{current_app.config['APP_BASE_URL'].rstrip('/')}{path}"
     listed = ", ".join(numbers[:DIGEST_LISTED])
     more = count - min(count, DIGEST_LISTED)
     lines = [f"{title} in one SLA sweep.", f"Tickets: {listed}" + (f" and {more:,} more." if more else ".")]
-    lines.append(f"Overdue tickets on the board: {link}")
+    lines.append(f"{where}: {link}")
     return title, "\n".join(lines), sms.fit([f"{title}. {link}", f"{title}."])
 
 
@@ -347,45 +380,68 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
     alerts out to their recipients and channels (`INSERT ... SELECT`, ids made in SQL).
     The views need what `ticket_text`/`sms_text` read (no ORM objects); the "creator"
     recipient needs an actor and is not routed here. More than SLA_DIGEST_THRESHOLD
-    alerts of one kind for the dispatchers become one digest per kind for them (see
-    `digest_text`). Returns the number of outbox rows written."""
+    alerts of one kind for the dispatchers become one digest per kind for them, more
+    than SLA_TECHNICIAN_DIGEST_THRESHOLD for one technician one digest for that
+    technician (see `digest_text`); no text is made for an alert nobody gets on its
+    own. Returns the number of outbox rows written."""
     if not alerts:
         return 0
     now = now or clock.now()
     cfg = current_app.config
     threshold = int(cfg.get("SLA_DIGEST_THRESHOLD", 50))
+    person_threshold = int(cfg.get("SLA_TECHNICIAN_DIGEST_THRESHOLD", 3))
     sms_on = bool(cfg.get("SMS_GATEWAY_URL"))
     per_kind: dict[str, list] = {}
-    for kind, ticket, _extra in alerts:
-        if DISPATCHERS in ROUTES[kind].recipients:
+    per_person: dict[tuple[str, str, str], list] = {}  # (kind, part, technician id) -> tickets
+    for kind, ticket, extra in alerts:
+        recipients = ROUTES[kind].recipients
+        if DISPATCHERS in recipients:
             per_kind.setdefault(kind, []).append(ticket)
+        if TECHNICIAN in recipients and ticket.assigned_technician_id:
+            per_person.setdefault((kind, TECHNICIAN, ticket.assigned_technician_id), []).append(ticket)
+        previous = (extra or {}).get("previous_technician_id")
+        if PREVIOUS_TECHNICIAN in recipients and previous:
+            per_person.setdefault((kind, PREVIOUS_TECHNICIAN, previous), []).append(ticket)
     digested = {kind for kind, tickets in per_kind.items() if len(tickets) > threshold}
+    person_digested = {key for key, tickets in per_person.items() if len(tickets) > person_threshold}
     fields: dict[str, list] = {f: [] for f in _ALERT_FIELDS}
 
     def add(**values):
         for f in _ALERT_FIELDS:
             fields[f].append(values.get(f))
 
+    def urgent_for(route: Route, tickets) -> bool:
+        return route.urgent or (route.critical_sms and any(t.priority == TicketPriority.CRITICAL for t in tickets))
+
     for kind, ticket, extra in alerts:
         extra = extra or {}
         route = ROUTES[kind]
         tech = ticket.assigned_technician_id if TECHNICIAN in route.recipients else None
+        if tech and (kind, TECHNICIAN, tech) in person_digested:
+            tech = None
         prev = extra.get("previous_technician_id") if PREVIOUS_TECHNICIAN in route.recipients else None
+        if prev and (kind, PREVIOUS_TECHNICIAN, prev) in person_digested:
+            prev = None
         disp = DISPATCHERS in route.recipients and kind not in digested
         mgr = STORE_MANAGERS in route.recipients
         if not (tech or prev or disp or mgr):
-            continue  # nobody to tell: no text to make
-        urgent = route.urgent or (route.critical_sms and ticket.priority == TicketPriority.CRITICAL)
+            continue  # nobody to tell one by one: no text to make
+        urgent = urgent_for(route, (ticket,))
         title = route.title.format(number=ticket.ticket_number)
         add(kind=kind, ticket_id=ticket.id, title=title, body=ticket_text(kind, ticket, extra),
             sms_body=sms_text(title, ticket, ticket_link(ticket.id, kind)) if sms_on and urgent else None,
             urgent=urgent, tech=tech, prev=prev, disp=disp, branch=ticket.branch_id if mgr else None, mgr=mgr)
     for kind in sorted(digested):
-        route = ROUTES[kind]
         tickets = per_kind[kind]
         title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets])
-        urgent = route.urgent or (route.critical_sms and any(t.priority == TicketPriority.CRITICAL for t in tickets))
-        add(kind=kind, ticket_id=None, title=title, body=body, sms_body=sms_body, urgent=urgent, disp=True, mgr=False)
+        add(kind=kind, ticket_id=None, title=title, body=body, sms_body=sms_body,
+            urgent=urgent_for(ROUTES[kind], tickets), disp=True, mgr=False)
+    for kind, part, technician_id in sorted(person_digested):
+        tickets = per_person[(kind, part, technician_id)]
+        title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets], part=part)
+        add(kind=kind, ticket_id=None, title=title, body=body, sms_body=sms_body,
+            urgent=urgent_for(ROUTES[kind], tickets), disp=False, mgr=False,
+            **{"tech" if part == TECHNICIAN else "prev": technician_id})
     if not fields["kind"]:
         return 0
     dialect = db.session.get_bind().dialect.name

@@ -1,7 +1,8 @@
-"""Dispatcher digests and the set-based outbox: a sweep that raises more than
-SLA_DIGEST_THRESHOLD alerts of one kind tells each dispatcher once (count, first ticket
-numbers, a link to the board's overdue filter); technicians keep their own messages,
-written with the same text `notify()` would write."""
+"""Digests and the set-based outbox: a sweep that raises more than SLA_DIGEST_THRESHOLD
+alerts of one kind tells each dispatcher once (count, first ticket numbers, a link to
+the board's overdue filter); more than SLA_TECHNICIAN_DIGEST_THRESHOLD for one
+technician tells that technician once (a link to their queue). Below the thresholds
+every alert goes out on its own, with the same text `notify()` would write."""
 from __future__ import annotations
 
 import pytest
@@ -31,15 +32,24 @@ def threshold(app, monkeypatch):
     return _set
 
 
-def test_more_escalations_than_the_threshold_reach_each_dispatcher_as_one_digest(world, at, sweep, threshold):
+@pytest.fixture
+def person_threshold(app, monkeypatch):
+    def _set(n: int):
+        monkeypatch.setitem(app.config, "SLA_TECHNICIAN_DIGEST_THRESHOLD", n)
+    return _set
+
+
+def test_more_escalations_than_the_threshold_reach_each_dispatcher_as_one_digest(world, at, sweep, threshold,
+                                                                                  person_threshold):
     threshold(3)
+    person_threshold(10)
     at()
     batch = [new_ticket(world, priority=TicketPriority.CRITICAL) for _ in range(4)]
     at(minutes=61)
     result = sweep()
 
     assert sorted(result.escalated) == sorted(t.ticket_number for t in batch)
-    # Technicians: one message per ticket, as always.
+    # Technicians (under their own threshold): one message per ticket.
     assert inbox("ticket_escalated") == {**{e: 1 for e in DISPATCHERS}, "tech@example.com": 4, "tech2@example.com": 4}
     for email in DISPATCHERS:
         [digest] = rows_to(email, "ticket_escalated")
@@ -94,6 +104,76 @@ def test_each_kind_is_digested_on_its_own(world, at, sweep, threshold):
     assert alert.ticket_id == unassigned.id
     [digest] = rows_to("dispatcher@example.com", "ticket_escalated")
     assert digest.title == "3 tickets escalated"
+
+
+def test_a_technician_with_more_escalations_than_their_threshold_gets_one_digest(world, at, sweep, threshold,
+                                                                                  person_threshold):
+    """After a backlog (the worker was down), the secondary does not get 4 Telegram
+    messages and 4 SMS, one per ticket: one message that names the tickets and links to
+    their queue; so does the primary whose tickets went away."""
+    threshold(100)
+    person_threshold(3)
+    at()
+    batch = [new_ticket(world, priority=TicketPriority.CRITICAL) for _ in range(4)]
+    at(minutes=61)
+    result = sweep()
+
+    assert sorted(result.escalated) == sorted(t.ticket_number for t in batch)
+    [to_new] = rows_to("tech2@example.com", "ticket_escalated")
+    assert to_new.ticket_id is None
+    assert to_new.title == "4 tickets escalated to you"
+    assert all(t.ticket_number in to_new.body for t in batch)
+    assert "http://testserver/tech/dashboard" in to_new.body
+    [to_previous] = rows_to("tech@example.com", "ticket_escalated")
+    assert to_previous.title == "4 of your tickets escalated to another technician"
+    # The dispatchers (under their threshold) still see each ticket.
+    assert inbox("ticket_escalated") == {**{e: 4 for e in DISPATCHERS}, "tech@example.com": 1,
+                                         "tech2@example.com": 1}
+
+
+def test_opening_a_digest_leads_to_the_list_it_sums_up(app, world, at, sweep, threshold, person_threshold):
+    from tests.factories import PASSWORD
+
+    threshold(2)
+    person_threshold(2)
+    at()
+    [new_ticket(world, priority=TicketPriority.CRITICAL) for _ in range(3)]
+    at(minutes=61)
+    sweep()
+    for email, where in (("dispatcher@example.com", "/dispatcher/tickets?overdue=true"),
+                         ("tech2@example.com", "/tech/dashboard")):
+        [digest] = rows_to(email, "ticket_escalated")
+        client = app.test_client()
+        assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+        resp = client.post(f"/notifications/{digest.id}/open")
+        assert resp.status_code == 302 and resp.headers["Location"] == where
+        db.session.refresh(digest)
+        assert digest.read_at is not None
+
+
+def test_up_to_their_threshold_technicians_get_one_message_per_ticket(world, at, sweep, person_threshold):
+    person_threshold(3)
+    at()
+    batch = [new_ticket(world, priority=TicketPriority.CRITICAL) for _ in range(3)]
+    at(minutes=61)
+    sweep()
+
+    rows = rows_to("tech2@example.com", "ticket_escalated")
+    assert sorted(r.ticket_id for r in rows) == sorted(t.id for t in batch)
+    assert {r.title for r in rows} == {f"Ticket {t.ticket_number} escalated" for t in batch}
+
+
+def test_response_warnings_over_the_threshold_reach_the_technician_as_one_digest(world, at, sweep,
+                                                                                 person_threshold):
+    person_threshold(2)
+    at()
+    batch = [new_ticket(world, priority=TicketPriority.CRITICAL) for _ in range(3)]
+    at(minutes=46)  # three quarters of the 60-minute response window
+    result = sweep()
+
+    assert sorted(result.warned) == sorted(t.ticket_number for t in batch)
+    [digest] = rows_to("tech@example.com", "sla_response_warning")
+    assert digest.title == "3 tickets: response due soon" and digest.ticket_id is None
 
 
 def test_digest_costs_no_extra_statement(world, at, threshold):

@@ -170,7 +170,8 @@ def _sweep_in_own_session(app, now, results, name):
 
 
 @pytest.mark.postgres_only
-def test_sweep_running_while_another_holds_its_tickets_skips_them(app, world, at):
+def test_sweep_running_while_another_holds_its_tickets_skips_them(app, world, at, monkeypatch):
+    monkeypatch.setitem(app.config, "SLA_TECHNICIAN_DIGEST_THRESHOLD", 1000)  # a row per ticket and technician
     batch = overdue_tickets(world, at, n=20)
     now = clock.now()
     a_locked, b_done = threading.Event(), threading.Event()
@@ -206,6 +207,7 @@ def test_sweep_running_while_another_holds_its_tickets_skips_them(app, world, at
 @pytest.mark.postgres_only
 def test_four_sweeps_started_together_escalate_each_ticket_exactly_once(app, world, at, monkeypatch):
     monkeypatch.setitem(app.config, "SLA_DIGEST_THRESHOLD", 1000)  # a row per ticket and recipient
+    monkeypatch.setitem(app.config, "SLA_TECHNICIAN_DIGEST_THRESHOLD", 1000)
     batch = overdue_tickets(world, at, n=60)
     now = clock.now()
     start = threading.Barrier(4)

@@ -433,6 +433,7 @@ def _mixed_backlog(world, n: int) -> tuple[int, int, int]:
 
 def test_sweep_sends_the_same_statements_for_10_tickets_as_for_200(app, world, at, sweep, monkeypatch):
     monkeypatch.setitem(app.config, "SLA_DIGEST_THRESHOLD", 1000)  # per-ticket alerts throughout
+    monkeypatch.setitem(app.config, "SLA_TECHNICIAN_DIGEST_THRESHOLD", 1000)
     counts = {}
     escalations = 0
     for n, start in ((10, 0), (200, 86400)):
@@ -456,6 +457,67 @@ def test_sweep_sends_the_same_statements_for_10_tickets_as_for_200(app, world, a
     assert counts[10] == counts[200], counts
     assert max(counts[200]) <= 14
     assert sum(inbox("ticket_escalated").values()) == 4 * escalations
+
+
+# --- a ticket changed between the sweep's choice and its write -------------------------
+
+def test_ticket_accepted_while_the_sweep_runs_is_left_alone(world, at, sweep):
+    """The sweep stages its tickets, then writes them only where the version is still
+    the staged one: a ticket the technician accepted in between (here: right after the
+    staging statement, on the same connection) keeps its technician, and nobody is told
+    it was escalated."""
+    at()
+    accepted, late = new_ticket(world), new_ticket(world)
+    at(minutes=RESPONSE_MINUTES[TicketPriority.NORMAL] + 1)
+    accepted_at = T0 + timedelta(minutes=RESPONSE_MINUTES[TicketPriority.NORMAL])
+
+    def accept_in_between(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO sla_sweep_stage"):
+            conn.exec_driver_sql(
+                "UPDATE service_tickets SET status = 'IN_PROGRESS', first_response_at = ?, version = version + 1 "
+                "WHERE id = ?" if conn.dialect.name == "sqlite" else
+                "UPDATE service_tickets SET status = 'IN_PROGRESS', first_response_at = %s, version = version + 1 "
+                "WHERE id = %s", (accepted_at.replace(tzinfo=None), accepted.id))
+
+    event.listen(db.engine, "after_cursor_execute", accept_in_between)
+    try:
+        result = sweep()
+    finally:
+        event.remove(db.engine, "after_cursor_execute", accept_in_between)
+
+    assert result.escalated == [late.ticket_number]
+    db.session.refresh(accepted)
+    db.session.refresh(late)
+    assert accepted.assigned_technician_id == world.primary.id and accepted.escalation_level == 0
+    assert timeline(accepted, "escalated") == []
+    assert late.assigned_technician_id == world.secondary.id
+    assert [n.ticket_id for n in db.session.execute(select(Notification).where(
+        Notification.kind == "ticket_escalated", Notification.ticket_id.is_not(None))).scalars()
+            ].count(accepted.id) == 0
+
+
+def test_idle_sweep_stops_after_finding_nothing(world, at, sweep):
+    at()
+    new_ticket(world)
+    at(minutes=1)
+    with count_statements() as statements:
+        result = sweep()
+    assert result.escalated == [] and result.alerts == 0
+    assert not any(s.lstrip().upper().startswith(("UPDATE", "DELETE FROM SERVICE", "INSERT INTO TICKET"))
+                   for s in statements)
+
+
+def test_two_sweeps_in_one_transaction_each_see_only_their_own_tickets(world, at):
+    """`flask demo` sweeps several moments of its made-up quarter before one commit."""
+    at()
+    first = new_ticket(world)
+    at(minutes=RESPONSE_MINUTES[TicketPriority.NORMAL] + 1)
+    second = new_ticket(world)
+    assert sla.escalate_overdue().escalated == [first.ticket_number]
+    later = T0 + timedelta(minutes=2 * RESPONSE_MINUTES[TicketPriority.NORMAL] + 2)
+    assert sla.escalate_overdue(later).escalated == [second.ticket_number]
+    db.session.commit()
+    assert len(timeline(first, "escalated")) == 1 and len(timeline(second, "escalated")) == 1
 
 
 # --- failure half-way -------------------------------------------------------------------

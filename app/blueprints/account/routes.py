@@ -69,9 +69,11 @@ def mark_read(notification_id):
 @bp.post("/notifications/<notification_id>/open")
 @login_required
 def open_notification(notification_id):
-    """Open the ticket a notification is about, marking it read on the way."""
-    item = notifications.mark_read(_me(), notification_id)
-    return redirect(notifications.ticket_path(item.ticket_id, item.kind))
+    """Open the ticket a notification is about (for a digest, the list it sums up),
+    marking it read on the way."""
+    me = _me()
+    item = notifications.mark_read(me, notification_id)
+    return redirect(notifications.open_path(me, item.ticket_id, item.kind))
 
 
 @bp.post("/notifications/read-all")
