@@ -1,0 +1,54 @@
+"""The login throttle's windows end: an account locked after 10 failures signs in again
+once its 15 minutes have passed, an address after its minute. The rate limiter's clock
+(the `limits` package's memory storage and strategies read `time.time()`) is moved, not
+waited for."""
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import limits.storage.memory
+import limits.strategies
+import pytest
+
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch):
+    """Shift the rate limiter's notion of now by `advance(seconds)`; nothing else moves."""
+    offset = [0.0]
+    fake = SimpleNamespace(time=lambda: time.time() + offset[0], monotonic=time.monotonic, sleep=time.sleep)
+    monkeypatch.setattr(limits.storage.memory, "time", fake)
+    monkeypatch.setattr(limits.strategies, "time", fake)
+
+    def advance(seconds: float) -> None:
+        offset[0] += seconds
+
+    return advance
+
+
+def _login(client, email, password, **kw):
+    return client.post("/login", data={"email": email, "password": password}, **kw)
+
+
+def test_a_locked_account_signs_in_again_after_fifteen_minutes(app, world, limiter_clock):
+    client = app.test_client()
+    for _ in range(10):
+        assert _login(client, world.manager.email, "wrong-password").status_code == 401
+    assert _login(client, world.manager.email, PASSWORD).status_code == 429
+
+    limiter_clock(14 * 60)
+    assert _login(client, world.manager.email, PASSWORD).status_code == 429  # still inside the window
+    limiter_clock(60 + 1)
+    assert _login(client, world.manager.email, PASSWORD).status_code == 302
+
+
+def test_a_locked_address_signs_in_again_after_a_minute(app, world, limiter_clock):
+    client = app.test_client()
+    for i in range(30):
+        assert _login(client, f"nobody{i}@example.com", "x").status_code == 401
+    assert _login(client, world.tech.email, PASSWORD).status_code == 429
+
+    limiter_clock(61)
+    assert _login(client, world.tech.email, PASSWORD).status_code == 302
