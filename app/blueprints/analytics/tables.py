@@ -100,16 +100,24 @@ class Table:
         return f"evercold-{self.key}-{form_args.get('from', '')}-to-{form_args.get('to', '')}.csv"
 
 
-def _compliance_page(first: str) -> list[Col]:
+def _group(first: str, count: str, num: bool = False) -> list[Col]:
+    """The first two columns of a per-group table: the group and its ticket count."""
+    return [Col(first, lambda r: r["label"]), Col(count, lambda r: r["tickets"], num=num)]
+
+
+def _met_page() -> list[Col]:
+    """Response and resolution compliance, for the group tables and the technician table."""
     return [
-        Col(first, lambda r: r["label"]),
-        Col("Tickets", lambda r: r["tickets"], num=True),
         Col("Response", lambda r: pct(r["responseCompliance"]), num=True,
             sub=lambda r: met_of(r["responseMet"], r["responseMeasured"]), tone=lambda r: tone(r["responseCompliance"])),
         Col("Resolution", lambda r: pct(r["resolutionCompliance"]), num=True,
             sub=lambda r: met_of(r["resolutionMet"], r["resolutionMeasured"]),
             tone=lambda r: tone(r["resolutionCompliance"])),
     ]
+
+
+def _compliance_page(first: str) -> list[Col]:
+    return _group(first, "Tickets", num=True) + _met_page()
 
 
 def _times_page() -> list[Col]:
@@ -123,10 +131,8 @@ def _times_page() -> list[Col]:
     ]
 
 
-def _compliance_csv(first: str) -> list[Col]:
+def _met_csv() -> list[Col]:
     return [
-        Col(first, lambda r: r["label"]),
-        Col("Tickets created", lambda r: r["tickets"]),
         Col("Response measured", lambda r: r["responseMeasured"]),
         Col("Response met", lambda r: r["responseMet"]),
         Col("Response compliance %", lambda r: pct_number(r["responseCompliance"])),
@@ -134,6 +140,10 @@ def _compliance_csv(first: str) -> list[Col]:
         Col("Resolution met", lambda r: r["resolutionMet"]),
         Col("Resolution compliance %", lambda r: pct_number(r["resolutionCompliance"])),
     ]
+
+
+def _compliance_csv(first: str) -> list[Col]:
+    return _group(first, "Tickets created") + _met_csv()
 
 
 def _times_csv() -> list[Col]:
@@ -160,25 +170,29 @@ def _sla_table(dim: str, title: str, first: str, limit=15, times=False) -> Table
     )
 
 
-def _cost_page(first: str) -> list[Col]:
+def _money_page() -> list[Col]:
+    """Parts, labour and total cost, for the cost tables and the technician table."""
     return [
-        Col(first, lambda r: r["label"]),
-        Col("Jobs", lambda r: r["tickets"], num=True),
         Col("Parts", lambda r: money(r["partsCost"]), num=True),
         Col("Labour", lambda r: money(r["laborCost"]), num=True),
         Col("Total", lambda r: money(r["totalCost"]), num=True),
     ]
 
 
-def _cost_csv(first: str) -> list[Col]:
+def _money_csv() -> list[Col]:
     return [
-        Col(first, lambda r: r["label"]),
-        Col("Approved jobs", lambda r: r["tickets"]),
         Col("Parts cost", lambda r: r["partsCost"]),
         Col("Labour cost", lambda r: r["laborCost"]),
         Col("Total cost", lambda r: r["totalCost"]),
-        Col("Labour hours", lambda r: r["laborHours"]),
     ]
+
+
+def _cost_page(first: str) -> list[Col]:
+    return _group(first, "Jobs", num=True) + _money_page()
+
+
+def _cost_csv(first: str) -> list[Col]:
+    return _group(first, "Approved jobs") + _money_csv() + [Col("Labour hours", lambda r: r["laborHours"])]
 
 
 def _cost_table(dim: str, title: str, first: str, limit=15) -> Table:
@@ -215,16 +229,9 @@ def _technician_table() -> Table:
         Col("Completed", lambda r: r["completed"], num=True),
         Col("Rejected", lambda r: pct(r["rejectionRate"]), num=True,
             sub=lambda r: f"{r['rejected']} of {r['decided']} decided" if r["decided"] else "none decided"),
-        Col("Response", lambda r: pct(r["responseCompliance"]), num=True,
-            sub=lambda r: met_of(r["responseMet"], r["responseMeasured"]), tone=lambda r: tone(r["responseCompliance"])),
-        Col("Resolution", lambda r: pct(r["resolutionCompliance"]), num=True,
-            sub=lambda r: met_of(r["resolutionMet"], r["resolutionMeasured"]),
-            tone=lambda r: tone(r["resolutionCompliance"])),
+    ] + _met_page() + [
         Col("Median labour", lambda r: hours(r["medianLaborHours"]), num=True),
-        Col("Parts", lambda r: money(r["partsCost"]), num=True),
-        Col("Labour", lambda r: money(r["laborCost"]), num=True),
-        Col("Total", lambda r: money(r["totalCost"]), num=True),
-    ]
+    ] + _money_page()
     csv = [
         Col("Technician", lambda r: r["label"]),
         Col("Assigned", lambda r: r["assigned"]),
@@ -235,19 +242,11 @@ def _technician_table() -> Table:
         Col("Completions decided", lambda r: r["decided"]),
         Col("Completions rejected", lambda r: r["rejected"]),
         Col("Rejection rate %", lambda r: pct_number(r["rejectionRate"])),
-        Col("Response measured", lambda r: r["responseMeasured"]),
-        Col("Response met", lambda r: r["responseMet"]),
-        Col("Response compliance %", lambda r: pct_number(r["responseCompliance"])),
-        Col("Resolution measured", lambda r: r["resolutionMeasured"]),
-        Col("Resolution met", lambda r: r["resolutionMet"]),
-        Col("Resolution compliance %", lambda r: pct_number(r["resolutionCompliance"])),
+    ] + _met_csv() + [
         Col("Approved jobs", lambda r: r["approvedJobs"]),
         Col("Median labour hours", lambda r: r["medianLaborHours"]),
         Col("Labour hours", lambda r: r["laborHours"]),
-        Col("Parts cost", lambda r: r["partsCost"]),
-        Col("Labour cost", lambda r: r["laborCost"]),
-        Col("Total cost", lambda r: r["totalCost"]),
-    ]
+    ] + _money_csv()
     return Table(key="technicians", title="Per technician", page=page, csv=csv, limit=50,
                  compute=lambda rng, f: analytics.technician_report(rng, f),
                  from_report=lambda rep: rep.technicians, empty="No technician activity in this period.")

@@ -7,6 +7,8 @@ was typed still in it.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -41,6 +43,22 @@ def _errors(form=None, exc: DomainError | None = None) -> dict:
         if not exc.fields:
             out["_form"] = exc.message
     return out
+
+
+def _submit(form, page, save, done, to: str):
+    """The POST beats of a management form. A form that fails its own checks comes back
+    with 400; one the service refuses is rolled back and comes back with the service's
+    status; otherwise `done` says what `save` did (after it, so edits show the new
+    values) and the browser goes to `to`. `page(errors=, status=)` draws the form."""
+    if not form.validate_on_submit():
+        return page(errors=_errors(form), status=400)
+    try:
+        saved = save()
+    except DomainError as exc:
+        db.session.rollback()
+        return page(errors=_errors(form, exc), status=exc.status)
+    flash(done(saved))
+    return redirect(to)
 
 
 @bp.context_processor
@@ -311,15 +329,9 @@ def technician_edit(technician_id):
         return _technician_page(technician_id)
     t = technician_service.get_technician(technician_id)
     form = F.TechnicianForm()
-    if not form.validate_on_submit():
-        return _technician_page(technician_id, form=form, errors=_errors(form), status=400)
-    try:
-        technician_service.update_technician(current_user, t, F.form_data(form))
-    except DomainError as exc:
-        db.session.rollback()
-        return _technician_page(technician_id, form=form, errors=_errors(form, exc), status=exc.status)
-    flash(f"{t.name} saved.")
-    return redirect(url_for(".technician_edit", technician_id=t.id))
+    return _submit(form, partial(_technician_page, technician_id, form=form),
+                   lambda: technician_service.update_technician(current_user, t, F.form_data(form)),
+                   lambda _: f"{t.name} saved.", url_for(".technician_edit", technician_id=t.id))
 
 
 @bp.post("/dispatcher/technicians/<technician_id>/territories")
@@ -330,15 +342,10 @@ def technician_assign(technician_id):
     t = technician_service.get_technician(technician_id)
     form = F.TerritoryForm()
     form.branchId.choices = _branch_choices()
-    if not form.validate_on_submit():
-        return _technician_page(technician_id, territory_form=form, errors=_errors(form), status=400)
-    try:
-        assignment.assign_to_branch(t.id, form.branchId.data, form.role.data == "primary")
-    except DomainError as exc:
-        db.session.rollback()
-        return _technician_page(technician_id, territory_form=form, errors=_errors(form, exc), status=exc.status)
-    flash(f"{t.name} is now {form.role.data} technician of the branch.")
-    return redirect(url_for(".technician_edit", technician_id=t.id))
+    return _submit(form, partial(_technician_page, technician_id, territory_form=form),
+                   lambda: assignment.assign_to_branch(t.id, form.branchId.data, form.role.data == "primary"),
+                   lambda _: f"{t.name} is now {form.role.data} technician of the branch.",
+                   url_for(".technician_edit", technician_id=t.id))
 
 
 @bp.post("/dispatcher/technicians/<technician_id>/territories/<assignment_id>/end")
@@ -377,15 +384,9 @@ def branches():
 def branch_customer_create():
     """A new customer (retail chain)."""
     form = F.CustomerForm()
-    if not form.validate_on_submit():
-        return _branches_page(form, _errors(form), 400)
-    try:
-        c = reference.create_customer(current_user, F.form_data(form))
-    except DomainError as exc:
-        db.session.rollback()
-        return _branches_page(form, _errors(form, exc), exc.status)
-    flash(f"Customer {c.name} added.")
-    return redirect(url_for(".branches"))
+    return _submit(form, partial(_branches_page, form),
+                   lambda: reference.create_customer(current_user, F.form_data(form)),
+                   lambda c: f"Customer {c.name} added.", url_for(".branches"))
 
 
 def _branch_form_page(form, branch, errors=None, status=200):
@@ -399,6 +400,12 @@ def _branch_data(form) -> dict:
     return data
 
 
+def _update_branch(branch, form) -> None:
+    data = _branch_data(form)
+    data.pop("customerId", None)  # a branch stays with its customer
+    reference.update_branch(current_user, branch.id, data)
+
+
 @bp.route("/dispatcher/branches/new", methods=["GET", "POST"])
 @staff_required
 def branch_create():
@@ -406,15 +413,9 @@ def branch_create():
     form = F.BranchForm(data=None if request.method == "POST" else {"customerId": request.args.get("customerId")})
     if request.method == "GET":
         return _branch_form_page(form, None)
-    if not form.validate_on_submit():
-        return _branch_form_page(form, None, _errors(form), 400)
-    try:
-        b = reference.create_branch(current_user, _branch_data(form))
-    except DomainError as exc:
-        db.session.rollback()
-        return _branch_form_page(form, None, _errors(form, exc), exc.status)
-    flash(f"Branch {b.branch_code} added.")
-    return redirect(url_for(".branches"))
+    return _submit(form, partial(_branch_form_page, form, None),
+                   lambda: reference.create_branch(current_user, _branch_data(form)),
+                   lambda b: f"Branch {b.branch_code} added.", url_for(".branches"))
 
 
 @bp.route("/dispatcher/branches/<branch_id>", methods=["GET", "POST"])
@@ -431,17 +432,8 @@ def branch_edit(branch_id):
             "isActive": branch.is_active})
         return _branch_form_page(form, branch)
     form = F.BranchForm()
-    if not form.validate_on_submit():
-        return _branch_form_page(form, branch, _errors(form), 400)
-    data = _branch_data(form)
-    data.pop("customerId", None)  # a branch stays with its customer
-    try:
-        reference.update_branch(current_user, branch.id, data)
-    except DomainError as exc:
-        db.session.rollback()
-        return _branch_form_page(form, branch, _errors(form, exc), exc.status)
-    flash(f"Branch {branch.branch_code} saved.")
-    return redirect(url_for(".branches"))
+    return _submit(form, partial(_branch_form_page, form, branch), lambda: _update_branch(branch, form),
+                   lambda _: f"Branch {branch.branch_code} saved.", url_for(".branches"))
 
 
 # --- categories and SLA minutes -------------------------------------------------------------
@@ -464,15 +456,10 @@ def categories():
 def category_create():
     """A new category."""
     form = F.CategoryForm()
-    if not form.validate_on_submit():
-        return _categories_page(form, _errors(form), 400)
-    try:
-        c = reference.create_category(current_user, F.form_data(form))
-    except DomainError as exc:
-        db.session.rollback()
-        return _categories_page(form, _errors(form, exc), exc.status)
-    flash(f"Category {c.name} added. Add its subcategories with their SLA minutes.")
-    return redirect(url_for(".categories"))
+    return _submit(form, partial(_categories_page, form),
+                   lambda: reference.create_category(current_user, F.form_data(form)),
+                   lambda c: f"Category {c.name} added. Add its subcategories with their SLA minutes.",
+                   url_for(".categories"))
 
 
 def _subcategory_page(form, category, subcategory, errors=None, status=200):
@@ -486,16 +473,11 @@ def category_subcategory_create(category_id):
     """A new subcategory with its SLA minutes (the plan's defaults prefilled)."""
     category = reference.get_category(category_id)
     form = F.SubcategoryForm()
-    if request.method == "GET" or not form.validate_on_submit():
-        errors = _errors(form) if request.method == "POST" else {}
-        return _subcategory_page(form, category, None, errors, 400 if errors else 200)
-    try:
-        s = reference.create_subcategory(current_user, category.id, F.form_data(form))
-    except DomainError as exc:
-        db.session.rollback()
-        return _subcategory_page(form, category, None, _errors(form, exc), exc.status)
-    flash(f"Subcategory {s.name} added.")
-    return redirect(url_for(".categories"))
+    if request.method == "GET":
+        return _subcategory_page(form, category, None)
+    return _submit(form, partial(_subcategory_page, form, category, None),
+                   lambda: reference.create_subcategory(current_user, category.id, F.form_data(form)),
+                   lambda s: f"Subcategory {s.name} added.", url_for(".categories"))
 
 
 @bp.route("/dispatcher/subcategories/<subcategory_id>", methods=["GET", "POST"])
@@ -511,12 +493,7 @@ def category_subcategory_edit(subcategory_id):
         data.update({api: getattr(sub, column) for api, column, _ in F.SLA_FORM_FIELDS})
         return _subcategory_page(F.SubcategoryForm(formdata=None, data=data), category, sub)
     form = F.SubcategoryForm()
-    if not form.validate_on_submit():
-        return _subcategory_page(form, category, sub, _errors(form), 400)
-    try:
-        reference.update_subcategory(current_user, sub.id, F.form_data(form))
-    except DomainError as exc:
-        db.session.rollback()
-        return _subcategory_page(form, category, sub, _errors(form, exc), exc.status)
-    flash(f"Subcategory {sub.name} saved. New tickets get the new minutes.")
-    return redirect(url_for(".categories"))
+    return _submit(form, partial(_subcategory_page, form, category, sub),
+                   lambda: reference.update_subcategory(current_user, sub.id, F.form_data(form)),
+                   lambda _: f"Subcategory {sub.name} saved. New tickets get the new minutes.",
+                   url_for(".categories"))
