@@ -1,6 +1,6 @@
 """Test fixtures: a real database per backend (SQLite always; PostgreSQL where
 reachable, and always in CI), emptied after each test; huey in immediate mode; a
-movable clock.
+movable clock; test clients that each keep to their own signed-in user.
 
 Tests that take the `app` fixture (directly or through `client`, `api`, `db_session`
 ...) run once per backend. Mark a test `sqlite_only` or `postgres_only` to pin it.
@@ -16,6 +16,8 @@ import tempfile
 from datetime import datetime, timezone
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 os.environ.setdefault("HUEY_SQLITE_PATH", os.path.join(tempfile.gettempdir(), f"evercold-test-huey-{os.getpid()}.db"))
 os.environ.pop("REDIS_URL", None)  # the app under test queues in immediate mode
@@ -95,6 +97,7 @@ def app(backend, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": uri,
         "UPLOAD_DIR": str(tmp / "uploads"),
     })
+    application.test_client_class = UserClient  # the `client` fixture, app.test_client() anywhere
     with application.app_context():
         upgrade()  # the real migrations, on each backend
     yield application
@@ -151,6 +154,39 @@ def ctx(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class UserClient(FlaskClient):
+    """A test client whose every request finds its user from its own session cookie.
+
+    A request made while the test holds an app context (`ctx`, `world` ...) reuses that
+    context and its `g`, where Flask-Login caches the request's user: without this, the
+    user of one client's request would answer another client's next request."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
+def new_client(app) -> UserClient:
+    """A signed-out UserClient of any app (also one a test makes with create_app)."""
+    return UserClient(app, app.response_class, use_cookies=True)
+
+
+def sign_in(client, user):
+    """Sign `client` in as `user` through the real login form."""
+    from tests.factories import PASSWORD
+
+    resp = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return client
+
+
+@pytest.fixture
+def signed_in(app):
+    """signed_in(user) -> a new test client with that user's session."""
+    return lambda user: sign_in(new_client(app), user)
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ from app.extensions import db
 from app.models import ApprovalStatus, ServiceCompletion, TicketPriority
 from app.services import clock, completions, photos, sla, tickets
 from tests.factories import jpeg_bytes, make_ticket, signature_data_url
+from tests.helpers import count_statements
 
 NOW = "2026-11-20T12:00:00Z"
 
@@ -206,56 +207,14 @@ def november(world, story, tashkent):
     return SimpleNamespace(world=w, ids=ids)
 
 
-# --- pages ------------------------------------------------------------------------------
+# --- pages (signed_in comes from tests/conftest.py) -------------------------------------
 
-@pytest.fixture
-def signed_in(app):
-    """signed_in(user) -> a test client with that user's session."""
-    from flask import g
-    from flask.testing import FlaskClient
-
-    from tests.factories import PASSWORD
-
-    class UserClient(FlaskClient):
-        def open(self, *args, **kwargs):
-            try:  # the test's app context would otherwise keep the last user cached
-                g.pop("_login_user", None)
-            except RuntimeError:
-                pass
-            return super().open(*args, **kwargs)
-
-    def _sign_in(user):
-        client = UserClient(app, app.response_class, use_cookies=True)
-        resp = client.post("/login", data={"email": user.email, "password": PASSWORD})
-        assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-        return client
-
-    return _sign_in
+def _not_loading_a_user(statement: str) -> bool:
+    return "FROM users" not in statement.split("WHERE")[0]
 
 
 @pytest.fixture
 def count_queries(app):
-    """with count_queries() as statements: ... collects the queries sent (SELECT/WITH)."""
-    from contextlib import contextmanager
-
-    from sqlalchemy import event
-
-    from app.extensions import db
-
-    @contextmanager
-    def _count():
-        statements: list[str] = []
-
-        def _before(conn, cursor, statement, parameters, context, executemany):
-            head = statement.lstrip().split(None, 1)[0].upper()
-            if head in ("SELECT", "WITH") and "FROM users" not in statement.split("WHERE")[0]:
-                statements.append(statement)
-
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", _before)
-        try:
-            yield statements
-        finally:
-            event.remove(engine, "before_cursor_execute", _before)
-
-    return _count
+    """with count_queries() as statements: ... collects the queries sent (SELECT/WITH),
+    leaving out the signed-in user's loading."""
+    return lambda: count_statements(only=("SELECT", "WITH"), keep=_not_loading_a_user)

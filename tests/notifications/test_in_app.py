@@ -1,14 +1,11 @@
 """In-app notifications: the API, the bell, /notifications and the profile settings."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus, User
 from app.services import clock
 from tests.factories import PASSWORD, make_branch, make_ticket
+from tests.helpers import TRANSACTION_CONTROL, count_statements
 
 from .conftest import fresh, outbox
 
@@ -28,22 +25,6 @@ def unassigned_tickets(world, n: int, at):
 def login(client, email):
     client.post("/logout")
     assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
-
-
-@contextmanager
-def count_queries(app):
-    statements = []
-
-    def _count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
-            statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
 
 
 # --- API -------------------------------------------------------------------------------
@@ -116,11 +97,11 @@ def test_bell_shows_the_unread_count_and_signed_out_pollers_are_stopped(client, 
     assert 'id="bell"' in page and 'hx-get="/notifications/bell"' in page and "every 30s" in page
 
 
-def test_bell_poll_is_one_query(app, client, world, at):
+def test_bell_poll_is_one_query(client, world, at):
     at()
     unassigned_tickets(world, 3, at)
     login(client, "dispatcher@example.com")
-    with count_queries(app) as statements:
+    with count_statements(skip=TRANSACTION_CONTROL) as statements:
         client.get("/notifications/bell", headers={"HX-Request": "true"})
     assert len(statements) == 2, statements  # the signed-in user, the COUNT
 
@@ -159,16 +140,16 @@ def test_mark_all_read_without_javascript_redirects_back(client, world, at):
     assert all(n.read_at is None for n in outbox(user_id=world.dispatcher.id))
 
 
-def test_notifications_page_query_count_does_not_grow_with_the_list(app, client, world, at):
+def test_notifications_page_query_count_does_not_grow_with_the_list(client, world, at):
     at()
     made = unassigned_tickets(world, 2, at)
     login(client, "dispatcher@example.com")
-    with count_queries(app) as few:
+    with count_statements(skip=TRANSACTION_CONTROL) as few:
         client.get("/notifications")
     for _ in range(6):
         make_ticket(world, branch=made[0].branch, by=world.admin)
     db.session.commit()
-    with count_queries(app) as many:
+    with count_statements(skip=TRANSACTION_CONTROL) as many:
         page = client.get("/notifications").get_data(as_text=True)
     assert page.count('class="notif is-unread"') == 8
 

@@ -7,7 +7,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from app.extensions import db
 from app.models import Notification, NotificationStatus, ServiceTicket, TicketCounter, TicketEvent, TicketPhoto, TicketPriority
 from app.services import numbering
 from tests.factories import jpeg_bytes, make_ticket
+from tests.ops.conftest import free_port
 from tests.services.flow import in_progress
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,17 +195,11 @@ def test_a_sweep_killed_before_its_commit_leaves_every_ticket_untouched_and_the_
 
 # --- Redis down ----------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RedisProcess:
     """A real redis-server on a free loopback port, stopped and started at will."""
 
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.proc = None
 
     def start(self):
@@ -458,7 +452,7 @@ def test_with_redis_down_sign_in_still_works_and_is_still_throttled(app, world):
 
     other = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
                         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{_free_port()}/0",
+                        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0",
                         "LOGIN_FAILS_PER_ACCOUNT": "3 per 15 minutes"})
     client = other.test_client()
     good = client.post("/api/auth/token", json={"email": "tech@example.com", "password": PASSWORD})

@@ -3,8 +3,6 @@ upload route, readiness naming what is down, and one JSON log line per request."
 import io
 import json
 import logging
-import socket
-import uuid
 
 import pytest
 
@@ -13,43 +11,22 @@ from app.logging_setup import JsonFormatter
 from app.models import TicketPhoto
 from app.services.storage import LocalStorage, get_storage
 from tests.factories import PASSWORD, jpeg_bytes
+from tests.ops.conftest import free_port
 from tests.services.flow import in_progress
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def s3_app(app, s3_endpoint, monkeypatch):
-    """The app configured with STORAGE_BACKEND=s3 against a fresh bucket; returns a boto3
-    client to look into the bucket."""
-    import boto3
-
-    bucket = f"photos-{uuid.uuid4().hex[:8]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
-    client.create_bucket(Bucket=bucket)
-    for key, value in {"STORAGE_BACKEND": "s3", "S3_BUCKET": bucket, "S3_PREFIX": "evercold",
-                       "S3_ENDPOINT_URL": s3_endpoint, "S3_REGION": "us-east-1",
+def s3_app(app, s3_bucket, monkeypatch):
+    """The app configured with STORAGE_BACKEND=s3 against a fresh bucket; returns a function
+    listing the bucket's keys."""
+    for key, value in {"STORAGE_BACKEND": "s3", "S3_BUCKET": s3_bucket.name, "S3_PREFIX": "evercold",
+                       "S3_ENDPOINT_URL": s3_bucket.endpoint, "S3_REGION": "us-east-1",
                        "S3_ACCESS_KEY_ID": "test", "S3_SECRET_ACCESS_KEY": "test"}.items():
         monkeypatch.setitem(app.config, key, value)
 
     def keys():
-        return sorted(o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", []))
+        listing = s3_bucket.client.list_objects_v2(Bucket=s3_bucket.name)
+        return sorted(o["Key"] for o in listing.get("Contents", []))
 
     return keys
 
@@ -93,7 +70,7 @@ def test_readiness_names_the_database_when_it_is_unreachable(app):
     from app import create_app
     from app.config import TestConfig
 
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     broken = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
                          "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{port}/nope"})
     r = broken.test_client().get("/readyz")
@@ -110,7 +87,7 @@ def test_readiness_names_the_queue_when_redis_is_unreachable(app, client, monkey
 
     from app import tasks
 
-    down = RedisHuey("evercold-readyz", url=f"redis://127.0.0.1:{_free_port()}/0")
+    down = RedisHuey("evercold-readyz", url=f"redis://127.0.0.1:{free_port()}/0")
     monkeypatch.setattr(tasks, "huey", down)
     r = client.get("/readyz")
     assert r.status_code == 503

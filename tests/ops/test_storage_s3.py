@@ -1,39 +1,12 @@
 """Photos on S3-compatible storage, against moto's S3 server on 127.0.0.1."""
-import socket
-
 import pytest
 
 from app.services.storage_s3 import S3Storage
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def s3(s3_endpoint):
-    import uuid
-
-    import boto3
-
-    bucket = f"photos-{uuid.uuid4().hex[:8]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
-    client.create_bucket(Bucket=bucket)
-    return S3Storage(bucket, prefix="evercold", client=client)
+def s3(s3_bucket):
+    return S3Storage(s3_bucket.name, prefix="evercold", client=s3_bucket.client)
 
 
 def test_a_stored_photo_reads_back_byte_for_byte(s3):

@@ -6,39 +6,16 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus
 from app.services import completions, photos, tickets
-from tests.factories import PASSWORD, jpeg_bytes, make_ticket, signature_data_url
+from tests.conftest import UserClient, new_client, sign_in  # noqa: F401  (UserClient: for test_csrf)
+from tests.factories import jpeg_bytes, make_ticket, signature_data_url
 
 #: actor name -> attribute of the world (None: signed out)
 ACTORS = {"anon": None, "admin": "admin", "dispatcher": "dispatcher", "tech": "tech", "tech_other": "outsider_tech",
           "mgr": "manager", "mgr_other": "other_manager"}
-
-
-class UserClient(FlaskClient):
-    """A test client that finds its user from its own cookie on every request (the
-    test's open app context would otherwise keep Flask-Login's cached user)."""
-
-    def open(self, *args, **kwargs):
-        try:
-            g.pop("_login_user", None)
-        except RuntimeError:
-            pass
-        return super().open(*args, **kwargs)
-
-
-def new_client(app) -> UserClient:
-    return UserClient(app, app.response_class, use_cookies=True)
-
-
-def sign_in(client, user):
-    r = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert r.status_code == 302, r.get_data(as_text=True)[:300]
-    return client
 
 
 @pytest.fixture

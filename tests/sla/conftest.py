@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import socket
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+
+from tests.helpers import count_statements  # noqa: F401  (the SLA tests import it from here)
 
 HERE = Path(__file__).resolve().parent
 CI = os.environ.get("CI", "").lower() == "true"
@@ -63,21 +63,3 @@ def sweep(ctx):
         return result
 
     return _sweep
-
-
-@contextmanager
-def count_statements():
-    """Count the SQL statements sent through the app's engine (executemany counts once)."""
-    from app.extensions import db
-
-    statements: list[str] = []
-
-    def _count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)

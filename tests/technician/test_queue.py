@@ -3,33 +3,16 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 from decimal import Decimal
-
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import ServiceTicket, Technician, TicketEvent, TicketPriority, TicketStatus
 from app.services import clock, completions, photos, tickets
 from tests.factories import jpeg_bytes, make_ticket
+from tests.helpers import count_statements
 from tests.technician.conftest import sign_in
 
 HX = {"HX-Request": "true"}
-
-
-@contextmanager
-def count_queries():
-    statements = []
-
-    def _count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
 
 
 def card_order(html: str) -> list[str]:
@@ -90,7 +73,7 @@ def test_the_queue_costs_the_same_few_queries_for_one_ticket_or_many(tech, world
     db.session.commit()
     tickets.accept(first, world.tech)
     reject(world, first)
-    with count_queries() as few:
+    with count_statements() as few:
         assert tech.get("/tech/dashboard", headers=HX).status_code == 200
     for priority in [TicketPriority.HIGH, TicketPriority.LOW] * 4:
         make_ticket(world, priority=priority)
@@ -99,7 +82,7 @@ def test_the_queue_costs_the_same_few_queries_for_one_ticket_or_many(tech, world
     db.session.commit()
     tickets.accept(second, world.tech)
     reject(world, second, "Door still open")
-    with count_queries() as many:
+    with count_statements() as many:
         html = tech.get("/tech/dashboard", headers=HX).get_data(as_text=True)
     assert len(card_order(html)) == 10
     assert len(many) == len(few) <= 10
@@ -293,7 +276,7 @@ def test_the_ticket_page_keeps_the_rejected_completion_in_the_timeline(tech, wor
     db.session.commit()
     tickets.accept(ticket, world.tech)
     reject(world, ticket, "Compressor still noisy")
-    with count_queries() as queries:
+    with count_statements() as queries:
         r = tech.get(f"/tech/tickets/{ticket.id}")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
