@@ -116,12 +116,8 @@ def _clock_reset():
     clock.set_now(None)
 
 
-@pytest.fixture(autouse=True)
-def _clean_state(request):
-    yield
-    if "app" not in request.fixturenames:
-        return
-    application = request.getfixturevalue("app")
+def empty_database(application) -> None:
+    """What a test left behind goes: every row, the rate-limit counters, the uploads."""
     from app.extensions import db, limiter
 
     with application.app_context():
@@ -138,6 +134,14 @@ def _clean_state(request):
         except Exception:
             pass
     shutil.rmtree(application.config["UPLOAD_DIR"], ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    empty_database(request.getfixturevalue("app"))
 
 
 @pytest.fixture

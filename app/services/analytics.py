@@ -67,7 +67,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     type_coerce,
     union_all,
 )
@@ -1036,7 +1035,7 @@ def repeat_faults(rng: DateRange, filters: Filters) -> list[dict]:
     the latest of the slot before; each new ticket finds its slot's row by one hash join,
     and the exact test is then on the timestamps."""
     _roomy_sorts()
-    T, B = ServiceTicket, CustomerBranch
+    T = ServiceTicket
     start, end = _at(rng.start), _at(rng.end)
     # The earlier ticket shares branch and subcategory, hence customer and category;
     # its priority may differ.

@@ -361,17 +361,12 @@ def test_close_through_patch_with_a_reason(world, api):
 
 
 def count_queries(app, fn):
-    from sqlalchemy import event
+    from tests.helpers import count_statements
 
-    seen = []
     with app.app_context():
         engine = db.engine
-    listener = lambda *args, **kw: seen.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with count_statements(engine) as seen:
         result = fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     return result, len(seen)
 
 

@@ -7,7 +7,6 @@ Seed data with `live.ctx()`; screenshots go to artifacts/screenshots/ (git-ignor
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,20 +97,9 @@ def live_server(live_app):
 def live(live_server):
     """The running server; the database is emptied after each test."""
     yield live_server
-    from app.extensions import db, limiter
+    from tests.conftest import empty_database
 
-    application = live_server.app
-    with application.app_context():
-        db.session.rollback()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.exec_driver_sql(f"DELETE FROM {table.name}")
-        db.session.remove()
-        try:
-            limiter.reset()
-        except Exception:
-            pass
-    shutil.rmtree(application.config["UPLOAD_DIR"], ignore_errors=True)
+    empty_database(live_server.app)
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import TicketPriority
 from app.services import completions, photos, tickets
 from tests.factories import PASSWORD, jpeg_bytes, make_ticket
+from tests.helpers import TRANSACTION_CONTROL, count_statements
 
 
 @pytest.fixture
@@ -54,17 +54,7 @@ def count_queries(app):
 
     @contextmanager
     def _count():
-        statements = []
-
-        def _before(conn, cursor, statement, *args):
-            if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
-                statements.append(statement)
-
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", _before)
-        try:
+        with count_statements(skip=TRANSACTION_CONTROL) as statements:
             yield lambda: len(statements)
-        finally:
-            event.remove(engine, "before_cursor_execute", _before)
 
     return _count
