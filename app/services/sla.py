@@ -152,7 +152,7 @@ _STAGE = Table(
     Column("resolution", Integer, nullable=False),
     Column("prev_id", String(32)),  # the technician assigned when staged
     Column("secondary_id", String(32)),
-    Column("secondary_name", String(200)),
+    Column("secondary_name", Technician.__table__.c.name.type),  # the same type as the name
     Column("reason", String(20)),  # why not to the secondary (NO_SECONDARY_REASONS)
     prefixes=["TEMPORARY"],
 )
