@@ -44,7 +44,9 @@ class ServiceTicket(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(50))
 
     category_id: Mapped[str] = mapped_column(ForeignKey("issue_categories.id"), index=True)
-    subcategory_id: Mapped[str] = mapped_column(ForeignKey("issue_subcategories.id"), index=True)
+    # No index (migration 0004): no query looks tickets up by subcategory alone, and
+    # the app never deletes a subcategory (the foreign key needs no index).
+    subcategory_id: Mapped[str] = mapped_column(ForeignKey("issue_subcategories.id"))
     description: Mapped[str] = mapped_column(Text)
 
     # Indexed by ix_service_tickets_tech_status (technician first).
@@ -66,8 +68,10 @@ class ServiceTicket(db.Model):
     close_reason: Mapped[str | None] = mapped_column(Text)
 
     # SLA: stored at creation (and on a priority change); the sweep reads these.
-    response_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    resolution_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Not indexed (migration 0004): only open tickets are ever compared with their due
+    # times, and ix_service_tickets_status_created finds those.
+    response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

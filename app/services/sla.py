@@ -23,8 +23,10 @@ digests (notifications.notify_many).
 """
 from __future__ import annotations
 
+import gc
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -417,6 +419,21 @@ def _at(now: datetime):
     return literal(now, UTCDateTime())
 
 
+@contextmanager
+def _no_cyclic_gc():
+    """A catch-up makes ~100,000 short-lived objects (rows, views, alerts), none in a
+    reference cycle: reference counting frees them all, and the cyclic collector would
+    only walk the whole heap again and again while they pile up (0.1-0.2 s of a
+    20,000-ticket sweep, measured). It is switched back on at once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def escalate_overdue(now: datetime | None = None) -> SweepResult:
     """One SLA sweep at `now` (default: the clock). Rules, each applied once per ticket:
 
@@ -439,9 +456,13 @@ def escalate_overdue(now: datetime | None = None) -> SweepResult:
     statement (notifications.notify_many). Only flushes; the caller commits (one
     transaction per sweep: a sweep that fails half-way leaves every ticket untouched).
     """
+    with _no_cyclic_gc():
+        return _sweep(now or clock.now())
+
+
+def _sweep(now: datetime) -> SweepResult:
     from app.services.notifications import notify_many
 
-    now = now or clock.now()
     db.session.flush()  # pending ORM changes first: the sweep writes with Core statements
     dialect = db.session.get_bind().dialect.name
     fraction = float(current_app.config.get("SLA_WARNING_FRACTION", 0.75))
