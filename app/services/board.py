@@ -33,7 +33,7 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app.services import access, assignment, clock, ticket_queries
+from app.services import access, assignment, clock, sla, ticket_queries
 from app.services.errors import NotFound, ValidationError
 from app.services.technicians import get_technician
 from app.services.tickets import haversine_m
@@ -122,10 +122,7 @@ def countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
                              f"late by {humanize((ticket.completed_at - due).total_seconds())}" if late
                              else "resolved in time")
         return Countdown("resolution", "cancelled", due, None, False, 0, "closed without completion")
-    if ticket.first_response_at is None:
-        kind, due = "response", ticket.response_due_at
-    else:
-        kind, due = "resolution", ticket.resolution_due_at
+    kind, due = sla.running_deadline(ticket)
     window = max((due - ticket.created_at).total_seconds(), 1.0)
     amber_at = due - timedelta(seconds=window * AMBER_SHARE)
     left = (due - now).total_seconds()

@@ -143,9 +143,10 @@ def shorten(text: str | None, limit: int = DESCRIPTION_MAX) -> str:
 
 
 def _due(ticket: ServiceTicket) -> tuple[str, datetime]:
-    if ticket.first_response_at is None and ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
-        return "Response due", ticket.response_due_at
-    return "Resolution due", ticket.resolution_due_at
+    from app.services.sla import running_deadline
+
+    phase, due_at = running_deadline(ticket)
+    return ("Response due" if phase == "response" else "Resolution due"), due_at
 
 
 def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:

@@ -84,6 +84,15 @@ def due_times(subcategory: IssueSubcategory, priority: TicketPriority, created_a
     )
 
 
+def running_deadline(ticket) -> tuple[str, datetime]:
+    """The SLA clock a ticket races now: ("response", responseDueAt) while it waits for
+    a technician's answer (NEW or ASSIGNED, not yet accepted), else ("resolution",
+    resolutionDueAt). The board, the technician's queue and the alert texts all ask here."""
+    if ticket.first_response_at is None and ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
+        return "response", ticket.response_due_at
+    return "resolution", ticket.resolution_due_at
+
+
 def response_breached(ticket: ServiceTicket, now: datetime | None = None) -> bool:
     """Met when the technician accepted by responseDueAt; breached once it passes unmet."""
     now = now or clock.now()

@@ -30,7 +30,7 @@ from app.models import (
     TicketStatus,
     User,
 )
-from app.services import access, clock
+from app.services import access, clock, sla
 
 PRIORITY_RANK = {TicketPriority.CRITICAL: 0, TicketPriority.HIGH: 1, TicketPriority.NORMAL: 2, TicketPriority.LOW: 3}
 QUEUE_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.COMPLETED)
@@ -76,10 +76,7 @@ def sla_clock(ticket: ServiceTicket, now: datetime | None = None, warn_fraction:
     now = now or clock.now()
     if warn_fraction is None:
         warn_fraction = float(current_app.config.get("SLA_WARNING_FRACTION", 0.75))
-    if ticket.first_response_at is None and ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
-        phase, due = "response", ticket.response_due_at
-    else:
-        phase, due = "resolution", ticket.resolution_due_at
+    phase, due = sla.running_deadline(ticket)
     left = int((due - now).total_seconds())
     window = max(1.0, (due - ticket.created_at).total_seconds())
     if left < 0:
