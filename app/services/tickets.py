@@ -236,15 +236,16 @@ def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> S
 
 
 def update_notes(ticket: ServiceTicket, actor, *, internal: str | None = None, store: str | None = None) -> ServiceTicket:
-    """Internal notes: staff only. Store notes: staff and the branch's managers."""
+    """Internal notes: staff only. Store notes: staff and the branch's managers.
+    None leaves a note as it is; "" clears it (the timeline says so)."""
     if internal is not None:
         access.require_staff(actor)
-        ticket.internal_notes = internal
+        ticket.internal_notes = internal or None
         record_event(ticket, "internal_note", actor, text=internal)
     if store is not None:
         if not (access.is_staff(actor) or actor.role == Role.STORE_MANAGER):
             access.require_staff(actor)
-        ticket.store_notes = store
+        ticket.store_notes = store or None
         record_event(ticket, "store_note", actor, text=store)
     db.session.flush()
     return ticket
@@ -385,8 +386,9 @@ def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
         internal = f.text("internalNotes", max_len=NOTES_MAX, strip=False) if "internalNotes" in data else None
         store = f.text("storeNotes", max_len=NOTES_MAX, strip=False) if "storeNotes" in data else None
         f.check()
-        update_notes(ticket, actor, internal=internal if "internalNotes" in data else None,
-                     store=store if "storeNotes" in data else None)
+        # Sent empty or null: cleared ("" to update_notes), not ignored.
+        update_notes(ticket, actor, internal=(internal or "") if "internalNotes" in data else None,
+                     store=(store or "") if "storeNotes" in data else None)
     if "assignedTechnicianId" in data:
         tech_id = f.text("assignedTechnicianId", required=True, max_len=64)
         f.check()

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import ApiToken, CustomerBranch, Role, Technician, User
@@ -132,6 +133,11 @@ def create_user(data: dict) -> User:
         f.error("email", "Enter a valid email address.")
     if phone and not PHONE_RE.match(phone):
         f.error("phone", "Enter a valid phone number.")
+    # Refused rather than ignored: a link the caller asked for must not silently vanish.
+    if technician_id and role not in (None, Role.TECHNICIAN):
+        f.error("technicianId", "Only technician users link to a technician.")
+    if branch_ids and role not in (None, Role.STORE_MANAGER):
+        f.error("branchIds", "Only store managers are linked to branches.")
     f.check()
     technician = None
     if role == Role.TECHNICIAN:
@@ -217,7 +223,7 @@ def user_page(actor, limit: int, cursor: dict | None) -> tuple[list[User], dict 
     from app.services import access
 
     access.require_admin(actor)
-    stmt = select(User).order_by(User.email).limit(limit + 1)
+    stmt = select(User).options(selectinload(User.branches)).order_by(User.email).limit(limit + 1)
     if cursor:
         after = cursor.get("email")
         if not isinstance(after, str):

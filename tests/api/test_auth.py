@@ -219,6 +219,10 @@ def test_admins_create_users_of_every_role(world, api):
     ({"email": "x@example.com", "password": "long-enough-1", "role": "store_manager", "branchIds": "nope"}, 400,
      "branchIds"),
     ({"email": "DISPATCHER@example.com", "password": "long-enough-1", "role": "dispatcher"}, 409, "email"),
+    ({"email": "x@example.com", "password": "long-enough-1", "role": "admin", "technicianId": "nope"}, 400,
+     "technicianId"),
+    ({"email": "x@example.com", "password": "long-enough-1", "role": "dispatcher", "branchIds": ["nope"]}, 400,
+     "branchIds"),
 ])
 def test_bad_new_users_are_refused(world, api, nothing_written, body, status, field):
     admin = api.as_(world.admin)
@@ -256,6 +260,27 @@ def test_admins_list_users_page_by_page(world, api):
             break
     assert seen == sorted(u.email for u in db.session.query(User)) and len(seen) == 8
     assert admin.get("/api/users/nope").status_code == 404
+
+
+def test_the_user_list_costs_the_same_statements_for_9_or_15_users(world, api, app):
+    from tests.api.test_tickets import count_queries
+
+    admin = api.as_(world.admin)
+
+    def add_managers(numbers):
+        for i in numbers:
+            assert admin.post("/api/users", json={"email": f"sm{i}@example.com", "password": "long-enough-1",
+                                                  "role": "store_manager", "branchIds": [world.branch.id]}
+                              ).status_code == 201
+
+    add_managers(range(1))
+    r, few = count_queries(app, lambda: admin.get("/api/users"))
+    assert len(r.get_json()["items"]) == 9
+    add_managers(range(1, 7))
+    r, many = count_queries(app, lambda: admin.get("/api/users"))
+    by_email = {u["email"]: u for u in r.get_json()["items"]}
+    assert len(by_email) == 15 and by_email["sm6@example.com"]["branchIds"] == [world.branch.id]
+    assert many == few <= 5
 
 
 # --- CLI ---------------------------------------------------------------------------

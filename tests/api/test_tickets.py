@@ -258,6 +258,20 @@ def test_patch_reassigns_changes_priority_and_notes_at_once(world, api, freeze):
     assert t["version"] > version
 
 
+@pytest.mark.parametrize("empty", ["", None])
+def test_notes_sent_empty_are_cleared_not_ignored(world, api, empty):
+    ticket = make_ticket(world)
+    db.session.commit()
+    c = api.as_(world.dispatcher)
+    r = c.patch(f"/api/tickets/{ticket.id}", json={"internalNotes": "Alarm code 4411", "storeNotes": "Key at desk"})
+    assert r.status_code == 200
+    r = c.patch(f"/api/tickets/{ticket.id}", json={"internalNotes": empty, "storeNotes": empty})
+    assert r.status_code == 200, r.get_json()
+    assert (r.get_json()["internalNotes"], r.get_json()["storeNotes"]) in ((None, None), ("", ""))
+    db.session.expire_all()
+    assert ticket.internal_notes is None and ticket.store_notes is None
+
+
 def test_a_stale_version_is_409_and_changes_nothing(world, api, nothing_written):
     ticket = make_ticket(world)
     db.session.commit()

@@ -2,11 +2,8 @@
 from flask import jsonify, request
 
 from app.blueprints.api import api_user, bp
+from app.blueprints.api.serializers import money
 from app.services import access, analytics
-
-
-def _money(value) -> str:
-    return f"{value:.2f}"
 
 
 @bp.get("/analytics/sla")
@@ -36,6 +33,6 @@ def analytics_costs():
     rows = analytics.cost_report(rng, analytics.Filters(), (group,))[group]
     return jsonify({"rows": [{
         "key": r["key"], "label": r["label"], "tickets": r["tickets"],
-        "partsCost": _money(r["partsCost"]), "laborCost": _money(r["laborCost"]),
-        "totalCost": _money(r["totalCost"]),
+        "partsCost": money(r["partsCost"]), "laborCost": money(r["laborCost"]),
+        "totalCost": money(r["totalCost"]),
     } for r in rows]})

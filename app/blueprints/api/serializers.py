@@ -9,7 +9,6 @@ from app.models import (
     CustomerBranch,
     IssueCategory,
     IssueSubcategory,
-    Role,
     ServiceCompletion,
     ServiceTicket,
     Technician,
@@ -18,7 +17,7 @@ from app.models import (
     TicketPhoto,
     User,
 )
-from app.services import sla
+from app.services import access, sla
 from app.services.timefmt import iso_utc
 
 
@@ -131,7 +130,7 @@ def ticket(t: ServiceTicket, viewer: User, *, with_completion: bool = True) -> d
         "escalationLevel": t.escalation_level, "internalNotes": t.internal_notes, "storeNotes": t.store_notes,
         "version": t.version,
     }
-    if viewer.role == Role.STORE_MANAGER:
+    if not access.can_see_internal_notes(viewer):
         out.pop("internalNotes")
     if with_completion:
         c = t.completion
