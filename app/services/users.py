@@ -171,7 +171,7 @@ def create_user(data: dict) -> User:
     return user
 
 
-def update_contact(user: User, data: dict, *, by_admin: bool = False) -> User:
+def update_contact(user: User, data: dict, *, by_admin: bool = False, actor: User | None = None) -> User:
     """A user's own contact settings (admins may edit anyone's, plus name/role flags)."""
     f = Fields(data)
     allowed = {"name", "phone", "telegramChatId", "notifyTelegram", "notifySms"}
@@ -192,6 +192,9 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False) -> User:
     notify_tg = f.boolean("notifyTelegram")
     notify_sms = f.boolean("notifySms")
     active = f.boolean("isActive") if by_admin else None
+    if active is False and actor is not None and actor.id == user.id:
+        # Nobody locks themselves out (the last admin would lock everyone out).
+        f.error("isActive", "You cannot deactivate your own account.")
     f.check()
     if "name" in data and name:
         user.name = name

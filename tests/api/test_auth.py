@@ -46,6 +46,15 @@ def test_a_deactivated_user_gets_no_token_and_loses_the_old_ones(world, client, 
     assert client.get("/api/users/me", headers=bearer(old)).status_code == 401
 
 
+def test_an_admin_cannot_deactivate_their_own_account(world, api):
+    me = api.as_(world.admin)
+    r = me.patch(f"/api/users/{world.admin.id}", json={"isActive": False, "name": "Renamed"})
+    assert r.status_code == 400 and "isActive" in r.get_json()["fields"]
+    db.session.expire_all()
+    assert world.admin.is_active_user and world.admin.name != "Renamed"  # nothing written
+    assert me.get("/api/users/me").status_code == 200
+
+
 @pytest.mark.parametrize("body,status", [
     ({"email": "dispatcher@example.com"}, 400),
     ({"password": PASSWORD}, 400),

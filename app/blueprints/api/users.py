@@ -40,5 +40,6 @@ def get_user(user_id):
 
 @bp.patch("/users/<user_id>")
 def update_user(user_id):
-    access.require_admin(api_user())
-    return jsonify(s.user(users.update_contact(users.get_user(user_id), json_body(), by_admin=True)))
+    admin = api_user()
+    access.require_admin(admin)
+    return jsonify(s.user(users.update_contact(users.get_user(user_id), json_body(), by_admin=True, actor=admin)))
