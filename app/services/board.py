@@ -123,7 +123,12 @@ def countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
                              else "resolved in time")
         return Countdown("resolution", "cancelled", due, None, False, 0, "closed without completion")
     kind, due = sla.running_deadline(ticket)
-    window = max((due - ticket.created_at).total_seconds(), 1.0)
+    return _running(kind, due, ticket.created_at, now)
+
+
+def _running(kind: str, due: datetime, created_at: datetime, now: datetime) -> Countdown:
+    """A clock still ticking: green, amber in the last quarter of its window, red past due."""
+    window = max((due - created_at).total_seconds(), 1.0)
     amber_at = due - timedelta(seconds=window * AMBER_SHARE)
     left = (due - now).total_seconds()
     if left <= 0:
@@ -140,8 +145,13 @@ def parse_filters(args) -> dict:
     """The board's filters from a query string (the API's names; no status: the
     columns are the statuses)."""
     raw = {k: v for k, v in args.items() if k in FILTER_ARGS or k == "status"}
-    filters = ticket_queries.parse_filters(raw)
-    return filters
+    try:
+        return ticket_queries.parse_filters(raw)
+    except ValidationError as exc:
+        # The error page has no filter bar to mark: name the filter in the message.
+        wrong = "; ".join(f"{name}: {message}" for name, message in exc.fields.items())
+        raise ValidationError(f"A filter in the link is not valid ({wrong}); clear the filters and choose again.",
+                              exc.fields) from None
 
 
 def filter_args(filters: dict, *, with_status: bool = False) -> dict:
@@ -400,24 +410,13 @@ def _response_clock(ticket: ServiceTicket, now: datetime) -> Countdown:
                          else "responded in time")
     if ticket.status == TicketStatus.CLOSED:
         return Countdown("response", "cancelled", due, None, False, 0, "closed without a response")
-    window = max((due - ticket.created_at).total_seconds(), 1.0)
-    amber_at = due - timedelta(seconds=window * AMBER_SHARE)
-    left = (due - now).total_seconds()
-    state = "breached" if left <= 0 else ("warn" if now >= amber_at else "ok")
-    text = f"overdue {humanize(left)}" if left <= 0 else f"{humanize(left)} left"
-    return Countdown("response", state, due, amber_at, True, left, text)
+    return _running("response", due, ticket.created_at, now)
 
 
 def _resolution_clock(ticket: ServiceTicket, now: datetime) -> Countdown:
     if ticket.status in (TicketStatus.COMPLETED, TicketStatus.CLOSED):
         return countdown(ticket, now)
-    due = ticket.resolution_due_at
-    window = max((due - ticket.created_at).total_seconds(), 1.0)
-    amber_at = due - timedelta(seconds=window * AMBER_SHARE)
-    left = (due - now).total_seconds()
-    state = "breached" if left <= 0 else ("warn" if now >= amber_at else "ok")
-    text = f"overdue {humanize(left)}" if left <= 0 else f"{humanize(left)} left"
-    return Countdown("resolution", state, due, amber_at, True, left, text)
+    return _running("resolution", ticket.resolution_due_at, ticket.created_at, now)
 
 
 # --- reassignment candidates -----------------------------------------------------
@@ -453,8 +452,7 @@ def reassign_candidates(ticket: ServiceTicket) -> list[Candidate]:
         distance = None
         if None not in (t.latitude, t.longitude, branch.latitude, branch.longitude):
             distance = haversine_m(t.latitude, t.longitude, branch.latitude, branch.longitude)
-        ago = humanize((now - t.last_location_update).total_seconds()) + " ago" if t.last_location_update else None
-        out.append(Candidate(t, own.get(t.id), distance, ago))
+        out.append(Candidate(t, own.get(t.id), distance, located_ago(t, now)))
     role_rank = {"primary": 0, "secondary": 1, None: 2}
     out.sort(key=lambda c: (role_rank[c.role], c.distance_m is None, c.distance_m or 0, c.technician.name))
     return out
@@ -529,9 +527,8 @@ def technician_rows() -> list[TechnicianRow]:
     rows = []
     for t in technicians:
         current = [a for a in t.branch_assignments if a.end_date is None]
-        ago = humanize((now - t.last_location_update).total_seconds()) + " ago" if t.last_location_update else None
         rows.append(TechnicianRow(t, [a for a in current if a.is_primary], [a for a in current if not a.is_primary],
-                                  ago, load.get(t.id, 0)))
+                                  located_ago(t, now), load.get(t.id, 0)))
     return rows
 
 
@@ -544,10 +541,11 @@ def technician_with_assignments(technician_id: str) -> tuple[Technician, list[Te
     return t, current, past
 
 
-def located_ago(technician: Technician) -> str | None:
+def located_ago(technician: Technician, now: datetime | None = None) -> str | None:
+    """How long ago the technician last reported their location ("12m ago")."""
     if technician.last_location_update is None:
         return None
-    return humanize((clock.now() - technician.last_location_update).total_seconds()) + " ago"
+    return humanize(((now or clock.now()) - technician.last_location_update).total_seconds()) + " ago"
 
 
 def branch_with_customer(branch_id: str) -> CustomerBranch:

@@ -69,6 +69,15 @@ def _check_sla_order(f: Fields, values: dict) -> None:
             f.error(f"slaResolution{p.capitalize()}", "Resolution time cannot be shorter than response time.")
 
 
+def get_subcategory(subcategory_id: str) -> IssueSubcategory:
+    s = None
+    if isinstance(subcategory_id, str) and len(subcategory_id) <= 64:
+        s = db.session.get(IssueSubcategory, subcategory_id)
+    if s is None:
+        raise NotFound("Subcategory not found")
+    return s
+
+
 def create_subcategory(actor, category_id: str, data: dict) -> IssueSubcategory:
     access.require_staff(actor)
     category = get_category(category_id)
@@ -91,9 +100,7 @@ def create_subcategory(actor, category_id: str, data: dict) -> IssueSubcategory:
 def update_subcategory(actor, subcategory_id: str, data: dict) -> IssueSubcategory:
     """New SLA minutes apply to tickets created from now on (due times are stored)."""
     access.require_staff(actor)
-    s = db.session.get(IssueSubcategory, subcategory_id) if isinstance(subcategory_id, str) else None
-    if s is None:
-        raise NotFound("Subcategory not found")
+    s = get_subcategory(subcategory_id)
     f = Fields(data)
     name = f.text("name", max_len=200)
     description = f.text("description", max_len=2000)
@@ -172,11 +179,19 @@ def _branch_fields(f: Fields, data: dict, partial: bool) -> dict:
     return out
 
 
+def _check_coordinates(f: Fields, latitude, longitude) -> None:
+    """A branch has both coordinates or neither: pages draw them as a pair and the
+    arrival distance needs both."""
+    if (latitude is None) != (longitude is None):
+        f.error("longitude" if longitude is None else "latitude", "Enter latitude and longitude together.")
+
+
 def create_branch(actor, data: dict) -> CustomerBranch:
     access.require_staff(actor)
     f = Fields(data)
     customer_id = f.text("customerId", required=True, max_len=64)
     values = _branch_fields(f, data, partial=False)
+    _check_coordinates(f, values.get("latitude"), values.get("longitude"))
     f.check()
     if db.session.get(Customer, customer_id) is None:
         raise ValidationError("Unknown customer", {"customerId": "Unknown customer."})
@@ -197,6 +212,7 @@ def update_branch(actor, branch_id: str, data: dict) -> CustomerBranch:
         raise NotFound("Branch not found")
     f = Fields(data)
     values = _branch_fields(f, data, partial=True)
+    _check_coordinates(f, values.get("latitude", b.latitude), values.get("longitude", b.longitude))
     f.check()
     if values.get("branch_code") and values["branch_code"] != b.branch_code:
         clash = db.session.execute(select(CustomerBranch.id).where(

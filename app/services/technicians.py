@@ -29,6 +29,16 @@ def get_technician(technician_id: str) -> Technician:
     return t
 
 
+def get_territory(technician_id: str, assignment_id: str) -> TechnicianBranchAssignment:
+    """One of this technician's territories; another technician's is "not found"."""
+    a = None
+    if isinstance(assignment_id, str) and len(assignment_id) <= 64:
+        a = db.session.get(TechnicianBranchAssignment, assignment_id)
+    if a is None or a.technician_id != technician_id:
+        raise NotFound("Territory not found")
+    return a
+
+
 def list_visible_technicians(user) -> list[Technician]:
     """Staff see every technician; nobody else lists them."""
     access.require_staff(user)

@@ -274,3 +274,13 @@ def test_list_finds_a_ticket_by_its_whole_number_in_any_case(world, as_dispatche
     assert wanted.ticket_number in html and other.ticket_number not in html
     html = as_dispatcher.get("/dispatcher/tickets/list?q=CRM-none").get_data(as_text=True)
     assert "No tickets match." in html
+
+
+def test_an_invalid_filter_names_the_filter_and_its_allowed_values(world, as_dispatcher):
+    for path in ("/dispatcher/tickets?overdue=maybe", "/dispatcher/tickets/list?status=NOPE",
+                 "/dispatcher/tickets/poll?priority=x"):
+        resp = as_dispatcher.get(path)
+        assert resp.status_code == 400, path
+        html = resp.get_data(as_text=True)
+        assert "A filter in the link is not valid" in html and "clear the filters" in html, path
+    assert "overdue: Must be true or false." in as_dispatcher.get("/dispatcher/tickets?overdue=maybe").get_data(as_text=True)

@@ -175,3 +175,28 @@ def test_unknown_ids_are_404_pages(world, as_dispatcher):
     for path in ("/dispatcher/branches/nope", "/dispatcher/technicians/nope", "/dispatcher/subcategories/nope",
                  "/dispatcher/categories/nope/subcategories/new", "/tickets/nope"):
         assert as_dispatcher.get(path).status_code == 404, path
+
+
+def test_a_territory_role_other_than_primary_or_secondary_is_refused_next_to_it(world, as_dispatcher):
+    url = f"/dispatcher/technicians/{world.outsider.id}/territories"
+    resp = as_dispatcher.post(url, data={"branchId": world.branch.id, "role": "boss"})
+    assert resp.status_code == 400
+    assert 'id="role-error">Choose primary or secondary.' in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert world.outsider.id not in {a.technician_id for a in assignment.current_assignments(world.branch.id).values()}
+
+
+def test_a_branch_needs_both_coordinates_or_neither(world, as_dispatcher):
+    url = f"/dispatcher/branches/{world.branch2.id}"
+    resp = as_dispatcher.post(url, data={"customerId": world.customer.id, "branchCode": "FM-002",
+                                         "branchName": "Freshmart North", "latitude": "41.3", "longitude": "",
+                                         "isActive": "y"})
+    assert resp.status_code == 400
+    assert 'id="longitude-error">Enter latitude and longitude together.' in resp.get_data(as_text=True)
+    db.session.refresh(world.branch2)
+    assert (world.branch2.latitude, world.branch2.longitude) == (41.35, 69.29)
+    resp = as_dispatcher.post("/dispatcher/branches/new", data={"customerId": world.customer.id, "branchCode": "FM-009",
+                                                                "branchName": "Half located", "longitude": "69.2"})
+    assert resp.status_code == 400
+    assert 'id="latitude-error">Enter latitude and longitude together.' in resp.get_data(as_text=True)
+    assert as_dispatcher.get("/dispatcher/branches").status_code == 200

@@ -246,3 +246,14 @@ def test_ticket_page_queries_do_not_grow_with_the_timeline(world, as_dispatcher,
     with queries() as many:
         as_dispatcher.get(f"/tickets/{ticket.id}")
     assert len(page_queries(many)) == len(page_queries(few))
+
+
+def test_a_tampered_version_says_reload_instead_of_failing_silently(world, as_dispatcher):
+    ticket = make_ticket(world)
+    db.session.commit()
+    resp = as_dispatcher.post(f"/tickets/{ticket.id}/close", data={"reason": "Duplicate", "version": "abc"})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "This page is out of date; please reload it and try again." in html and "Duplicate" in html
+    db.session.refresh(ticket)
+    assert ticket.status == TicketStatus.ASSIGNED

@@ -7,7 +7,7 @@ The forms check presence and length; the rules live in the services.
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from app.models import SLA_DEFAULTS, TechnicianStatus, TicketPriority
 
@@ -78,7 +78,8 @@ class TechnicianForm(FlaskForm):
 class TerritoryForm(FlaskForm):
     branchId = SelectField("Branch", validate_choice=False, validators=[DataRequired(REQUIRED)])
     role = SelectField("Role", choices=choices([("primary", "Primary"), ("secondary", "Secondary")]), default="primary",
-                       validate_choice=False)
+                       validate_choice=False,
+                       validators=[AnyOf(("primary", "secondary"), message="Choose primary or secondary.")])
 
 
 class CustomerForm(FlaskForm):

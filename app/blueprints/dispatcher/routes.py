@@ -16,13 +16,7 @@ from app.auth_helpers import staff_required
 from app.blueprints.dispatcher import bp
 from app.blueprints.dispatcher import forms as F
 from app.extensions import db
-from app.models import (
-    ApprovalStatus,
-    IssueSubcategory,
-    TechnicianBranchAssignment,
-    TicketPriority,
-    TicketStatus,
-)
+from app.models import ApprovalStatus, TicketPriority, TicketStatus
 from app.services import access, assignment, reference, tickets
 from app.services import technicians as technician_service
 from app.services import board as board_service
@@ -30,8 +24,17 @@ from app.services.errors import DomainError, Forbidden, ValidationError
 from app.web import home_for, is_htmx
 
 
+STALE_PAGE = "This page is out of date; please reload it and try again."
+
+
+def _shown(form, name: str) -> bool:
+    """Whether the page draws an input (and so a message) for this field."""
+    return form is not None and name in form and form[name].type not in ("HiddenField", "CSRFTokenField")
+
+
 def _errors(form=None, exc: DomainError | None = None) -> dict:
-    """One message per field: the form's own checks first, then the service's."""
+    """One message per field: the form's own checks first, then the service's. A
+    message about a field the page does not show (the hidden version) goes on top."""
     out = {}
     if form is not None:
         out.update({name: msgs[0] for name, msgs in form.errors.items() if msgs and name != "csrf_token"})
@@ -42,6 +45,8 @@ def _errors(form=None, exc: DomainError | None = None) -> dict:
             out.setdefault(name, message)
         if not exc.fields:
             out["_form"] = exc.message
+    if any(name != "_form" and not _shown(form, name) for name in out):
+        out.setdefault("_form", STALE_PAGE)
     return out
 
 
@@ -353,12 +358,10 @@ def technician_assign(technician_id):
 def technician_unassign(technician_id, assignment_id):
     """End one of the technician's territories (kept in history)."""
     form = F.ConfirmForm()
-    a = db.session.get(TechnicianBranchAssignment, assignment_id) if len(assignment_id) <= 64 else None
-    if a is None or a.technician_id != technician_id:
-        abort(404)
+    technician_service.get_territory(technician_id, assignment_id)
     if not form.validate_on_submit():
         abort(400)
-    assignment.end_assignment(a.id)
+    assignment.end_assignment(assignment_id)
     flash("Territory ended.")
     return redirect(url_for(".technician_edit", technician_id=technician_id))
 
@@ -484,9 +487,7 @@ def category_subcategory_create(category_id):
 @staff_required
 def category_subcategory_edit(subcategory_id):
     """Edit a subcategory's name and SLA minutes (new tickets get the new minutes)."""
-    sub = db.session.get(IssueSubcategory, subcategory_id) if len(subcategory_id) <= 64 else None
-    if sub is None:
-        abort(404)
+    sub = reference.get_subcategory(subcategory_id)
     category = sub.category
     if request.method == "GET":
         data = {"name": sub.name, "description": sub.description or ""}
