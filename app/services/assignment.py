@@ -52,6 +52,9 @@ def assign_to_branch(technician_id: str, branch_id: str, is_primary: bool = True
     branch = db.session.get(CustomerBranch, branch_id)
     if branch is None:
         raise ValidationError("Unknown branch", {"branchId": "Unknown branch."})
+    if not branch.is_active:
+        # The pages offer active branches only; the API and a hand-made post agree.
+        raise ValidationError("The branch is inactive", {"branchId": "This branch is inactive."})
     now = clock.now()
     current = current_assignments(branch_id)
     mine = current.get("primary" if is_primary else "secondary")

@@ -88,3 +88,18 @@ def test_a_technician_can_be_reassigned_to_a_branch_after_an_ended_assignment(wo
     again = assignment.assign_to_branch(world.primary.id, world.branch.id, True)
     db.session.commit()
     assert again.id != first.id and again.end_date is None
+
+
+def test_nobody_is_given_a_territory_at_an_inactive_branch(world):
+    """The pages offer active branches only; the service (so the API too) refuses the rest."""
+    from app.services.errors import ValidationError
+
+    closed = make_branch(world.customer, "FM-X1", "Freshmart Closed")
+    closed.is_active = False
+    newcomer = make_technician("Nodir New", "+998900000009")
+    db.session.commit()
+    with pytest.raises(ValidationError) as refused:
+        assignment.assign_to_branch(newcomer.id, closed.id, True)
+    assert refused.value.fields == {"branchId": "This branch is inactive."}
+    db.session.rollback()
+    assert assignment.current_assignments(closed.id) == {}
