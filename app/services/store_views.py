@@ -23,6 +23,7 @@ from app.services import access, photos, reference, sla, tickets
 from app.services.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
 
 MAX_REPORT_PHOTOS = 5
+OTHER_BRANCH = "You can only report problems for your own branch."
 CLOSED_SHOWN = 30
 
 # One line per level, in the words a store manager uses (shown under each choice).
@@ -72,10 +73,14 @@ class TicketRow:
 
 
 def ticket_row(ticket: ServiceTicket, now: datetime | None = None) -> TicketRow:
-    if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED) and ticket.first_response_at is None:
-        label, due, late = "Technician due by", ticket.response_due_at, sla.response_breached(ticket, now)
-    elif ticket.status == TicketStatus.IN_PROGRESS:
-        label, due, late = "Fix due by", ticket.resolution_due_at, sla.resolution_breached(ticket, now)
+    """An open ticket shows the SLA clock it races (sla.running_deadline): a ticket
+    reassigned after it was accepted is ASSIGNED again but races its resolution."""
+    if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS):
+        phase, due = sla.running_deadline(ticket)
+        if phase == "response":
+            label, late = "Technician due by", sla.response_breached(ticket, now)
+        else:
+            label, late = "Fix due by", sla.resolution_breached(ticket, now)
     elif ticket.status == TicketStatus.COMPLETED:
         label, due, late = "Finished", ticket.completed_at, False
     else:
@@ -157,7 +162,12 @@ def report_problem(actor, data: dict, files: list[tuple[bytes, str | None]]) -> 
     if len(files) > MAX_REPORT_PHOTOS:
         raise ValidationError(f"Attach at most {MAX_REPORT_PHOTOS} photos",
                               {"photos": f"Attach at most {MAX_REPORT_PHOTOS} photos."})
-    ticket = tickets.create_ticket(actor, data)
+    try:
+        ticket = tickets.create_ticket(actor, data)
+    except ValidationError as exc:  # an unknown branch or another's: say why, in the manager's words
+        if "branchId" not in exc.fields:
+            raise
+        raise type(exc)(OTHER_BRANCH, {**exc.fields, "branchId": OTHER_BRANCH}) from exc
     for content, name in files:
         try:
             photos.add_reporter_photo(ticket, actor, content, name)

@@ -74,6 +74,23 @@ def test_overdue_ticket_is_marked_late(world, login, freeze):
     assert '<span class="late">late</span>' in page
 
 
+def test_a_ticket_reassigned_after_it_was_accepted_shows_its_fix_deadline(world, login, freeze):
+    """ASSIGNED again after an accept: the response was given, the resolution clock runs
+    (sla.running_deadline), so the row says "Fix due by", not "Closed"."""
+    freeze("2026-11-24T09:00:00Z")
+    t = make_ticket(world)
+    tickets.accept(t, world.tech)
+    tickets.assign(t, world.secondary.id, world.dispatcher)
+    db.session.commit()
+    assert t.status == TicketStatus.ASSIGNED and t.first_response_at is not None
+    page = login(world.manager).get("/store").get_data(as_text=True)
+    card = page[page.index(t.ticket_number):page.index("Closed recently")]
+    assert "Fix due by" in card and "Technician due by" not in card
+    assert "<dt>Closed</dt>" not in card
+    detail = login(world.manager).get(f"/store/tickets/{t.id}").get_data(as_text=True)
+    assert "<dt>Fix due by</dt>" in detail
+
+
 def test_the_list_costs_the_same_queries_for_one_ticket_or_many(world, login, count_queries):
     client = login(world.manager)
     make_ticket(world)

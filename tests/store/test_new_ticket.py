@@ -1,11 +1,13 @@
 """/store/tickets/new: report a problem in a few taps, only for my branches."""
 import io
+import os
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PhotoType, ServiceTicket, TicketPhoto, TicketPriority
 from tests.factories import jpeg_bytes
+from tests.store.conftest import finished_ticket
 
 
 def _form(world, **over):
@@ -129,3 +131,26 @@ def test_only_store_managers_use_this_form(world, login):
     assert login(world.dispatcher).get("/store/tickets/new").status_code == 403
     assert login(world.tech).post("/store/tickets/new", data=_form(world)).status_code == 403
     assert _ticket_count() == 0
+
+
+def test_photos_over_the_request_limit_come_back_on_the_form_not_an_error_page(world, login, app):
+    """Past MAX_CONTENT_LENGTH the body is never read: the form again, with the reason
+    next to the photos, and nothing saved."""
+    data = _form(world)
+    data["photos"] = [(io.BytesIO(os.urandom(40_000)), f"{i}.jpg") for i in range(2)]
+    finished = finished_ticket(world)
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 50_000
+    try:
+        client = login(world.manager)
+        r = client.post("/store/tickets/new", data=data, content_type="multipart/form-data")
+        other = client.post(f"/tickets/{finished.id}/approve", data={"reason": "x" * 60_000})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
+    assert r.status_code == 413
+    page = r.get_data(as_text=True)
+    assert 'id="report-form"' in page
+    assert '<div class="field-error">The photos together are too large to send' in page
+    assert f'<option value="{world.branch.id}" selected>' in page
+    assert _ticket_count() == 1  # the finished one only
+    assert other.status_code == 413 and "report-form" not in other.get_data(as_text=True)

@@ -13,6 +13,7 @@ from app.models import ApprovalStatus, PhotoType, ServiceCompletion, ServiceTick
 from app.services import completions, photos, tickets
 from app.services.storage import LocalStorage
 from tests.factories import jpeg_bytes, make_ticket
+from tests.helpers import count_statements
 
 HX = {"HX-Request": "true"}
 
@@ -242,3 +243,17 @@ def test_rejected_work_is_completed_again_and_the_first_completion_stays(tech, w
     assert [c.approval_status for c in rows] == [ApprovalStatus.REJECTED, ApprovalStatus.PENDING]
     timeline = tech.get(f"/tech/tickets/{working.id}").get_data(as_text=True)
     assert timeline.count("Work submitted") == 2 and "Gasket is the wrong size" in timeline
+
+
+@pytest.mark.postgres_only
+def test_uploading_and_removing_a_photo_lock_the_ticket_as_the_api_does(tech, working):
+    """A photo cannot slip in beside a completion being submitted at the same moment."""
+    with count_statements(only=("SELECT",), keep=lambda sql: "FOR UPDATE" in sql) as locks:
+        r = tech.post(f"/tech/tickets/{working.id}/photos", data={
+            "file": (io.BytesIO(jpeg_bytes()), "a.jpg", "image/jpeg"), "type": "after"},
+            content_type="multipart/form-data")
+    assert r.status_code == 201 and len(locks) == 1
+    photo = db.session.scalars(select(TicketPhoto)).one()
+    with count_statements(only=("SELECT",), keep=lambda sql: "FOR UPDATE" in sql) as locks:
+        assert tech.delete(f"/tech/tickets/{working.id}/photos/{photo.id}", headers=HX).status_code == 200
+    assert len(locks) == 1

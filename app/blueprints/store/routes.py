@@ -2,10 +2,13 @@
 signing the work, and the service report (page and PDF)."""
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth_helpers import roles_required, store_manager_required
 from app.blueprints.store import bp
 from app.blueprints.store.forms import DecisionForm, ReportProblemForm
+from app.errors import error_response
+from app.extensions import db
 from app.models import Role
 from app.services import completions, reports, store_views
 from app.services.errors import Conflict, TooLarge, UnsupportedMedia, ValidationError
@@ -13,7 +16,8 @@ from app.web import render_page_or_partial
 
 FORM_ERRORS = (ValidationError, TooLarge, UnsupportedMedia)
 CSRF_EXPIRED = "Your form expired; please reload the page and try again."
-OTHER_BRANCH = "You can only report problems for your own branch."
+PHOTOS_TOO_LARGE = ("The photos together are too large to send, so nothing was saved. "
+                    "Choose fewer or smaller photos and fill in the form again.")
 
 
 @bp.get("/store")
@@ -43,16 +47,32 @@ def new_ticket():
             ticket = store_views.report_problem(current_user, form.values(), files)
         except FORM_ERRORS as exc:
             errors, message, status = dict(exc.fields), exc.message, exc.status
-            if "branchId" in errors:
-                errors["branchId"] = message = OTHER_BRANCH
         else:
             return redirect(url_for("store.ticket", ticket_id=ticket.id, created=1))
     else:
         message, status = CSRF_EXPIRED, 400
+    return _report_page(form, choices, errors, message, status)
+
+
+def _report_page(form, choices, errors, message, status):
     return render_template("store/new_ticket.html", form=form, errors=errors, message=message,
                            subcategories=store_views.subcategories_of(form.categoryId.data),
                            priorities=store_views.PRIORITY_HELP, max_photos=store_views.MAX_REPORT_PHOTOS,
                            **choices), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _report_too_large(exc):
+    """A report whose photos together pass MAX_CONTENT_LENGTH is refused before its body
+    is read (CSRF or the form would read it): the form comes back, empty as nothing
+    could be kept, with the reason next to the photos instead of a bare error page."""
+    db.session.rollback()
+    if request.endpoint != "store.new_ticket" or getattr(current_user, "role", None) != Role.STORE_MANAGER:
+        return error_response(413, "The upload is too large")
+    choices = store_views.report_form_choices(current_user)
+    form = ReportProblemForm(formdata=None)
+    form.branchId.data = choices["branches"][0].id if choices["branches"] else None
+    return _report_page(form, choices, {"photos": PHOTOS_TOO_LARGE}, PHOTOS_TOO_LARGE, 413)
 
 
 @bp.get("/store/tickets/new/subcategories")

@@ -213,9 +213,11 @@ def part_row(ticket_id):
 @technician_required
 def upload_photo(ticket_id):
     """One photo (multipart `file`, `type`, `caption`) -> its thumbnail fragment, 201.
-    A refusal answers a short plain-text reason the upload script shows on the photo."""
+    A refusal answers a short plain-text reason the upload script shows on the photo.
+    The ticket is locked, as by the API, so a photo cannot slip in beside a completion
+    being submitted at the same moment."""
     try:
-        t = tickets.load_readable_ticket(current_user, ticket_id)
+        t = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
         upload = request.files.get("file")
         if upload is None:
             raise ValidationError("Choose a photo to upload.", {"file": "Choose a photo."})
@@ -231,7 +233,7 @@ def upload_photo(ticket_id):
 @technician_required
 def delete_photo(ticket_id, photo_id):
     """Remove a photo not yet submitted (htmx swaps its thumbnail away)."""
-    t = tickets.load_readable_ticket(current_user, ticket_id)
+    t = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
     photos.remove_photo(t, photo_id, current_user)
     return "", 200
 
