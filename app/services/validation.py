@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import enum
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.services.errors import ValidationError
+
+# A number as people type it, ASCII digits only (Decimal() alone also takes "1_0").
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class Fields:
@@ -64,8 +68,13 @@ class Fields:
         if isinstance(value, bool):
             self.error(name, "Must be a number.")
             return default
+        text = str(value).strip()
+        # Plain digits only: Decimal() would also read "1_0" as 10 and other scripts' digits.
+        if not _PLAIN_NUMBER.fullmatch(text) and not isinstance(value, (int, float, Decimal)):
+            self.error(name, "Must be a number.")
+            return default
         try:
-            number = Decimal(str(value))
+            number = Decimal(text)
         except (InvalidOperation, ValueError):
             self.error(name, "Must be a number.")
             return default

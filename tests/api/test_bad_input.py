@@ -132,6 +132,8 @@ def test_unknown_ids_in_paths_are_404(world, api, nothing_written):
     ({"laborCostPerHour": "-45.00"}, "laborCostPerHour"),
     ({"laborCostPerHour": "45.001"}, "laborCostPerHour"),
     ({"laborCostPerHour": "NaN"}, "laborCostPerHour"),
+    ({"laborHours": "1_0"}, "laborHours"),  # Decimal() alone reads 10
+    ({"laborHours": "\u0661\u0662"}, "laborHours"),  # Arabic-Indic 12
     ({"partsUsed": [{"name": "Seal", "quantity": -1, "unitCost": "12.00"}]}, "partsUsed[0].quantity"),
     ({"partsUsed": [{"name": "Seal", "quantity": "lots", "unitCost": "12.00"}]}, "partsUsed[0].quantity"),
     ({"partsUsed": [{"name": "Seal", "quantity": 1, "unitCost": "-12.00"}]}, "partsUsed[0].unitCost"),

@@ -1,12 +1,11 @@
 """Completing the work and approving it."""
 import io
-from decimal import Decimal
 
-from flask import current_app, jsonify, send_file
+from flask import jsonify, send_file
 
 from app.blueprints.api import api_user, bp, json_body
 from app.blueprints.api import serializers as s
-from app.services import completions, tickets
+from app.services import completions, tech_workspace, tickets
 
 
 @bp.post("/tickets/<ticket_id>/complete")
@@ -15,7 +14,7 @@ def complete_ticket(ticket_id):
     user = api_user()
     data = json_body()
     ticket = tickets.load_readable_ticket(user, ticket_id, for_update=True)
-    completion = completions.complete(ticket, user, data, Decimal(current_app.config["DEFAULT_LABOR_RATE"]))
+    completion = completions.complete(ticket, user, data, tech_workspace.default_labor_rate())
     return jsonify(s.completion(completion)), 201
 
 
