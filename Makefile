@@ -2,8 +2,10 @@
 #
 #   make run    set up .venv, migrate the SQLite database in instance/, load the seed and
 #               demo data (demo only into an empty database), print the demo logins, then
-#               serve the app on 127.0.0.1:$PORT (5000) with the huey worker beside it
-#               (honcho runs both lines of the Procfile; Ctrl-C stops both).
+#               serve the app with gunicorn on 127.0.0.1:$PORT (5000) with the huey worker
+#               beside it (honcho runs the Procfile; Ctrl-C stops everything).
+#   make dev    the same, but Flask's development server with the reloader and the
+#               debugger instead of gunicorn (for working on the code, never for users).
 #   make test   the whole suite (CI=true makes the PostgreSQL, Redis and browser tests
 #               mandatory instead of deselected when their service is missing).
 PYTHON ?= python3
@@ -14,7 +16,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Log lines from the web server and the worker show up as they happen under honcho.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test venv migrate seed web worker clean
+.PHONY: run dev test venv migrate seed web worker clean
 
 # Reinstalled whenever pyproject.toml changes (a new dependency).
 $(VENV)/.installed: pyproject.toml
@@ -35,6 +37,10 @@ seed: migrate
 run: seed
 	@echo "Serving http://127.0.0.1:$${PORT:-5000}/login with the huey worker (Ctrl-C stops both)."
 	$(VENV)/bin/honcho start
+
+dev: seed
+	@echo "Development server with the reloader on http://127.0.0.1:$${PORT:-5000}/login (not for users)."
+	$(VENV)/bin/honcho start -f Procfile.dev
 
 web: migrate
 	$(VENV)/bin/honcho start web

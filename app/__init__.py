@@ -29,6 +29,7 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     _configure_engine(app)
     db.init_app(app)
+    _guard_engine(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
@@ -96,7 +97,17 @@ def _configure_engine(app: Flask) -> None:
     else:
         opts.setdefault("pool_size", int(os.environ.get("DB_POOL_SIZE", 10)))
         opts.setdefault("max_overflow", 10)
+        opts.setdefault("pool_timeout", float(app.config.get("DB_POOL_TIMEOUT") or 10))
+        # app.db_timeouts pings each pooled connection itself, with a short limit.
+        opts["pool_pre_ping"] = False
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+
+
+def _guard_engine(app: Flask) -> None:
+    from app import db_timeouts
+
+    with app.app_context():
+        db_timeouts.install(app, db.engine)
 
 
 def _request_logging(app: Flask) -> None:

@@ -31,6 +31,14 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-change-me"
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL time limits (app/db_timeouts.py, docs/operations.md): seconds, 0 = none.
+    DB_CONNECT_TIMEOUT = float(os.environ.get("DB_CONNECT_TIMEOUT") or 3)
+    DB_STATEMENT_TIMEOUT = float(os.environ.get("DB_STATEMENT_TIMEOUT") or 10)
+    DB_JOB_STATEMENT_TIMEOUT = float(os.environ.get("DB_JOB_STATEMENT_TIMEOUT") or 120)
+    DB_ANSWER_GRACE = float(os.environ.get("DB_ANSWER_GRACE") or 2)
+    DB_PING_TIMEOUT = float(os.environ.get("DB_PING_TIMEOUT") or 2)
+    DB_READY_TIMEOUT = float(os.environ.get("DB_READY_TIMEOUT") or 2)
+    DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT") or 10)
     REDIS_URL = os.environ.get("REDIS_URL") or None
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH") or str(INSTANCE_DIR / "huey.db")
     HUEY_IMMEDIATE = False

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -27,8 +27,36 @@ def error_response(status: int, message: str, fields: dict | None = None):
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response, status
-    template = "errors/error.html"
-    return render_template(template, status=status, message=message), status
+    if status == 503:
+        # The database is down: the normal frame (signed-in header, bell) would ask it
+        # again and fail or wait again. This page needs nothing but its template.
+        return _plain_page(status, message), status
+    try:
+        return render_template("errors/error.html", status=status, message=message), status
+    except Exception:  # noqa: BLE001  (the frame itself failed: still answer with a page)
+        log.exception("the error page could not be rendered; answering with the plain one")
+        _rollback_quietly()
+        return _plain_page(status, message), status
+
+
+_TITLES = {403: "Not allowed", 404: "Not found", 429: "Slow down",
+           503: "The service desk is temporarily unavailable"}
+
+
+def _plain_page(status: int, message: str) -> str:
+    retry_url = request.full_path.rstrip("?") if request.method == "GET" else "/"
+    # Straight from the Jinja environment: render_template would run the context
+    # processors, and Flask-Login's loads the signed-in user from the database.
+    template = current_app.jinja_env.get_template("errors/plain.html")
+    return template.render(status=status, message=message, title=_TITLES.get(status, "Something went wrong"),
+                           retry_url=retry_url)
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (a connection that is gone has nothing to roll back)
+        log.debug("rollback after a database failure failed", exc_info=True)
 
 
 def register_error_handlers(app):
@@ -57,13 +85,16 @@ def register_error_handlers(app):
 
     @app.errorhandler(OperationalError)
     def _operational(exc):
-        db.session.rollback()
+        _rollback_quietly()
         log.warning("database unavailable: %s", exc.orig)
-        return error_response(503, "The database is busy or unavailable; please try again")
+        response, status = error_response(503, "The database is busy or unavailable; please try again")
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        db.session.rollback()
+        _rollback_quietly()
         messages = {
             400: "Bad request",
             401: "Sign in required",
@@ -84,6 +115,6 @@ def register_error_handlers(app):
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        db.session.rollback()
+        _rollback_quietly()
         log.exception("unhandled error")
         return error_response(500, "Something went wrong on our side; it has been logged")

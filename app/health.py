@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from app.db_timeouts import answer_limit
 from app.extensions import csrf, db
 
 bp = Blueprint("health", __name__)
@@ -26,11 +27,16 @@ def readyz():
     checks = {}
     ok = True
     try:
-        db.session.execute(text("SELECT 1"))
+        # A frozen database must not freeze the probe: it waits DB_READY_TIMEOUT at most.
+        with answer_limit(float(current_app.config.get("DB_READY_TIMEOUT") or 2)):
+            db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # report, don't raise: this page exists to say what is down
         log.warning("readiness: database: %s", exc)
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  (the connection is already gone)
+            pass
         checks["database"] = "unavailable"
         ok = False
     try:

@@ -40,7 +40,8 @@ def _get_app():
     if _app is None:
         from app import create_app
 
-        _app = create_app()
+        # The worker's statements may run longer than a page's (app/db_timeouts.py).
+        _app = create_app({"DB_STATEMENT_TIMEOUT": Config.DB_JOB_STATEMENT_TIMEOUT})
     return _app
 
 

@@ -62,6 +62,7 @@ def make_app():
     return create_app({
         **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
         "TESTING": False,
+        "DB_STATEMENT_TIMEOUT": 0,  # loading a million tickets takes longer than a page may
         "SQLALCHEMY_DATABASE_URI": URL,
         "APP_TIMEZONE": ZONE,
         "UPLOAD_DIR": "/tmp/evercold-analytics-bench-uploads",

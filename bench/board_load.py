@@ -72,7 +72,8 @@ def make_app(url: str):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False, "WTF_CSRF_ENABLED": False,
                       "HUEY_IMMEDIATE": True, "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 64,
-                      "RATELIMIT_ENABLED": False})
+                      "RATELIMIT_ENABLED": False,
+                      "DB_STATEMENT_TIMEOUT": 0})  # bulk loading outlasts a page's limit
     with app.app_context():
         upgrade()
     return app

@@ -86,7 +86,8 @@ def make_app(url: str):
 
     from app import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+                      "DB_STATEMENT_TIMEOUT": 0})  # bulk loading and the plan's loop outlast a page's limit
     with app.app_context():
         upgrade()
     return app

@@ -143,6 +143,11 @@ def test_make_run_sets_up_serves_with_the_worker_and_stops_on_ctrl_c(tmp_path):
         assert _wait_http_200(f"http://127.0.0.1:{port}/login", out, 120), out.text[-3000:]
 
         text = out.text
+        # Served by gunicorn (issue 13, item 11), not Flask's development server.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as resp:
+            assert resp.headers["Server"].startswith("gunicorn"), resp.headers["Server"]
+        assert f"Listening at: http://127.0.0.1:{port}" in text
+        assert "development server" not in text.lower()
         assert "Issue categories seeded." in text
         assert re.search(r"admin\s+admin@evercold\.example", text)
         assert re.search(r"store_manager\s+manager\.bm-01@evercold\.example", text)
