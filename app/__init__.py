@@ -61,6 +61,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     from app.edge import register_edge
 
     register_error_handlers(app)
+    # after_request functions run last-registered first: the request log is registered
+    # before the commit hook so that it runs after it, and logs (and stamps with the
+    # request id) the response the commit may have turned into a 409 or a 503.
+    _request_logging(app)
     register_edge(app)
 
     from app.cli import register_cli
@@ -74,7 +78,6 @@ def create_app(config: type | dict | None = None) -> Flask:
     from app.logging_setup import configure_logging
 
     configure_logging(app)
-    _request_logging(app)
     return app
 
 

@@ -34,7 +34,14 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-PG_UP = _reachable("127.0.0.1", 5432)
+def _pg_address(url: str) -> tuple[str, int]:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.host or "127.0.0.1", parsed.port or 5432
+
+
+PG_UP = _reachable(*_pg_address(PG_URL))  # the server the suite will use, wherever it is
 
 
 def pytest_generate_tests(metafunc):

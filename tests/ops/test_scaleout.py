@@ -133,3 +133,43 @@ def test_each_request_logs_one_json_line_with_its_request_id(app, client, monkey
         assert isinstance(rec["ms"], (int, float)) and rec["ms"] >= 0
     assert records[2]["status"] == 404
     assert "forged" not in lines[1]
+
+
+@pytest.mark.sqlite_only
+def test_a_response_the_commit_turns_into_409_is_logged_as_409_and_keeps_its_request_id(
+        app, world, api, monkeypatch):
+    """The request log runs after the commit hook (issue 14, item 7)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    lines = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            lines.append(json.loads(JsonFormatter().format(record)))
+
+    def conflict_at_commit(session):
+        raise StaleDataError("another dispatcher saved this ticket first")
+
+    handler = Capture()
+    logger = logging.getLogger("evercold.request")
+    logger.addHandler(handler)
+    old_level, old_disabled = logger.level, logger.disabled
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    dispatcher = api.as_(world.dispatcher)
+    monkeypatch.setattr(app, "testing", False)
+    event.listen(Session, "before_commit", conflict_at_commit)
+    try:
+        r = dispatcher.post("/api/tickets", headers={"X-Request-Id": "req-409"}, json={
+            "branchId": world.branch.id, "categoryId": world.subcategory.category_id,
+            "subcategoryId": world.subcategory.id, "description": "Door seal torn"})
+    finally:
+        event.remove(Session, "before_commit", conflict_at_commit)
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.disabled = old_disabled
+    assert r.status_code == 409, r.get_json()
+    assert r.headers["X-Request-Id"] == "req-409"
+    assert [(rec["path"], rec["status"], rec["request_id"]) for rec in lines] == [("/api/tickets", 409, "req-409")]
