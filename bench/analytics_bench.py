@@ -147,8 +147,8 @@ def _steps(n: int) -> list[tuple[str, str]]:
         ("tickets", f"""
             INSERT INTO service_tickets (id, ticket_number, branch_id, category_id, subcategory_id, description,
                 assigned_technician_id, status, priority, created_at, first_response_at, arrived_at, completed_at,
-                closed_at, close_reason, response_due_at, resolution_due_at, escalation_level, escalated_at,
-                version, updated_at)
+                closed_at, close_reason, response_due_at, resolution_due_at, response_warn_at, resolution_warn_at,
+                escalation_level, escalated_at, version, updated_at)
             SELECT id, 'TKT-' || to_char(created_at, 'YYYYMM') || '-' || lpad(g::text, 7, '0'),
                    md5('br' || b), md5('ca' || (1 + (s - 1) / 5)), md5('su' || s), 'Bench ticket ' || g,
                    CASE WHEN escalated AND escalated_at <= TIMESTAMP '{now}' THEN secondary_tech
@@ -168,6 +168,7 @@ def _steps(n: int) -> list[tuple[str, str]]:
                         WHEN approved_at <= TIMESTAMP '{now}' THEN approved_at END,
                    CASE WHEN cancelled THEN 'Duplicate report' END,
                    created_at + make_interval(mins => resp_min), created_at + make_interval(mins => res_min),
+                   created_at + make_interval(mins => resp_min) * 0.75, created_at + make_interval(mins => res_min) * 0.75,
                    CASE WHEN escalated AND escalated_at <= TIMESTAMP '{now}' THEN 1 ELSE 0 END,
                    CASE WHEN escalated_at <= TIMESTAMP '{now}' THEN escalated_at END,
                    1, created_at

@@ -136,7 +136,7 @@ INSERT INTO service_tickets (
   id, ticket_number, external_id, branch_id, contact_name, contact_role, contact_phone,
   category_id, subcategory_id, description, assigned_technician_id, status, priority,
   created_at, first_response_at, arrived_at, completed_at, closed_at, close_reason,
-  response_due_at, resolution_due_at, escalation_level, version, updated_at)
+  response_due_at, resolution_due_at, response_warn_at, resolution_warn_at, escalation_level, version, updated_at)
 SELECT
   md5('bench' || i), 'TKT-' || to_char(created, 'YYYYMM') || '-' || lpad(i::text, 6, '0'),
   CASE WHEN i % 3 = 0 THEN 'CRM-' || i END,
@@ -156,6 +156,10 @@ SELECT
                                                 WHEN 'NORMAL' THEN 1440 ELSE 2880 END),
   created + make_interval(mins => CASE priority WHEN 'CRITICAL' THEN 240 WHEN 'HIGH' THEN 1440
                                                 WHEN 'NORMAL' THEN 2880 ELSE 4320 END),
+  created + make_interval(mins => CASE priority WHEN 'CRITICAL' THEN 60 WHEN 'HIGH' THEN 240
+                                                WHEN 'NORMAL' THEN 1440 ELSE 2880 END) * 0.75,
+  created + make_interval(mins => CASE priority WHEN 'CRITICAL' THEN 240 WHEN 'HIGH' THEN 1440
+                                                WHEN 'NORMAL' THEN 2880 ELSE 4320 END) * 0.75,
   0, 1 + r % 4,
   LEAST(created + make_interval(mins => 120 + r * 9), CAST(:now AS timestamp))
 FROM x, b, t, s

@@ -147,10 +147,12 @@ def load_data(db, tickets: int, overdue: int) -> None:
               "late_res": ts(late + timedelta(minutes=2880)), "late_warn": ts(late + timedelta(minutes=1080)),
               "warned_before": ts(MINUTE - timedelta(minutes=1)),
               "fresh": ts(fresh), "fresh_resp": ts(fresh + timedelta(minutes=1440)),
-              "fresh_res": ts(fresh + timedelta(minutes=2880))}
+              "fresh_res": ts(fresh + timedelta(minutes=2880)),
+              "late_res_warn": ts(late + timedelta(minutes=2160)),
+              "fresh_warn": ts(fresh + timedelta(minutes=1080)), "fresh_res_warn": ts(fresh + timedelta(minutes=2160))}
     columns = ("id, ticket_number, branch_id, category_id, subcategory_id, description, assigned_technician_id, "
                "status, priority, created_at, first_response_at, response_due_at, resolution_due_at, "
-               "response_warned_at, escalation_level, version, updated_at")
+               "response_warn_at, resolution_warn_at, response_warned_at, escalation_level, version, updated_at")
     select_rows = """
         SELECT 'k' || n, 'BENCH-' || n, 'b' || (n % :branches), :cat, :sub,
                'Cold chamber ' || n || ' is warm; compressor noise since the morning',
@@ -160,6 +162,8 @@ def load_data(db, tickets: int, overdue: int) -> None:
                CASE WHEN n < :overdue OR n % 4 <> 0 THEN NULL ELSE {fresh} END,
                CASE WHEN n < :overdue THEN {late_resp} ELSE {fresh_resp} END,
                CASE WHEN n < :overdue THEN {late_res} ELSE {fresh_res} END,
+               CASE WHEN n < :overdue THEN {late_warn} ELSE {fresh_warn} END,
+               CASE WHEN n < :overdue THEN {late_res_warn} ELSE {fresh_res_warn} END,
                CASE WHEN n < :overdue AND {late_warn} <= {warned_before} THEN {late_warn} END,
                0, 1, CASE WHEN n < :overdue THEN {late} ELSE {fresh} END
         FROM series"""
@@ -168,8 +172,9 @@ def load_data(db, tickets: int, overdue: int) -> None:
     else:
         minus, plain = "strftime('%Y-%m-%d %H:%M:%f000', :{col}, '-' || (n % 1000) || ' minutes')", ":{col}"
     select_rows = select_rows.format(
-        **{c: minus.format(col=c) for c in ("late", "late_resp", "late_res", "late_warn")},
-        **{c: plain.format(col=c) for c in ("fresh", "fresh_resp", "fresh_res", "warned_before")})
+        **{c: minus.format(col=c) for c in ("late", "late_resp", "late_res", "late_warn", "late_res_warn")},
+        **{c: plain.format(col=c) for c in ("fresh", "fresh_resp", "fresh_res", "fresh_warn", "fresh_res_warn",
+                                             "warned_before")})
     if pg:
         conn.execute(text(f"INSERT INTO service_tickets ({columns}) "
                           f"WITH series AS (SELECT generate_series(0, :last) AS n) {select_rows}"),

@@ -72,6 +72,11 @@ class ServiceTicket(db.Model):
     # times, and ix_service_tickets_status_created finds those.
     response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolution_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When each clock turns amber (services/sla_clock.py computes and moves them with
+    # the due times): SLA_WARNING_FRACTION of the window, stored because under a working
+    # calendar that is a share of working time, which SQL cannot derive.
+    response_warn_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolution_warn_at: Mapped[datetime] = mapped_column(UTCDateTime())
     escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

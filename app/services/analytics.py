@@ -44,6 +44,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import SimpleNamespace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Iterable
@@ -76,7 +77,6 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from app.extensions import db
 from app.models import (
-    OPEN_STATUSES,
     ApprovalStatus,
     Customer,
     CustomerBranch,
@@ -90,7 +90,7 @@ from app.models import (
     TicketStatus,
 )
 from app.models.types import UTCDateTime
-from app.services import clock
+from app.services import clock, sla_clock
 from app.services.errors import ValidationError
 from app.services.timefmt import app_zone
 
@@ -1114,24 +1114,15 @@ def _as_utc(value):
 # --- open tickets at risk ---------------------------------------------------------------------
 
 def at_risk(filters: Filters, now: datetime | None = None, limit: int | None = 50) -> dict:
-    """Open tickets (whatever the range) whose unanswered response, or whose resolution,
-    has used SLA_WARNING_FRACTION of its window or is overdue; soonest due first."""
+    """Open tickets (whatever the range) whose running SLA clock (sla_clock) is amber or
+    overdue; soonest due first."""
     T, B = ServiceTicket, CustomerBranch
     now = now or clock.now()
-    fraction = float(current_app.config.get("SLA_WARNING_FRACTION", 0.75))
-    now_s = epoch_seconds(_at(now))
-    created = epoch_seconds(T.created_at)
-    unanswered = T.first_response_at.is_(None)
-    resp_risk = and_(unanswered, now_s - created >= fraction * (epoch_seconds(T.response_due_at) - created))
-    res_risk = now_s - created >= fraction * (epoch_seconds(T.resolution_due_at) - created)
-    due = case((and_(unanswered, T.response_due_at < T.resolution_due_at), T.response_due_at),
-               else_=T.resolution_due_at)
-    conds = [T.status.in_(OPEN_STATUSES), or_(resp_risk, res_risk), *_ticket_conditions(filters)]
-    resp_over = and_(unanswered, T.response_due_at < _at(now))
-    res_over = T.resolution_due_at < _at(now)
+    due = sla_clock.sql_running_due(T)
+    conds = [sla_clock.sql_at_risk(now, T), *_ticket_conditions(filters)]
     counts = db.session.execute(
         select(func.count().label("n"),
-               func.sum(case((or_(resp_over, res_over), 1), else_=0)).label("overdue"))
+               func.sum(case((sla_clock.sql_overdue(now, T), 1), else_=0)).label("overdue"))
         .select_from(T).join(B, B.id == T.branch_id).where(*conds)
     ).one()
     tech = aliased(Technician)
@@ -1151,9 +1142,8 @@ def at_risk(filters: Filters, now: datetime | None = None, limit: int | None = 5
         stmt = stmt.limit(limit)
     rows = []
     for r in db.session.execute(stmt).mappings():
-        answered = r["first_response_at"] is not None
         due_at = _as_utc(r["due"])
-        which = "response" if (not answered and r["response_due_at"] <= r["resolution_due_at"]) else "resolution"
+        which = sla_clock.RESPONSE if sla_clock.races_response(SimpleNamespace(**r)) else sla_clock.RESOLUTION
         rows.append({
             "id": r["id"], "ticketNumber": r["ticket_number"], "priority": r["priority"].value,
             "status": r["status"].value, "branch": f"{r['branch_name']} ({r['branch_code']})",

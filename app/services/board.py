@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -33,7 +33,7 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app.services import access, assignment, clock, sla, ticket_queries
+from app.services import access, assignment, clock, sla_clock, ticket_queries
 from app.services.errors import NotFound, ValidationError
 from app.services.technicians import get_technician
 from app.services.tickets import haversine_m
@@ -52,8 +52,6 @@ RECENT_CLOSED = timedelta(hours=24)
 # rest are one click away in the list (rendering hundreds would cost more than the data).
 CARDS_PER_COLUMN = 20
 CLOSED_CARDS = 10
-# Amber when less than this share of the SLA window is left.
-AMBER_SHARE = 0.25
 LIST_PAGE_SIZE = 50
 
 FILTER_ARGS = ("priority", "branchId", "technicianId", "categoryId", "overdue", "q")
@@ -76,21 +74,17 @@ def humanize(seconds: float) -> str:
     return f"{days}d {hours}h"
 
 
-# --- SLA countdown ---------------------------------------------------------------
+# --- SLA countdown (the rules are the SLA clock's: services/sla_clock.py) ------------
 
 @dataclass(frozen=True)
 class Countdown:
-    """The SLA clock a card shows.
-
-    state: "ok" (green), "warn" (amber: under a quarter of the window left),
-    "breached" (red), "met" (stopped in time), "missed" (stopped late),
-    "cancelled" (closed without completion).
-    """
+    """An SLA clock as a board card, a list row or the ticket page shows it: the clock's
+    state (sla_clock: ok, warning, overdue, met, missed, cancelled) with its words."""
 
     kind: str  # "response" | "resolution"
     state: str
     due_at: datetime
-    amber_at: datetime | None
+    warn_at: datetime | None
     running: bool
     seconds_left: float
     text: str
@@ -98,45 +92,36 @@ class Countdown:
     @property
     def short(self) -> str:
         """The few words a board card has room for."""
-        if self.state == "met":
+        if self.state == sla_clock.MET:
             return "on time"
-        if self.state == "missed":
+        if self.state == sla_clock.MISSED:
             return self.text.replace("late by", "late")
-        if self.state == "cancelled":
+        if self.state == sla_clock.CANCELLED:
             return "cancelled"
         return self.text
 
 
+def _words(c: sla_clock.Clock) -> str:
+    response = c.kind == sla_clock.RESPONSE
+    if c.state == sla_clock.MET:
+        return "responded in time" if response else "resolved in time"
+    if c.state == sla_clock.MISSED:
+        late = humanize(-c.seconds_left)
+        return f"responded {late} late" if response else f"late by {late}"
+    if c.state == sla_clock.CANCELLED:
+        return "closed without a response" if response else "closed without completion"
+    if c.state == sla_clock.OVERDUE:
+        return f"overdue {humanize(c.seconds_left)}"
+    return f"{humanize(c.seconds_left)} left"
+
+
+def _countdown(c: sla_clock.Clock) -> Countdown:
+    return Countdown(c.kind, c.state, c.due_at, c.warn_at, c.running, c.seconds_left, _words(c))
+
+
 def countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
-    """Which SLA clock matters for this ticket now, and how close it is to breaking.
-
-    Until a technician responds it is the response clock; after that the resolution
-    clock. COMPLETED and CLOSED tickets show whether resolution was met.
-    """
-    if ticket.status in (TicketStatus.COMPLETED, TicketStatus.CLOSED):
-        due = ticket.resolution_due_at
-        if ticket.completed_at is not None:
-            late = ticket.completed_at > due
-            return Countdown("resolution", "missed" if late else "met", due, None, False,
-                             (due - ticket.completed_at).total_seconds(),
-                             f"late by {humanize((ticket.completed_at - due).total_seconds())}" if late
-                             else "resolved in time")
-        return Countdown("resolution", "cancelled", due, None, False, 0, "closed without completion")
-    kind, due = sla.running_deadline(ticket)
-    return _running(kind, due, ticket.created_at, now)
-
-
-def _running(kind: str, due: datetime, created_at: datetime, now: datetime) -> Countdown:
-    """A clock still ticking: green, amber in the last quarter of its window, red past due."""
-    window = max((due - created_at).total_seconds(), 1.0)
-    amber_at = due - timedelta(seconds=window * AMBER_SHARE)
-    left = (due - now).total_seconds()
-    if left <= 0:
-        state, text = "breached", f"overdue {humanize(left)}"
-    else:
-        state = "warn" if now >= amber_at else "ok"
-        text = f"{humanize(left)} left"
-    return Countdown(kind, state, due, amber_at, True, left, text)
+    """The SLA clock that matters for this ticket now (sla_clock.clock_for)."""
+    return _countdown(sla_clock.clock_for(ticket, now))
 
 
 # --- filters -----------------------------------------------------------------------
@@ -192,6 +177,7 @@ def _card_select():
                ServiceTicket.priority, ServiceTicket.version, ServiceTicket.created_at,
                ServiceTicket.first_response_at, ServiceTicket.arrived_at, ServiceTicket.completed_at,
                ServiceTicket.closed_at, ServiceTicket.response_due_at, ServiceTicket.resolution_due_at,
+               ServiceTicket.response_warn_at, ServiceTicket.resolution_warn_at,
                CustomerBranch.branch_code, CustomerBranch.branch_name,
                IssueSubcategory.name.label("subcategory_name"), Technician.name.label("technician_name"))
         .select_from(ServiceTicket)
@@ -238,8 +224,8 @@ class Board:
         return sum(self.counts.values())
 
     @property
-    def breached(self) -> int:
-        return sum(1 for c in self.columns for card in c.cards if card.countdown.state == "breached")
+    def overdue(self) -> int:
+        return sum(1 for c in self.columns for card in c.cards if card.countdown.state == sla_clock.OVERDUE)
 
 
 def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict]:
@@ -281,9 +267,8 @@ def _column_query(status: TicketStatus, filters: dict, now: datetime):
         # Longest waiting for the store's approval first.
         order = (ServiceTicket.completed_at, ServiceTicket.id)
     else:
-        # The clock that matters first: response until someone responded, then resolution.
-        order = (case((ServiceTicket.first_response_at.is_(None), ServiceTicket.response_due_at),
-                      else_=ServiceTicket.resolution_due_at), ServiceTicket.id)
+        # The nearest deadline of the clock each ticket races (sla_clock) first.
+        order = (sla_clock.sql_running_due(), ServiceTicket.id)
     return _card_select().where(ServiceTicket.id.in_(ids.order_by(*order).limit(limit))).order_by(*order)
 
 
@@ -402,21 +387,11 @@ def ticket_detail(user, ticket: ServiceTicket) -> TicketDetail:
 
 
 def _response_clock(ticket: ServiceTicket, now: datetime) -> Countdown:
-    due = ticket.response_due_at
-    if ticket.first_response_at is not None:
-        late = ticket.first_response_at > due
-        return Countdown("response", "missed" if late else "met", due, None, False, 0,
-                         f"responded {humanize((ticket.first_response_at - due).total_seconds())} late" if late
-                         else "responded in time")
-    if ticket.status == TicketStatus.CLOSED:
-        return Countdown("response", "cancelled", due, None, False, 0, "closed without a response")
-    return _running("response", due, ticket.created_at, now)
+    return _countdown(sla_clock.response_clock(ticket, now))
 
 
 def _resolution_clock(ticket: ServiceTicket, now: datetime) -> Countdown:
-    if ticket.status in (TicketStatus.COMPLETED, TicketStatus.CLOSED):
-        return countdown(ticket, now)
-    return _running("resolution", ticket.resolution_due_at, ticket.created_at, now)
+    return _countdown(sla_clock.resolution_clock(ticket, now))
 
 
 # --- reassignment candidates -----------------------------------------------------

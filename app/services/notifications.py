@@ -143,7 +143,7 @@ def shorten(text: str | None, limit: int = DESCRIPTION_MAX) -> str:
 
 
 def _due(ticket: ServiceTicket) -> tuple[str, datetime]:
-    from app.services.sla import running_deadline
+    from app.services.sla_clock import running_deadline
 
     phase, due_at = running_deadline(ticket)
     return ("Response due" if phase == "response" else "Resolution due"), due_at

@@ -26,7 +26,7 @@ from app.models import (
     TicketStatus,
     User,
 )
-from app.services import access, sla
+from app.services import access, sla_clock
 from app.services.errors import NotFound
 from app.services.storage import get_storage
 from app.services.store_views import PhotoSet, photo_set
@@ -88,8 +88,8 @@ def load_report(user, ticket_id: str) -> ServiceReport:
         completion=completion,
         photos=photo_set(ticket, completion) if completion else PhotoSet(
             before=[p for p in ticket.photos if p.type.value == "before"]),
-        response_met=not sla.response_breached(ticket),
-        resolution_met=not sla.resolution_breached(ticket),
+        response_met=not sla_clock.response_breached(ticket),
+        resolution_met=not sla_clock.resolution_breached(ticket),
         approved_by=approver.name if approver else None,
         technician_name=tech.name if tech else (completion.completed_by if completion else None),
         technician_phone=tech.phone if tech else None,

@@ -1,8 +1,5 @@
-"""SLA: due times from the subcategory and priority, breach rules, and the escalation
-sweep.
-
-Due times are stored on the ticket at creation (and on a priority change), so later
-edits of a subcategory's minutes apply to new tickets only.
+"""The SLA escalation sweep. What a deadline is, when a clock turns amber and whether
+it was met live in the SLA clock (services/sla_clock.py); the sweep asks it.
 
 The sweep (`escalate_overdue`) runs every minute in the worker, from `flask sla
 escalate` and from the cron endpoint. It is set-based and works in the database: one
@@ -31,11 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from flask import current_app
 from sqlalchemy import (
     JSON,
     Column,
-    Float,
     Integer,
     MetaData,
     String,
@@ -71,47 +66,13 @@ from app.models import (
     TicketStatus,
 )
 from app.models.types import UTCDateTime
-from app.services import bulk, clock
+from app.services import bulk, clock, sla_clock
 
 log = logging.getLogger(__name__)
 
 
-def due_times(subcategory: IssueSubcategory, priority: TicketPriority, created_at: datetime) -> tuple[datetime, datetime]:
-    """(responseDueAt, resolutionDueAt) = createdAt + the subcategory's minutes for the priority."""
-    return (
-        created_at + timedelta(minutes=subcategory.response_minutes(priority)),
-        created_at + timedelta(minutes=subcategory.resolution_minutes(priority)),
-    )
-
-
-def running_deadline(ticket) -> tuple[str, datetime]:
-    """The SLA clock a ticket races now: ("response", responseDueAt) while it waits for
-    a technician's answer (NEW or ASSIGNED, not yet accepted), else ("resolution",
-    resolutionDueAt). The board, the technician's queue and the alert texts all ask here."""
-    if ticket.first_response_at is None and ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
-        return "response", ticket.response_due_at
-    return "resolution", ticket.resolution_due_at
-
-
-def response_breached(ticket: ServiceTicket, now: datetime | None = None) -> bool:
-    """Met when the technician accepted by responseDueAt; breached once it passes unmet."""
-    now = now or clock.now()
-    if ticket.first_response_at is not None:
-        return ticket.first_response_at > ticket.response_due_at
-    if ticket.status == TicketStatus.CLOSED and ticket.closed_at is not None:
-        return ticket.closed_at > ticket.response_due_at
-    return now > ticket.response_due_at
-
-
-def resolution_breached(ticket: ServiceTicket, now: datetime | None = None) -> bool:
-    """Met when the completion finally approved was submitted by resolutionDueAt."""
-    now = now or clock.now()
-    if ticket.status in (TicketStatus.COMPLETED, TicketStatus.CLOSED) and ticket.completed_at is not None:
-        return ticket.completed_at > ticket.resolution_due_at
-    if ticket.status == TicketStatus.CLOSED and ticket.closed_at is not None:
-        return ticket.closed_at > ticket.resolution_due_at
-    return now > ticket.resolution_due_at
-
+# Due times, warning moments, the running clock and met/breached live in the SLA clock
+# (services/sla_clock.py); the sweep below asks it.
 
 # --- the sweep ----------------------------------------------------------------------
 
@@ -190,7 +151,7 @@ def _epoch_ms(col, dialect: str):
     return func.round(func.julianday(col) * 86400000.0) - _SQLITE_JULIAN_EPOCH_MS
 
 
-def _rules(now: datetime, dialect: str, fraction: float) -> dict:
+def _rules(now: datetime, dialect: str) -> dict:
     """Each rule as a SQL condition on the ticket row."""
     now_ms = (now - _EPOCH) // timedelta(milliseconds=1)
     created, due = _epoch_ms(_T.c.created_at, dialect), _epoch_ms(_T.c.response_due_at, dialect)
@@ -198,11 +159,10 @@ def _rules(now: datetime, dialect: str, fraction: float) -> dict:
     unanswered = _T.c.first_response_at.is_(None)
     at = _at(now)
     return {
-        # Three quarters (SLA_WARNING_FRACTION) of the response window gone, not yet due.
+        # The response clock turned amber (sla_clock), not yet due, not yet warned.
         "warn": and_(
-            _T.c.status.in_([TicketStatus.NEW, TicketStatus.ASSIGNED]), unanswered,
-            _T.c.escalation_level == 0, _T.c.response_warned_at.is_(None), _T.c.response_due_at >= at,
-            cast(literal(now_ms) - created, Float) >= cast(window, Float) * fraction,
+            sla_clock.sql_response_warning_due(now, _T.c),
+            _T.c.escalation_level == 0, _T.c.response_warned_at.is_(None),
         ),
         # Past responseDueAt, still ASSIGNED and unanswered: to the secondary (level 1).
         "escalate": and_(
@@ -227,11 +187,11 @@ def _rules(now: datetime, dialect: str, fraction: float) -> dict:
     }
 
 
-def _stage_candidates(now: datetime, dialect: str, fraction: float) -> int:
+def _stage_candidates(now: datetime, dialect: str) -> int:
     """ONE `INSERT ... SELECT`: every open ticket some rule applies to, with what the
     rule does (the secondary decided in SQL: ACTIVE and not the same person), locked
     on PostgreSQL. Returns the number of tickets staged."""
-    rules = _rules(now, dialect, fraction)
+    rules = _rules(now, dialect)
     tba = TechnicianBranchAssignment.__table__
     sec = Technician.__table__.alias("secondary")
     eligible = and_(sec.c.id.is_not(None), sec.c.status == TechnicianStatus.ACTIVE,
@@ -454,7 +414,8 @@ def escalate_overdue(now: datetime | None = None) -> SweepResult:
       escalation: level 2, `sla_response_level2` to the dispatchers;
     - NEW past responseDueAt: `sla_new_overdue` (dispatchers), once;
     - open past resolutionDueAt: `sla_resolution_overdue` (dispatchers), once;
-    - SLA_WARNING_FRACTION of the response window gone with no response: the assigned
+    - the response clock turned amber (sla_clock: the stored `response_warn_at`) with no
+      response: the assigned
       technician is warned (`sla_response_warning`), or the dispatchers for a NEW
       ticket (`sla_response_warning_new`), once.
 
@@ -474,10 +435,9 @@ def _sweep(now: datetime) -> SweepResult:
 
     db.session.flush()  # pending ORM changes first: the sweep writes with Core statements
     dialect = db.session.get_bind().dialect.name
-    fraction = float(current_app.config.get("SLA_WARNING_FRACTION", 0.75))
     _create_stage(dialect)
     result = SweepResult()
-    staged = _stage_candidates(now, dialect, fraction)
+    staged = _stage_candidates(now, dialect)
     if not staged:
         return result
     _apply(now, staged)

@@ -19,7 +19,7 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app.services import access, photos, reference, sla, tickets
+from app.services import access, photos, reference, sla_clock, tickets
 from app.services.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
 
 MAX_REPORT_PHOTOS = 5
@@ -73,14 +73,12 @@ class TicketRow:
 
 
 def ticket_row(ticket: ServiceTicket, now: datetime | None = None) -> TicketRow:
-    """An open ticket shows the SLA clock it races (sla.running_deadline): a ticket
+    """An open ticket shows the SLA clock it races (sla_clock.clock_for): a ticket
     reassigned after it was accepted is ASSIGNED again but races its resolution."""
     if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS):
-        phase, due = sla.running_deadline(ticket)
-        if phase == "response":
-            label, late = "Technician due by", sla.response_breached(ticket, now)
-        else:
-            label, late = "Fix due by", sla.resolution_breached(ticket, now)
+        running = sla_clock.clock_for(ticket, now)
+        label = "Technician due by" if running.kind == sla_clock.RESPONSE else "Fix due by"
+        due, late = running.due_at, running.overdue
     elif ticket.status == TicketStatus.COMPLETED:
         label, due, late = "Finished", ticket.completed_at, False
     else:

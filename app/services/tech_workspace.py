@@ -30,7 +30,8 @@ from app.models import (
     TicketStatus,
     User,
 )
-from app.services import access, clock, sla
+from app.services import access, clock
+from app.services import sla_clock
 
 PRIORITY_RANK = {TicketPriority.CRITICAL: 0, TicketPriority.HIGH: 1, TicketPriority.NORMAL: 2, TicketPriority.LOW: 3}
 QUEUE_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.COMPLETED)
@@ -44,7 +45,7 @@ class SlaClock:
     phase: str  # "response" | "resolution"
     due_at: datetime
     seconds_left: int  # negative once overdue
-    level: str  # "ok" | "warn" | "breached"
+    level: str  # the SLA clock's state: "ok" | "warning" | "overdue"
 
     @property
     def breached(self) -> bool:
@@ -70,22 +71,11 @@ def duration_text(seconds: int) -> str:
     return f"{days} d {hours} h"
 
 
-def sla_clock(ticket: ServiceTicket, now: datetime | None = None, warn_fraction: float | None = None) -> SlaClock:
-    """Which SLA deadline the technician races now, how long is left, and its colour:
-    warn once `SLA_WARNING_FRACTION` of the window has gone, breached once past due."""
-    now = now or clock.now()
-    if warn_fraction is None:
-        warn_fraction = float(current_app.config.get("SLA_WARNING_FRACTION", 0.75))
-    phase, due = sla.running_deadline(ticket)
-    left = int((due - now).total_seconds())
-    window = max(1.0, (due - ticket.created_at).total_seconds())
-    if left < 0:
-        level = "breached"
-    elif (now - ticket.created_at).total_seconds() >= warn_fraction * window:
-        level = "warn"
-    else:
-        level = "ok"
-    return SlaClock(phase, due, left, level)
+def racing_clock(ticket: ServiceTicket, now: datetime | None = None) -> SlaClock:
+    """Which SLA deadline the technician races now, how long is left, and its colour
+    (the SLA clock's state: ok, warning, overdue)."""
+    c = sla_clock.clock_for(ticket, now or clock.now())
+    return SlaClock(c.kind, c.due_at, int(c.seconds_left), c.state)
 
 
 def maps_url(branch: CustomerBranch) -> str | None:
@@ -138,7 +128,7 @@ def _queue_item(ticket: ServiceTicket, now: datetime, names: dict[str, str]) -> 
     rejected = rejected_completion(ticket)
     return QueueItem(
         ticket=ticket,
-        sla=None if ticket.status == TicketStatus.COMPLETED else sla_clock(ticket, now),
+        sla=None if ticket.status == TicketStatus.COMPLETED else racing_clock(ticket, now),
         maps_url=maps_url(ticket.branch),
         rejected=rejected,
         rejected_by=names.get(rejected.decided_by_id) if rejected and rejected.decided_by_id else None,

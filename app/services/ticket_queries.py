@@ -8,14 +8,13 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
-    OPEN_STATUSES,
     ServiceCompletion,
     ServiceTicket,
     TicketEvent,
     TicketPriority,
     TicketStatus,
 )
-from app.services import access, clock
+from app.services import access, clock, sla_clock
 from app.services.errors import ValidationError
 from app.services.validation import Fields
 
@@ -48,13 +47,7 @@ def filtered(stmt, filters: dict, now: datetime | None = None):
     if filters.get("category_id"):
         stmt = stmt.where(ServiceTicket.category_id == filters["category_id"])
     if filters.get("overdue"):
-        stmt = stmt.where(
-            ServiceTicket.status.in_(OPEN_STATUSES),
-            or_(
-                and_(ServiceTicket.first_response_at.is_(None), ServiceTicket.response_due_at < now),
-                ServiceTicket.resolution_due_at < now,
-            ),
-        )
+        stmt = stmt.where(sla_clock.sql_overdue(now))  # open, past the deadline it races
     q = filters.get("q")
     if q:
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -27,7 +27,7 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app.services import access, clock, numbering, sla
+from app.services import access, clock, numbering, sla_clock
 from app.services.assignment import pick_technician
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import notify
@@ -118,7 +118,7 @@ def preview_due_times(subcategory_id: str | None, priority: TicketPriority):
     sub = db.session.get(IssueSubcategory, subcategory_id) if subcategory_id else None
     if sub is None:
         return None
-    return sla.due_times(sub, priority, clock.now())
+    return sla_clock.due_times(sub, priority, clock.now())
 
 
 def create_ticket(actor, data: dict) -> ServiceTicket:
@@ -147,7 +147,6 @@ def create_ticket(actor, data: dict) -> ServiceTicket:
         )
 
     now = clock.now()
-    response_due, resolution_due = sla.due_times(subcategory, values["priority"], now)
     technician = pick_technician(branch.id)
     ticket = ServiceTicket(
         ticket_number=numbering.next_ticket_number(to_local(now)),
@@ -166,12 +165,11 @@ def create_ticket(actor, data: dict) -> ServiceTicket:
         dispatcher_id=actor.id if actor is not None and actor.role in (Role.DISPATCHER, Role.ADMIN) else None,
         created_by_id=getattr(actor, "id", None),
         created_at=now,
-        response_due_at=response_due,
-        resolution_due_at=resolution_due,
         status=TicketStatus.ASSIGNED if technician else TicketStatus.NEW,
         assigned_technician_id=technician.id if technician else None,
         assigned_technician=technician,
     )
+    sla_clock.set_deadlines(ticket, subcategory, values["priority"], now)
     db.session.add(ticket)
     db.session.flush()
     record_event(ticket, "created", actor, ticketNumber=ticket.ticket_number, priority=ticket.priority.value,
@@ -225,9 +223,8 @@ def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> S
     if priority == ticket.priority:
         return ticket
     old = ticket.priority
-    response_due, resolution_due = sla.due_times(ticket.subcategory, priority, ticket.created_at)
     ticket.priority = priority
-    ticket.response_due_at, ticket.resolution_due_at = response_due, resolution_due
+    sla_clock.set_deadlines(ticket, ticket.subcategory, priority, ticket.created_at)
     # A new window deserves fresh warnings.
     ticket.response_warned_at = None
     record_event(ticket, "priority_changed", actor, **{"from": old.value, "to": priority.value})

@@ -54,10 +54,10 @@ def test_sla_countdown_turns_amber_in_the_last_quarter_and_red_when_breached(wor
     assert state()[0] == "sla-ok"
     clock.set_now(start + timedelta(minutes=1440 - 359))
     cls, html = state()
-    assert cls == "sla-warn" and "5h 59m left" in html
+    assert cls == "sla-warning" and "5h 59m left" in html
     clock.set_now(start + timedelta(minutes=1445))
     cls, html = state()
-    assert cls == "sla-breached" and "overdue 5m" in html
+    assert cls == "sla-overdue" and "overdue 5m" in html
 
 
 def test_after_acceptance_the_card_counts_down_to_resolution_and_shows_on_site(world, as_dispatcher):

@@ -18,7 +18,7 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app.services import assignment, sla, tickets
+from app.services import assignment, sla, sla_clock, tickets
 from tests.factories import make_branch, make_ticket
 
 from .conftest import T0, count_statements
@@ -75,7 +75,7 @@ def test_unanswered_ticket_goes_to_the_secondary_only_once_its_response_time_has
     at(minutes=due)
     assert sweep().escalated == []
     assert ticket.assigned_technician_id == world.primary.id and ticket.escalation_level == 0
-    assert not sla.response_breached(ticket)
+    assert not sla_clock.response_breached(ticket)
 
     at(minutes=due, seconds=1)
     result = sweep()
@@ -83,7 +83,7 @@ def test_unanswered_ticket_goes_to_the_secondary_only_once_its_response_time_has
     assert ticket.status == TicketStatus.ASSIGNED
     assert ticket.assigned_technician_id == world.secondary.id
     assert ticket.escalation_level == 1 and ticket.escalated_at == T0 + timedelta(minutes=due, seconds=1)
-    assert sla.response_breached(ticket)
+    assert sla_clock.response_breached(ticket)
     [escalated] = timeline(ticket, "escalated")
     assert escalated.data["technicianId"] == world.secondary.id
     assert escalated.data["previousTechnicianId"] == world.primary.id
@@ -205,7 +205,7 @@ def test_ticket_accepted_exactly_at_its_response_due_time_is_met_and_never_escal
     sweep()
     assert ticket.status == TicketStatus.IN_PROGRESS
     assert ticket.assigned_technician_id == world.primary.id and ticket.escalation_level == 0
-    assert not sla.response_breached(ticket)
+    assert not sla_clock.response_breached(ticket)
     assert inbox("ticket_escalated") == {} and inbox("sla_response_level2") == {}
 
 
@@ -324,10 +324,10 @@ def test_open_ticket_past_its_resolution_time_alerts_dispatchers_once(world, at,
     assert sweep().resolution_overdue == []
     at(minutes=due)
     assert sweep().resolution_overdue == []
-    assert not sla.resolution_breached(ticket)
+    assert not sla_clock.resolution_breached(ticket)
     at(minutes=due, seconds=1)
     assert sweep().resolution_overdue == [ticket.ticket_number]
-    assert sla.resolution_breached(ticket)
+    assert sla_clock.resolution_breached(ticket)
     assert inbox("sla_resolution_overdue") == DISPATCHERS
     at(minutes=due + 30)
     sweep()

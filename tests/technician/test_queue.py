@@ -48,7 +48,7 @@ def test_queue_shows_my_open_tickets_most_urgent_first(tech, world, freeze):
     assert elsewhere.id not in html
     assert "Respond: overdue by 1 h 00 min" in html
     assert "Respond within 3 h 50 min" in html
-    assert 'class="sla sla-breached"' in html
+    assert 'class="sla sla-overdue"' in html
 
 
 def test_a_card_shows_branch_with_a_maps_link_subcategory_priority_and_countdown(tech, world, freeze):
@@ -64,7 +64,7 @@ def test_a_card_shows_branch_with_a_maps_link_subcategory_priority_and_countdown
     assert 'href="https://maps.google.com/?q=41.311100,69.279700"' in card
     assert "Cold Chambers" in card and ">HIGH<" in card
     assert "Respond within 45 min" in card
-    assert 'class="sla sla-warn"' in card
+    assert 'class="sla sla-warning"' in card
     assert 'href="tel:+998901112233"' in card
 
 

@@ -17,7 +17,7 @@ from app.models import (
     TicketPhoto,
     User,
 )
-from app.services import access, sla
+from app.services import access, sla_clock
 from app.services.timefmt import iso_utc
 
 
@@ -126,7 +126,7 @@ def ticket(t: ServiceTicket, viewer: User, *, with_completion: bool = True) -> d
         "firstResponseAt": iso_utc(t.first_response_at), "arrivedAt": iso_utc(t.arrived_at),
         "completedAt": iso_utc(t.completed_at), "closedAt": iso_utc(t.closed_at),
         "responseDueAt": iso_utc(t.response_due_at), "resolutionDueAt": iso_utc(t.resolution_due_at),
-        "responseBreached": sla.response_breached(t), "resolutionBreached": sla.resolution_breached(t),
+        "responseBreached": sla_clock.response_breached(t), "resolutionBreached": sla_clock.resolution_breached(t),
         "escalationLevel": t.escalation_level, "internalNotes": t.internal_notes, "storeNotes": t.store_notes,
         "version": t.version,
     }

@@ -39,12 +39,12 @@
   function tick() {
     var now = Date.now() + skew;
     document.querySelectorAll("#board .sla[data-due]").forEach(function (el) {
-      var due = Date.parse(el.dataset.due), amber = Date.parse(el.dataset.amber);
+      var due = Date.parse(el.dataset.due), warn = Date.parse(el.dataset.warn);
       var left = (due - now) / 1000;
-      var state = left <= 0 ? "breached" : (now >= amber ? "warn" : "ok");
+      var state = left < 0 ? "overdue" : (now >= warn ? "warning" : "ok");
       var text = el.querySelector(".sla-left");
       if (text) { text.textContent = left <= 0 ? "overdue " + human(left) : human(left) + " left"; }
-      ["ok", "warn", "breached"].forEach(function (s) {
+      ["ok", "warning", "overdue"].forEach(function (s) {
         el.classList.toggle("sla-" + s, s === state);
         var card = el.closest(".tcard");
         if (card) { card.classList.toggle("sla-" + s, s === state); }
