@@ -1,0 +1,117 @@
+"""Everything /dispatcher/analytics shows, and the choices of its filter form.
+
+See app/services/analytics/__init__.py for the definitions every report shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import (
+    select,
+)
+
+from app.extensions import db
+from app.models import (
+    Customer,
+    CustomerBranch,
+    IssueCategory,
+    TicketPriority,
+)
+from app.services import clock
+from app.services.analytics.cost import _empty_cost_row, cost_report
+from app.services.analytics.periods import Bucket, COST_DIMENSIONS, DateRange, Filters, SLA_DIMENSIONS
+from app.services.analytics.repeats import repeat_faults
+from app.services.analytics.risk import at_risk
+from app.services.analytics.rollup import _dialect
+from app.services.analytics.sla import _empty_sla_row, sla_report
+from app.services.analytics.technicians import technician_activity, technician_report
+
+
+# --- the page -----------------------------------------------------------------------------
+
+@dataclass
+class Report:
+    range: DateRange
+    filters: Filters
+    now: datetime
+    sla: dict[str, list[dict]] = field(default_factory=dict)
+    cost: dict[str, list[dict]] = field(default_factory=dict)
+    technicians: list[dict] = field(default_factory=list)
+    repeats: list[dict] = field(default_factory=list)
+    risk: dict = field(default_factory=dict)
+
+    @property
+    def overall(self) -> dict:
+        rows = self.sla.get("overall") or []
+        return rows[0] if rows else _empty_sla_row(Bucket("", "All tickets", self.range.start))
+
+    @property
+    def cost_overall(self) -> dict:
+        rows = self.cost.get("overall") or []
+        return rows[0] if rows else _empty_cost_row(Bucket("", "All tickets", self.range.start))
+
+
+def _side_by_side(tasks: dict) -> dict:
+    """Run independent read-only queries at once on PostgreSQL, each in its own app
+    context, session and connection (ANALYTICS_THREADS, default 5: one per big query;
+    1 runs them one after another, as on SQLite). They read committed data only."""
+    threads = int(current_app.config.get("ANALYTICS_THREADS") or 5)
+    if _dialect() != "postgresql" or threads <= 1:
+        return {name: fn() for name, fn in tasks.items()}
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = current_app._get_current_object()
+
+    def run(fn):
+        with app.app_context():
+            try:
+                return fn()
+            finally:
+                db.session.rollback()
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = {name: pool.submit(run, fn) for name, fn in tasks.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def dashboard(rng: DateRange, filters: Filters) -> Report:
+    """Everything /dispatcher/analytics shows, in a fixed number of queries; on
+    PostgreSQL the five heavy ones run side by side."""
+    now = clock.now()
+    got = _side_by_side({
+        "sla": lambda: sla_report(rng, filters, SLA_DIMENSIONS, now),
+        "cost": lambda: cost_report(rng, filters, COST_DIMENSIONS),
+        "repeats": lambda: repeat_faults(rng, filters),
+        "activity": lambda: technician_activity(rng, filters),
+        "risk": lambda: at_risk(filters, now),
+    })
+    sla, cost = got["sla"], got["cost"]
+    return Report(
+        range=rng, filters=filters, now=now, sla=sla, cost=cost,
+        technicians=technician_report(rng, filters, sla_rows=sla["technician"], cost_rows=cost["technician"],
+                                      activity=got["activity"]),
+        repeats=got["repeats"],
+        risk=got["risk"],
+    )
+
+
+def filter_options() -> dict:
+    """Choices for the filter form: customers, active and inactive branches, categories."""
+    customers = db.session.execute(select(Customer.id, Customer.name).order_by(Customer.name)).all()
+    branches = db.session.execute(
+        select(CustomerBranch.id, CustomerBranch.branch_code, CustomerBranch.branch_name, Customer.name)
+        .join(Customer, Customer.id == CustomerBranch.customer_id)
+        .order_by(Customer.name, CustomerBranch.branch_code)).all()
+    categories = db.session.execute(select(IssueCategory.id, IssueCategory.name).order_by(IssueCategory.name)).all()
+    return {
+        "customers": [(c.id, c.name) for c in customers],
+        "branches": [(b.id, f"{b.branch_code} · {b.branch_name}", b.name) for b in branches],
+        "categories": [(c.id, c.name) for c in categories],
+        "priorities": [(p.value, p.value.title()) for p in TicketPriority],
+    }
+
+
