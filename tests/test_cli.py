@@ -271,7 +271,7 @@ def test_users_set_password_gives_a_new_password_and_ends_sign_ins(app, cli):
 @pytest.mark.parametrize("args, message", [
     (["--email", "nobody@example.com", "--password", "brand-new-pass-1"], "No user has this email address"),
     (["--email", "d@example.com", "--password", "short"], "newPassword: At least 8 characters"),
-    (["--email", "d@example.com", "--password", "d@example.com"], "must not be your email"),
+    (["--email", "d@example.com", "--password", "d@example.com"], "must not be the email address"),
 ])
 def test_users_set_password_explains_bad_input_and_changes_nothing(cli, args, message):
     from tests.factories import make_user

@@ -169,7 +169,7 @@ def validate_password(f: Fields, password, *, email: str | None = None, field: s
     elif len(password) > PASSWORD_MAX:
         f.error(field, f"At most {PASSWORD_MAX} characters.")
     elif isinstance(email, str) and email and password.strip().lower() == email.strip().lower():
-        f.error(field, "Your password must not be your email address.")
+        f.error(field, "The password must not be the email address of the account.")
 
 
 def _check_password(user: User, password) -> bool:

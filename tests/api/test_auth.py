@@ -220,6 +220,7 @@ def test_admins_create_users_of_every_role(world, api):
     ({"email": "x@example.com", "password": "long-enough-1", "role": "wizard"}, 400, "role"),
     ({"email": "not-an-email", "password": "long-enough-1", "role": "dispatcher"}, 400, "email"),
     ({"email": "x@example.com", "password": "short", "role": "dispatcher"}, 400, "password"),
+    ({"email": "x@example.com", "password": "X@Example.com", "role": "dispatcher"}, 400, "password"),
     ({"email": "x@example.com", "role": "dispatcher"}, 400, "password"),
     ({"email": "x@example.com", "password": "long-enough-1", "role": "technician"}, 400, "technicianId"),
     ({"email": "x@example.com", "password": "long-enough-1", "role": "technician", "technicianId": "nope"}, 400,

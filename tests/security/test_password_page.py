@@ -56,7 +56,7 @@ def test_changing_my_password_keeps_this_browser_and_ends_everything_else(app, w
     ("not-my-password", NEW, None, "This is not your current password."),
     ("", NEW, None, "Enter your current password."),
     (PASSWORD, "short", None, "At least 8 characters."),
-    (PASSWORD, "tech@example.com", None, "Your password must not be your email address."),
+    (PASSWORD, "tech@example.com", None, "The password must not be the email address of the account."),
     (PASSWORD, NEW, NEW + "x", "The two new passwords are not the same."),
     (PASSWORD, "", "", "Enter a new password."),
 ])
