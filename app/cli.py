@@ -1,4 +1,4 @@
-"""flask seed | demo | users create."""
+"""flask seed | demo | users create | users set-password."""
 from __future__ import annotations
 
 import click
@@ -85,6 +85,24 @@ def register_cli(app) -> None:
             detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
             raise click.ClickException(f"{exc.message}{' (' + detail + ')' if detail else ''}")
         click.echo(f"Created {user.role.value} {user.email} (id {user.id})")
+
+    @users_group.command("set-password")
+    @click.option("--email", required=True)
+    @click.option("--password", required=True)
+    def set_password_command(email, password):
+        """Give a user a new password; their sessions and login tokens end (service tokens stay)."""
+        from app.services import users
+        from app.services.errors import DomainError
+
+        try:
+            user = users.user_by_email(email)
+            users.set_password(user, {"newPassword": password})
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+            raise click.ClickException(f"{exc.message}{' (' + detail + ')' if detail else ''}")
+        click.echo(f"Password changed for {user.email}; their sessions and sign-in tokens have ended.")
 
     app.cli.add_command(users_group)
 

@@ -109,6 +109,9 @@ class Config:
 
     API_PAGE_DEFAULT = 50
     API_PAGE_MAX = 200
+    # Tokens from POST /api/auth/token (and a password change) end after this many days;
+    # service tokens for other systems never expire (docs/tokens.md).
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS") or 90)
 
 
 class TestConfig(Config):

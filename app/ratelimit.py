@@ -1,10 +1,11 @@
 """Login throttling: failures count per account and per address (Flask-Limiter).
 
 The sign-in page and POST /api/auth/token share the same counters (shared scopes),
-so alternating between them gains an attacker nothing. Only failures (401) count;
+so alternating between them gains an attacker nothing. Only failures count (a 401,
+or a wrong current password on a password change, which is just as good a guess);
 once a limit is reached every attempt answers 429 until its window passes.
 """
-from flask import current_app, request
+from flask import current_app, g, request
 
 from app.extensions import limiter
 
@@ -21,17 +22,36 @@ def login_account_key() -> str:
     return "login-account:" + email.strip().lower()[:254]
 
 
+def signed_in_account_key() -> str:
+    """The account of the signed-in caller (bearer token or session): a password change
+    guesses that account's password, so it counts where its sign-ins count."""
+    if request.blueprint == "api":
+        user = g.get("api_user")  # set by the API's bearer check for this request
+    else:
+        from flask_login import current_user
+
+        user = current_user if current_user.is_authenticated else None
+    email = user.email if user is not None else ""
+    return "login-account:" + email.strip().lower()[:254]
+
+
+def password_guess_failed() -> None:
+    """Tell the throttle that this request guessed a password wrong (a 400, not a 401)."""
+    request.password_guess_failed = True
+
+
 def login_failed(response) -> bool:
-    return response.status_code == 401
+    return response.status_code == 401 or bool(getattr(request, "password_guess_failed", False))
 
 
-def login_limits(methods=None):
+def login_limits(methods=None, key_func=login_account_key):
     """Decorator for every endpoint that checks a password: 10 failures per account in
-    15 minutes, 30 a minute per address (see Config.LOGIN_FAILS_PER_*)."""
+    15 minutes, 30 a minute per address (see Config.LOGIN_FAILS_PER_*). `key_func` names
+    the account (the email in the form or body; signed_in_account_key for the caller's own)."""
     per_address = limiter.shared_limit(lambda: current_app.config["LOGIN_FAILS_PER_ADDRESS"], "login-address",
                                        methods=methods, deduct_when=login_failed)
     per_account = limiter.shared_limit(lambda: current_app.config["LOGIN_FAILS_PER_ACCOUNT"], "login-account",
-                                       key_func=login_account_key, methods=methods, deduct_when=login_failed)
+                                       key_func=key_func, methods=methods, deduct_when=login_failed)
 
     def decorate(view):
         return per_address(per_account(view))

@@ -1,4 +1,4 @@
-"""The command line: `flask seed`, `flask demo` and `flask users create`."""
+"""The command line: `flask seed`, `flask demo`, `flask users create` and `flask users set-password`."""
 from __future__ import annotations
 
 import re
@@ -241,3 +241,44 @@ def test_users_create_refuses_an_unknown_role(cli):
     assert result.exit_code == 2
     assert "king" in result.output
     assert _count(User) == 0
+
+
+# --- users set-password -------------------------------------------------------------
+
+def test_users_set_password_gives_a_new_password_and_ends_sign_ins(app, cli):
+    from tests.conftest import new_client, sign_in
+    from tests.factories import PASSWORD, make_user
+
+    user = make_user(Role.DISPATCHER, "d@example.com")
+    token = users.issue_token(user)
+    crm, crm_raw = users.create_service_token(user, {"name": "CRM"})
+    db.session.commit()
+    browser = sign_in(new_client(app), user)
+
+    result = cli("users", "set-password", "--email", "D@Example.com", "--password", "brand-new-pass-1")
+    assert result.exit_code == 0, result.output
+    assert "d@example.com" in result.output and "ended" in result.output
+
+    api = app.test_client()
+    assert api.get("/api/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert api.get("/api/users/me", headers={"Authorization": f"Bearer {crm_raw}"}).status_code == 200
+    assert browser.get("/dispatcher/tickets").status_code == 302
+    assert api.post("/api/auth/token", json={"email": "d@example.com", "password": PASSWORD}).status_code == 401
+    assert api.post("/api/auth/token", json={"email": "d@example.com",
+                                             "password": "brand-new-pass-1"}).status_code == 200
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--email", "nobody@example.com", "--password", "brand-new-pass-1"], "No user has this email address"),
+    (["--email", "d@example.com", "--password", "short"], "newPassword: At least 8 characters"),
+    (["--email", "d@example.com", "--password", "d@example.com"], "must not be the email address"),
+])
+def test_users_set_password_explains_bad_input_and_changes_nothing(cli, args, message):
+    from tests.factories import make_user
+
+    user = make_user(Role.DISPATCHER, "d@example.com")
+    db.session.commit()
+    before = user.password_hash
+    result = cli("users", "set-password", *args)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert db.session.get(User, user.id).password_hash == before

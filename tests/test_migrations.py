@@ -36,3 +36,46 @@ def test_downgrade_to_empty_and_upgrade_again(app, ctx):
     upgrade()
     assert set(inspect(db.engine).get_table_names()) == tables
     assert model_diff() == []
+
+
+def test_0005_clears_contested_chats_and_ends_tokens_that_would_live_for_ever(app, ctx):
+    """Upgrading a database from before 0005: a chat id several users share is cleared on
+    every one of them (nobody keeps a contested chat), other chats stay; tokens of
+    deactivated users are revoked; other tokens get an expiry."""
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    db.session.remove()
+    downgrade(revision="0004")
+    try:
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        users = [("u1", "1001", True), ("u2", "1001", True), ("u3", "1001", False), ("u4", "2002", True),
+                 ("u5", None, False)]
+        with db.engine.begin() as conn:
+            for uid, chat, active in users:
+                conn.execute(sa.text(
+                    "INSERT INTO users (id, email, password_hash, name, role, telegram_chat_id, is_active, "
+                    "created_at, updated_at) VALUES (:id, :email, 'x', :id, 'dispatcher', :chat, :active, :now, :now)"),
+                    {"id": uid, "email": f"{uid}@example.com", "chat": chat, "active": active, "now": now})
+            for uid in ("u4", "u5"):
+                conn.execute(sa.text("INSERT INTO api_tokens (id, user_id, token_hash, created_at) "
+                                     "VALUES (:id, :uid, :hash, :now)"),
+                             {"id": f"t-{uid}", "uid": uid, "hash": f"hash-{uid}", "now": now})
+        upgrade()
+        with db.engine.connect() as conn:
+            chats = dict(conn.execute(sa.text("SELECT id, telegram_chat_id FROM users")).all())
+            tokens = {row[0]: row[1:] for row in conn.execute(sa.text(
+                "SELECT user_id, kind, expires_at, revoked_at FROM api_tokens")).all()}
+        assert chats == {"u1": None, "u2": None, "u3": None, "u4": "2002", "u5": None}
+        kind, expires, revoked = tokens["u4"]
+        assert kind == "login" and revoked is None
+        expires = datetime.fromisoformat(expires) if isinstance(expires, str) else expires
+        assert abs(expires - (now + timedelta(days=90))) < timedelta(minutes=5)
+        assert tokens["u5"][2] is not None  # the deactivated user's token is revoked
+        assert model_diff() == []
+    finally:
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM api_tokens"))
+            conn.execute(sa.text("DELETE FROM users"))

@@ -12,6 +12,7 @@ from app.models.enums import (
     TechnicianStatus,
     TicketPriority,
     TicketStatus,
+    TokenKind,
 )
 from app.models.notification import Notification
 from app.models.technician import Technician, TechnicianBranchAssignment
@@ -22,7 +23,7 @@ __all__ = [
     "SLA_DEFAULTS", "SLA_FIELDS", "IssueCategory", "IssueSubcategory", "CompletionPart",
     "ServiceCompletion", "Customer", "CustomerBranch", "OPEN_STATUSES", "ApprovalStatus",
     "NotificationChannel", "NotificationStatus", "PhotoType", "Role", "TechnicianStatus",
-    "TicketPriority", "TicketStatus", "Notification", "Technician",
+    "TicketPriority", "TicketStatus", "TokenKind", "Notification", "Technician",
     "TechnicianBranchAssignment", "ServiceTicket", "TicketAssignee", "TicketCounter", "TicketEvent",
     "TicketPhoto", "ApiToken", "User", "user_branches",
 ]

@@ -59,6 +59,11 @@ class NotificationStatus(str, enum.Enum):
     CANCELLED = "cancelled"  # the recipient turned the channel off or unlinked it
 
 
+class TokenKind(str, enum.Enum):
+    LOGIN = "login"  # POST /api/auth/token (and a password change): a person's, expires
+    SERVICE = "service"  # issued by an admin for another system (the CRM, the bot): never expires
+
+
 def enum_column(enum_cls):
     """A portable VARCHAR enum (no native PostgreSQL type to migrate)."""
     from sqlalchemy import Enum

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.enums import Role, enum_column
+from app.models.enums import Role, TokenKind, enum_column
 from app.models.types import UTCDateTime, new_id
 from app.services import clock
 
@@ -29,7 +29,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(enum_column(Role), index=True)
     phone: Mapped[str | None] = mapped_column(String(50))
-    telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Set only by the bot's /start deep link or by an admin; a chat belongs to one user.
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     notify_telegram: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     notify_sms: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     technician_id: Mapped[str | None] = mapped_column(
@@ -64,13 +65,21 @@ class User(UserMixin, db.Model):
 
 
 class ApiToken(db.Model):
-    """A bearer token. Only its SHA-256 is stored."""
+    """A bearer token. Only its SHA-256 is stored (see docs/tokens.md).
+
+    `login` tokens (POST /api/auth/token) expire at `expires_at` and end with a password
+    change; `service` tokens (named, issued by an admin for another system) never expire.
+    Both end when revoked, when the user is deactivated, or by DELETE /api/users/{id}/tokens."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[TokenKind] = mapped_column(enum_column(TokenKind), default=TokenKind.LOGIN,
+                                            server_default=TokenKind.LOGIN.value)
+    name: Mapped[str | None] = mapped_column(String(100))  # service tokens: what uses it ("CRM")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # login tokens only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

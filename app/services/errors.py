@@ -41,3 +41,10 @@ class TooLarge(DomainError):
 
 class UnsupportedMedia(DomainError):
     status = 415
+
+
+class WrongPassword(ValidationError):
+    """The current password given to change it was wrong (400, and the edge counts it
+    against the login throttle like a failed sign-in)."""
+
+    status = 400

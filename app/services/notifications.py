@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context
 from sqlalchemy import and_, case, event, func, or_, select, text, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.extensions import db
@@ -41,7 +42,7 @@ from app.models.notification import TelegramLinkCode
 from app.models.types import UTCDateTime, new_id
 from app.services import access, clock
 from app.services.channels import SendResult, sms, telegram
-from app.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
+from app.services.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -854,33 +855,43 @@ def link_code_valid(user, code: str | None) -> bool:
 
 def link_telegram_chat(code: str, chat_id: str) -> User | None:
     """`/start <code>` from a private chat: store the chat id on the code's user. The code
-    works once and only before it expires; the chat leaves any other user it was on."""
-    if not isinstance(code, str) or not code or len(code) > 64:
+    works once and only before it expires (None otherwise). A chat belongs to one user:
+    a chat another user holds raises Conflict, and nothing changes (the code stays
+    usable, e.g. from the user's own chat)."""
+    if not isinstance(code, str) or not code or len(code) > 64 or not chat_id:
         return None
     now = clock.now()
     row = db.session.execute(
         select(TelegramLinkCode).where(TelegramLinkCode.code_hash == _code_hash(code))
     ).scalar_one_or_none()
-    if row is None:
-        return None
-    used = db.session.execute(
-        update(TelegramLinkCode).where(
-            TelegramLinkCode.id == row.id, TelegramLinkCode.used_at.is_(None), TelegramLinkCode.expires_at > now,
-        ).values(used_at=now).execution_options(synchronize_session=False)
-    ).rowcount
-    if used != 1:
+    if row is None or row.used_at is not None or row.expires_at <= now:
         return None
     user = db.session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    for other in db.session.execute(
-        select(User).where(User.telegram_chat_id == chat_id, User.id != user.id)
-    ).scalars():
-        other.telegram_chat_id = None
-    user.telegram_chat_id = chat_id
-    user.notify_telegram = True
-    db.session.flush()
-    return user
+    if _chat_held_by_other(chat_id, user.id):
+        raise Conflict("This Telegram chat is linked to another Evercold account")
+    try:
+        with db.session.begin_nested():
+            used = db.session.execute(
+                update(TelegramLinkCode).where(
+                    TelegramLinkCode.id == row.id, TelegramLinkCode.used_at.is_(None),
+                    TelegramLinkCode.expires_at > now,
+                ).values(used_at=now).execution_options(synchronize_session=False)
+            ).rowcount
+            if used == 1:
+                user.telegram_chat_id = chat_id
+                user.notify_telegram = True
+                db.session.flush()
+    except IntegrityError:  # another user linked the same chat at the same moment
+        raise Conflict("This Telegram chat is linked to another Evercold account")
+    return user if used == 1 else None
+
+
+def _chat_held_by_other(chat_id: str, user_id: str) -> bool:
+    return db.session.execute(
+        select(User.id).where(User.telegram_chat_id == chat_id, User.id != user_id).limit(1)
+    ).first() is not None
 
 
 def unlink_telegram(user) -> None:
@@ -890,11 +901,17 @@ def unlink_telegram(user) -> None:
 
 
 def user_for_chat(chat_id: str) -> User | None:
+    """The one active user linked to this chat. An unknown chat, a chat of a deactivated
+    user, or a chat that matches several users (the database forbids it; refused anyway)
+    has none: nothing runs for it."""
     if not chat_id:
         return None
-    return db.session.execute(
-        select(User).where(User.telegram_chat_id == chat_id, User.is_active_user.is_(True)).limit(1)
-    ).scalar_one_or_none()
+    found = list(db.session.execute(
+        select(User).where(User.telegram_chat_id == chat_id).limit(2)
+    ).scalars())
+    if len(found) != 1 or not found[0].is_active:
+        return None
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -904,15 +921,18 @@ class ButtonOutcome:
     edit: bool = False  # edit the message (the buttons go away)
 
 
-def press_button(from_chat_id: str, data: str) -> ButtonOutcome:
+def press_button(from_chat_id: str, data: str, message_chat_id: str | None = None) -> ButtonOutcome:
     """Accept / Decline pressed in Telegram: the same services, access rules and status
-    machine as the pages, run as the user linked to the presser's chat."""
+    machine as the pages, run as the one user linked to the presser's chat. Our buttons
+    are only ever sent to private chats: a press seen in any other chat runs nothing."""
     from app.services import tickets as ticket_service
 
     parsed = telegram.parse_callback_data(data)
     if parsed is None:
         return ButtonOutcome("This button is not recognised.")
     action, ticket_id = parsed
+    if message_chat_id is not None and message_chat_id != from_chat_id:
+        return ButtonOutcome("This button only works in your own chat with the bot; nothing was changed.")
     user = user_for_chat(from_chat_id)
     if user is None:
         return ButtonOutcome("This Telegram account is not linked to Evercold. Link it from your profile page.")

@@ -10,8 +10,8 @@ import pytest
 
 from app.extensions import db
 from app.models import TechnicianBranchAssignment
-from app.services import completions, photos, tickets
-from tests.factories import jpeg_bytes, make_ticket, signature_data_url
+from app.services import completions, photos, tickets, users
+from tests.factories import PASSWORD, jpeg_bytes, make_ticket, signature_data_url
 
 ACTORS = {"admin": "admin", "dispatcher": "dispatcher", "tech": "tech", "tech_other": "outsider_tech",
           "mgr": "manager", "mgr_other": "other_manager", "anon": None}
@@ -51,6 +51,12 @@ def approved(w):
     completions.decide(c, w.manager, {"action": "approve", "signedBy": "D", "signature": signature_data_url()})
     db.session.commit()
     return c
+
+
+def service_token(w):
+    token, _ = users.create_service_token(w.dispatcher2, {"name": "CRM"})
+    db.session.commit()
+    return token.id
 
 
 def new_ticket_body(w):
@@ -120,6 +126,16 @@ ENDPOINTS = {
     "edit me": lambda w, c: c.patch("/api/users/me", json={"notifySms": False}),
     "edit another user": lambda w, c: c.patch(f"/api/users/{w.dispatcher2.id}", json={"name": "Renamed"}),
     "revoke my token": lambda w, c: c.delete("/api/auth/token"),
+    "change my password": lambda w, c: c.post("/api/users/me/password", json={
+        "currentPassword": PASSWORD, "newPassword": "a-brand-new-one-7"}),
+    "set another user's password": lambda w, c: c.post(f"/api/users/{w.dispatcher2.id}/password",
+                                                       json={"newPassword": "a-brand-new-one-7"}),
+    "end another user's tokens": lambda w, c: c.delete(f"/api/users/{w.dispatcher2.id}/tokens"),
+    "issue a service token": lambda w, c: c.post(f"/api/users/{w.dispatcher2.id}/service-tokens",
+                                                 json={"name": "CRM"}),
+    "list service tokens": lambda w, c: c.get(f"/api/users/{w.dispatcher2.id}/service-tokens"),
+    "revoke a service token": lambda w, c: c.delete(
+        f"/api/users/{w.dispatcher2.id}/service-tokens/{service_token(w)}"),
 }
 
 #                              admin dispatcher tech tech_other mgr mgr_other anon
@@ -165,6 +181,12 @@ TABLE = {
     "edit me":                    (200, 200, 200, 200, 200, 200, 401),
     "edit another user":          (200, 403, 403, 403, 403, 403, 401),
     "revoke my token":            (204, 204, 204, 204, 204, 204, 401),
+    "change my password":         (200, 200, 200, 200, 200, 200, 401),
+    "set another user's password": (204, 403, 403, 403, 403, 403, 401),
+    "end another user's tokens":  (204, 403, 403, 403, 403, 403, 401),
+    "issue a service token":      (201, 403, 403, 403, 403, 403, 401),
+    "list service tokens":        (200, 403, 403, 403, 403, 403, 401),
+    "revoke a service token":     (204, 403, 403, 403, 403, 403, 401),
 }
 assert set(TABLE) == set(ENDPOINTS)
 
@@ -206,5 +228,9 @@ def test_the_matrix_covers_every_api_route_in_scope(app):
         ("DELETE", "/api/technician-assignments/<assignment_id>"), ("POST", "/api/users"), ("GET", "/api/users"),
         ("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/users/<user_id>"),
         ("PATCH", "/api/users/<user_id>"), ("POST", "/api/auth/token"), ("DELETE", "/api/auth/token"),
+        ("POST", "/api/users/me/password"), ("POST", "/api/users/<user_id>/password"),
+        ("DELETE", "/api/users/<user_id>/tokens"), ("POST", "/api/users/<user_id>/service-tokens"),
+        ("GET", "/api/users/<user_id>/service-tokens"),
+        ("DELETE", "/api/users/<user_id>/service-tokens/<token_id>"),
     }
     assert routes <= covered, sorted(routes - covered)

@@ -162,12 +162,14 @@ def test_users_me_shows_the_callers_own_profile(world, api):
 
 def test_users_edit_their_own_contact_settings(world, api):
     r = api.as_(world.tech).patch("/api/users/me", json={
-        "name": "Timur P.", "phone": "+998 90 123 45 67", "telegramChatId": "-1001234567",
-        "notifyTelegram": False, "notifySms": True})
+        "name": "Timur P.", "phone": "+998 90 123 45 67", "notifyTelegram": False, "notifySms": True})
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
-    assert (body["name"], body["phone"], body["telegramChatId"], body["notifyTelegram"], body["notifySms"]) == (
-        "Timur P.", "+998 90 123 45 67", "-1001234567", False, True)
+    assert (body["name"], body["phone"], body["notifyTelegram"], body["notifySms"]) == (
+        "Timur P.", "+998 90 123 45 67", False, True)
+    # A chat is linked by the bot (or an admin); the user may clear it.
+    assert api.as_(world.admin).patch(f"/api/users/{world.tech.id}", json={"telegramChatId": "-1001234567"}
+                                      ).get_json()["telegramChatId"] == "-1001234567"
     assert api.as_(world.tech).patch("/api/users/me", json={"telegramChatId": ""}).get_json()["telegramChatId"] is None
 
 
@@ -218,6 +220,7 @@ def test_admins_create_users_of_every_role(world, api):
     ({"email": "x@example.com", "password": "long-enough-1", "role": "wizard"}, 400, "role"),
     ({"email": "not-an-email", "password": "long-enough-1", "role": "dispatcher"}, 400, "email"),
     ({"email": "x@example.com", "password": "short", "role": "dispatcher"}, 400, "password"),
+    ({"email": "x@example.com", "password": "X@Example.com", "role": "dispatcher"}, 400, "password"),
     ({"email": "x@example.com", "role": "dispatcher"}, 400, "password"),
     ({"email": "x@example.com", "password": "long-enough-1", "role": "technician"}, 400, "technicianId"),
     ({"email": "x@example.com", "password": "long-enough-1", "role": "technician", "technicianId": "nope"}, 400,

@@ -231,3 +231,94 @@ def test_unknown_updates_and_garbage_are_acknowledged_without_effect(client, cha
     assert resp.status_code == 200
     resp = post_update(client, button(CHATS["tech"], "accept:" + "x" * 80))
     assert resp.json["text"] == "This button is not recognised."
+
+
+# --- one user per chat (issue 13) ---------------------------------------------------------
+
+def test_start_from_a_chat_another_user_holds_is_refused_and_changes_nothing(client, channels, linked, at):
+    """A second account cannot take over a linked chat through the bot either: the bot
+    says so, the chat stays with its owner, and the code still works from another chat."""
+    at()
+    code = notifications.start_telegram_link(linked.manager)
+    db.session.commit()
+    resp = post_update(client, start_message(CHATS["tech"], f"/start {code}"))
+    assert resp.status_code == 200 and resp.json["method"] == "sendMessage"
+    assert "already linked to another Evercold account" in resp.json["text"]
+    fresh()
+    assert db.session.get(User, linked.tech.id).telegram_chat_id == CHATS["tech"]
+    assert db.session.get(User, linked.manager.id).telegram_chat_id == CHATS["manager"]
+
+    # The victim's buttons still act as the victim.
+    ticket = make_ticket(linked)
+    db.session.commit()
+    resp = post_update(client, button(CHATS["tech"], f"accept:{ticket.id}"))
+    assert resp.json["text"] == "Accepted. The ticket is yours."
+    assert events(ticket, "accepted") == 1
+
+    # Nothing was used up: the manager links their own new chat with the same code.
+    resp = post_update(client, start_message("5550077", f"/start {code}"))
+    assert resp.json["text"].startswith("Linked.")
+    fresh()
+    assert db.session.get(User, linked.manager.id).telegram_chat_id == "5550077"
+
+
+def test_relinking_ones_own_chat_is_fine(client, channels, linked, at):
+    at()
+    code = notifications.start_telegram_link(linked.tech)
+    db.session.commit()
+    resp = post_update(client, start_message(CHATS["tech"], f"/start {code}"))
+    assert resp.json["text"].startswith("Linked.")
+
+
+def test_buttons_from_a_deactivated_users_chat_run_nothing(client, channels, linked, at, api):
+    at()
+    ticket = make_ticket(linked)
+    db.session.commit()
+    sent = sent_message_to(channels, "tech")
+    assert api.as_(linked.admin).patch(f"/api/users/{linked.tech.id}", json={"isActive": False}).status_code == 200
+    channels.reset()
+    resp = post_update(client, button(CHATS["tech"], f"accept:{ticket.id}", sent))
+    assert "not linked" in resp.json["text"]
+    assert events(ticket, "accepted") == 0 and channels.requests == []
+
+
+def test_a_button_seen_in_another_chat_than_the_pressers_runs_nothing(client, channels, linked, at):
+    """Our buttons only go to private chats, where the chat is the presser; anything else
+    (a forwarded or spoofed update) runs nothing."""
+    at()
+    ticket = make_ticket(linked)
+    db.session.commit()
+    update = button(CHATS["tech"], f"accept:{ticket.id}")
+    update["callback_query"]["message"]["chat"] = {"id": -100777, "type": "group"}
+    resp = post_update(client, update)
+    assert "nothing was changed" in resp.json["text"]
+    assert events(ticket, "accepted") == 0
+
+
+@pytest.mark.sqlite_only
+def test_a_chat_that_matches_no_single_user_runs_nothing(client, channels, linked, at):
+    """An unknown chat runs nothing; nor would an ambiguous one, were the unique index
+    ever missing (a database restored from before it): the lookup never picks one of
+    several users. SQLite only: the index is dropped for the test and put back."""
+    at()
+    ticket = make_ticket(linked)
+    db.session.commit()
+    assert notifications.user_for_chat("424242") is None
+    db.session.commit()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_users_telegram_chat_id")
+    try:
+        db.session.execute(User.__table__.update().where(User.id == linked.outsider_tech.id)
+                           .values(telegram_chat_id=CHATS["tech"]))
+        db.session.commit()
+        assert notifications.user_for_chat(CHATS["tech"]) is None
+        resp = post_update(client, button(CHATS["tech"], f"accept:{ticket.id}"))
+        assert "not linked" in resp.json["text"]
+        assert events(ticket, "accepted") == 0
+    finally:
+        db.session.rollback()
+        db.session.execute(User.__table__.update().where(User.id == linked.outsider_tech.id)
+                           .values(telegram_chat_id=None))
+        db.session.commit()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE UNIQUE INDEX ix_users_telegram_chat_id ON users (telegram_chat_id)")

@@ -15,7 +15,7 @@ import pytest
 
 from app.models import TechnicianBranchAssignment
 from app.extensions import db
-from tests.factories import jpeg_bytes, signature_data_url
+from tests.factories import PASSWORD, jpeg_bytes, signature_data_url
 from tests.security.conftest import ACTORS, build_scene, own_notification
 
 P = "/tickets"
@@ -57,6 +57,8 @@ PAGES = {
     "telegram card": ("GET", "/profile/telegram", lambda w, s, c, a: c.get("/profile/telegram")),
     "telegram link": ("POST", "/profile/telegram/link", lambda w, s, c, a: c.post("/profile/telegram/link")),
     "telegram unlink": ("POST", "/profile/telegram/unlink", lambda w, s, c, a: c.post("/profile/telegram/unlink")),
+    "change password": ("POST", "/profile/password", lambda w, s, c, a: c.post("/profile/password", data={
+        "current_password": PASSWORD, "new_password": "a-brand-new-one-7", "repeat_password": "a-brand-new-one-7"})),
     # dispatcher
     "board": ("GET", "/dispatcher/tickets", lambda w, s, c, a: c.get("/dispatcher/tickets")),
     "board poll": ("GET", "/dispatcher/tickets/poll", lambda w, s, c, a: c.get("/dispatcher/tickets/poll")),
@@ -187,6 +189,7 @@ TABLE = {
     'telegram card':              (302, 200, 200, 200, 200, 200, 200),
     'telegram link':              (302, 302, 302, 302, 302, 302, 302),
     'telegram unlink':            (302, 302, 302, 302, 302, 302, 302),
+    'change password':            (302, 302, 302, 302, 302, 302, 302),
     'board':                      (302, 200, 200, 403, 403, 403, 403),
     'board poll':                 (302, 200, 200, 403, 403, 403, 403),
     'board list':                 (302, 200, 200, 403, 403, 403, 403),

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
 from app.blueprints.account import bp
-from app.blueprints.account.forms import ProfileForm
+from app.blueprints.account.forms import PasswordForm, ProfileForm
 from app.blueprints.api import decode_cursor, encode_cursor
+from app.ratelimit import login_limits, password_guess_failed, signed_in_account_key
 from app.services import access, notifications, users
-from app.services.errors import ValidationError
+from app.services.errors import ValidationError, WrongPassword
 from app.web import is_htmx, render_page_or_partial
 
 PAGE_SIZE = 30
@@ -124,11 +125,54 @@ def profile():
             flash("Your notification settings are saved.")
             return redirect(url_for("account.profile"))
     elif request.method == "POST":
-        error = ("Your form expired; please try again." if "csrf_token" in form.errors
-                 else "Please correct the highlighted fields.")
+        error = _form_error(form)
+    return _profile_page(me, form=form, error=error)
+
+
+def _form_error(form) -> str:
+    return ("Your form expired; please try again." if "csrf_token" in form.errors
+            else "Please correct the highlighted fields.")
+
+
+def _profile_page(me, *, form=None, error=None, password_form=None, password_error=None):
+    """The profile page with both forms; 400 when one of them comes back with errors."""
+    form = form or ProfileForm(formdata=None, obj=_profile_data(me))
+    password_form = password_form or PasswordForm(formdata=None)
     return render_template("account/profile.html", form=form, error=error, me=me,
+                           password_form=password_form, password_error=password_error,
                            sms_ready=bool(current_app.config.get("SMS_GATEWAY_URL")),
-                           **_telegram_ctx(me)), (400 if error else 200)
+                           **_telegram_ctx(me)), (400 if error or password_error else 200)
+
+
+@bp.post("/profile/password")
+@login_required
+@login_limits(key_func=signed_in_account_key)  # a wrong current password counts as a failed sign-in
+def change_password():
+    """Change one's own password: every other session and every sign-in token of the
+    user ends; this browser stays signed in (its session is issued again)."""
+    me = _me()
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            users.change_own_password(me, {"currentPassword": form.current_password.data,
+                                           "newPassword": form.new_password.data}, new_token=False)
+        except ValidationError as exc:
+            if isinstance(exc, WrongPassword):
+                password_guess_failed()
+            error = exc.message
+            fields = {"currentPassword": form.current_password, "newPassword": form.new_password}
+            for name, message in exc.fields.items():
+                if name in fields:
+                    fields[name].errors = [message]
+        else:
+            login_user(me)  # the session version moved on: this browser signs in again with it
+            flash("Your password is changed. You are still signed in here, and signed out everywhere "
+                  "else (other browsers and apps).")
+            return redirect(url_for("account.profile") + "#password")
+    else:
+        error = _form_error(form)
+    return _profile_page(me, password_form=form, password_error=error)
 
 
 def _telegram_ctx(me) -> dict:

@@ -22,7 +22,7 @@ def _authenticate():
         raise NotFound("Not found")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    from app.services.users import user_for_token
+    from app.services.users import token_use_due, user_for_token
 
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
@@ -30,9 +30,33 @@ def _authenticate():
         raise Unauthorized("A bearer token is required")
     found = user_for_token(raw.strip())
     if found is None:
-        raise Unauthorized("Invalid or revoked token")
+        raise Unauthorized("Invalid, expired or revoked token")
     g.api_user, g.api_token = found
+    if token_use_due(g.api_token):
+        from app.edge import after_commit
+
+        after_commit(_stamp_token_use(g.api_token.id))
     return None
+
+
+def _stamp_token_use(token_id: str):
+    """A service token's lastUsedAt, written in its own small transaction after the
+    request's (on SQLite a read-only request must not turn into a writer mid-way)."""
+
+    def stamp():
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from app.extensions import db
+        from app.services.users import note_token_use
+
+        try:
+            note_token_use(token_id)
+            db.session.commit()
+        except SQLAlchemyError:  # a busy database costs us a timestamp, never the answer
+            db.session.rollback()
+            current_app.logger.warning("could not record the use of token %s", token_id, exc_info=True)
+
+    return stamp
 
 
 def api_user():

@@ -84,6 +84,14 @@ def user(u: User) -> dict:
     }
 
 
+def service_token(t, *, with_state: bool = True) -> dict:
+    """A service token without its secret (only its SHA-256 is stored anyway)."""
+    out = {"id": t.id, "name": t.name, "createdAt": iso_utc(t.created_at)}
+    if with_state:
+        out.update({"lastUsedAt": iso_utc(t.last_used_at), "revokedAt": iso_utc(t.revoked_at)})
+    return out
+
+
 def photo(p: TicketPhoto) -> dict:
     return {
         "id": p.id, "type": p.type.value, "caption": p.caption,

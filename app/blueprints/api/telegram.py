@@ -13,7 +13,7 @@ from flask import current_app, jsonify, request
 from app.blueprints.api import bp
 from app.edge import after_commit
 from app.services import notifications
-from app.services.errors import Unauthorized
+from app.services.errors import Conflict, Unauthorized
 
 HELP = ("This bot sends Evercold Service Desk notifications. To link your account, open your "
         "profile page in Evercold and press “Link Telegram”.")
@@ -46,9 +46,10 @@ def telegram_webhook():
 
 def _callback(cq: dict):
     sender = cq.get("from") if isinstance(cq.get("from"), dict) else {}
-    outcome = notifications.press_button(str(sender.get("id", "")), cq.get("data"))
     message = cq.get("message") if isinstance(cq.get("message"), dict) else {}
     chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    outcome = notifications.press_button(str(sender.get("id", "")), cq.get("data"),
+                                         str(chat["id"]) if chat.get("id") is not None else None)
     if outcome.edit and chat.get("id") is not None and isinstance(message.get("message_id"), int):
         html = notifications.edited_message_html(str(chat["id"]), message["message_id"],
                                                  str(message.get("text") or ""), outcome.footer or "")
@@ -78,7 +79,12 @@ def _message(message: dict):
         return _reply(chat_id, HELP)
     if chat.get("type") != "private":
         return _reply(chat_id, "Please open the link from your Evercold profile in a private chat with the bot.")
-    user = notifications.link_telegram_chat(payload.strip(), chat_id)
+    try:
+        user = notifications.link_telegram_chat(payload.strip(), chat_id)
+    except Conflict:
+        return _reply(chat_id, "This Telegram chat is already linked to another Evercold account, so it was not "
+                               "linked to yours. Unlink it on that account's profile page first, or ask an "
+                               "administrator.")
     if user is None:
         return _reply(chat_id, "This link has expired or was already used. Open your Evercold profile page "
                                "and press “Link Telegram” again.")
