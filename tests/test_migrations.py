@@ -79,3 +79,29 @@ def test_0005_clears_contested_chats_and_ends_tokens_that_would_live_for_ever(ap
         with db.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM api_tokens"))
             conn.execute(sa.text("DELETE FROM users"))
+
+
+def test_0006_gives_existing_tickets_the_warning_moments_every_reader_used(app, ctx, world):
+    """Upgrading a database from before 0006: each ticket's warning moments are
+    createdAt + SLA_WARNING_FRACTION (0.75) of each window, as the board, the queue,
+    the sweep and analytics computed them until then, to the second on both backends."""
+    from datetime import timedelta
+
+    from app.models import ServiceTicket
+    from tests.factories import make_ticket
+
+    ticket = make_ticket(world)
+    db.session.commit()
+    created, response_due, resolution_due = ticket.created_at, ticket.response_due_at, ticket.resolution_due_at
+    ticket_id = ticket.id
+    db.session.remove()
+    downgrade(revision="0005")
+    try:
+        upgrade()
+        t = db.session.get(ServiceTicket, ticket_id)
+        for warn, due in ((t.response_warn_at, response_due), (t.resolution_warn_at, resolution_due)):
+            assert abs(warn - (created + (due - created) * 0.75)) < timedelta(milliseconds=2)
+        assert model_diff() == []
+    finally:
+        db.session.remove()
+        upgrade()

@@ -10,7 +10,7 @@ Existing tickets get createdAt + SLA_WARNING_FRACTION (the environment's, defaul
 x (due - createdAt): exactly what every reader computed until now.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 import os
 
@@ -20,7 +20,7 @@ from alembic import op
 import app.models.types
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
