@@ -4,10 +4,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
+
+import pytest
 
 from app.extensions import db
 
 NOV = "preset=custom&from=2026-11-01&to=2026-11-30"
+NOVEMBER_DAYS = (date(2026, 11, 1), date(2026, 11, 30))
 
 
 def test_signed_out_goes_to_login_and_other_roles_are_refused(november, client, signed_in):
@@ -148,3 +152,57 @@ def test_every_table_exports(november, signed_in):
     risk = csv_rows(c.get(f"/dispatcher/analytics/at-risk.csv?{NOV}"))
     assert len(risk) == 4 and risk[1][8] == "yes"
     assert c.get(f"/dispatcher/analytics/nope.csv?{NOV}").status_code == 404
+
+
+@pytest.mark.postgres_only
+def test_page_views_at_once_share_one_analytics_executor_and_a_bounded_number_of_connections(november, app):
+    """Four people open the page at once: the heavy queries run on the process's one
+    executor (ANALYTICS_THREADS), so at most 4 + ANALYTICS_THREADS connections are out at
+    any moment, not 4 x (1 + ANALYTICS_THREADS) as with a thread pool per request."""
+    import threading
+
+    from sqlalchemy import event
+
+    from app.services import analytics
+
+    threads = int(app.config.get("ANALYTICS_THREADS") or 5)
+    rng = analytics.date_range(*NOVEMBER_DAYS)
+    state = {"out": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def checkout(*_):
+        with lock:
+            state["out"] += 1
+            state["peak"] = max(state["peak"], state["out"])
+
+    def checkin(*_):
+        with lock:
+            state["out"] -= 1
+
+    pool = db.engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    start = threading.Barrier(4)
+    errors = []
+
+    def view():
+        try:
+            with app.app_context():
+                start.wait(timeout=10)
+                report = analytics.dashboard(rng, analytics.Filters())
+                assert report.overall["tickets"] > 0
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    try:
+        workers = [threading.Thread(target=view) for _ in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=60)
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
+    assert not errors, errors
+    assert 0 < state["peak"] <= 4 + threads, state

@@ -5,6 +5,9 @@ See app/services/analytics/__init__.py for the definitions every report shares.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,15 +57,29 @@ class Report:
         return rows[0] if rows else _empty_cost_row(Bucket("", "All tickets", self.range.start))
 
 
+# One executor per process, not one per request: however many people open the page at
+# once, analytics holds at most ANALYTICS_THREADS extra database connections per process
+# (a pool per request held five per page view against a connection pool of ten).
+_executor = None
+_executor_lock = threading.Lock()
+
+
+def _shared_executor(threads: int) -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None or _executor._max_workers != threads:
+            _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="analytics")
+        return _executor
+
+
 def _side_by_side(tasks: dict) -> dict:
     """Run independent read-only queries at once on PostgreSQL, each in its own app
-    context, session and connection (ANALYTICS_THREADS, default 5: one per big query;
-    1 runs them one after another, as on SQLite). They read committed data only."""
+    context, session and connection, on the process's analytics executor
+    (ANALYTICS_THREADS, default 5: one per big query; 1 runs them one after another,
+    as on SQLite). They read committed data only."""
     threads = int(current_app.config.get("ANALYTICS_THREADS") or 5)
     if _dialect() != "postgresql" or threads <= 1:
         return {name: fn() for name, fn in tasks.items()}
-    from concurrent.futures import ThreadPoolExecutor
-
     app = current_app._get_current_object()
 
     def run(fn):
@@ -73,9 +90,9 @@ def _side_by_side(tasks: dict) -> dict:
                 db.session.rollback()
                 db.session.remove()
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = {name: pool.submit(run, fn) for name, fn in tasks.items()}
-        return {name: f.result() for name, f in futures.items()}
+    pool = _shared_executor(threads)
+    futures = {name: pool.submit(run, fn) for name, fn in tasks.items()}
+    return {name: f.result() for name, f in futures.items()}
 
 
 def dashboard(rng: DateRange, filters: Filters) -> Report:
