@@ -108,10 +108,9 @@ def register_error_handlers(app):
         message = messages.get(exc.code, exc.name)
         if exc.code == 400 and exc.description and "CSRF" in str(exc.description):
             message = "Your form expired; please reload the page and try again"
-        resp = error_response(exc.code or 500, message)
-        if exc.code == 429 and hasattr(exc, "retry_after"):
-            pass
-        return resp
+        # A 429 from the login throttle gets its Retry-After from Flask-Limiter's headers
+        # (RATELIMIT_HEADERS_ENABLED), added to this response after the handler.
+        return error_response(exc.code or 500, message)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -52,3 +52,17 @@ def test_a_locked_address_signs_in_again_after_a_minute(app, world, limiter_cloc
 
     limiter_clock(61)
     assert _login(client, world.tech.email, PASSWORD).status_code == 302
+
+
+def test_a_refused_sign_in_says_when_to_try_again(app, world, limiter_clock):
+    """429 answers carry Retry-After (seconds until the window lets the account in), on
+    the page and the API alike."""
+    client = app.test_client()
+    for _ in range(10):
+        assert _login(client, world.manager.email, "wrong-password").status_code == 401
+    page = _login(client, world.manager.email, PASSWORD)
+    api = client.post("/api/auth/token", json={"email": world.manager.email, "password": PASSWORD})
+    for r in (page, api):
+        assert r.status_code == 429
+        assert 0 < int(r.headers["Retry-After"]) <= 15 * 60, r.headers
+    assert api.is_json and "try again" in api.get_json()["error"]
