@@ -104,10 +104,6 @@ def running_deadline(ticket) -> tuple[str, datetime]:
     return RESOLUTION, ticket.resolution_due_at
 
 
-def _warn_at(ticket, kind: str) -> datetime:
-    return ticket.response_warn_at if kind == RESPONSE else ticket.resolution_warn_at
-
-
 @dataclass(frozen=True)
 class Clock:
     """A ticket's SLA clock at one moment (see the module docstring for the states)."""

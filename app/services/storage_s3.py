@@ -60,10 +60,3 @@ class S3Storage:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
             for obj in page.get("Contents", []):
                 yield obj["Key"][len(self.prefix):]
-
-
-def from_config(cfg) -> S3Storage:
-    return S3Storage(
-        cfg["S3_BUCKET"], prefix=cfg.get("S3_PREFIX", ""), endpoint_url=cfg.get("S3_ENDPOINT_URL"),
-        region=cfg.get("S3_REGION"), access_key=cfg.get("S3_ACCESS_KEY_ID"), secret_key=cfg.get("S3_SECRET_ACCESS_KEY"),
-    )
