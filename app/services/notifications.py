@@ -549,6 +549,9 @@ def _finish(notification_id: str, status: NotificationStatus, error: str) -> Non
     )
 
 
+_THIS_ROW = aliased(Notification, name="this_row")  # built once: SQLAlchemy caches the statement
+
+
 def channel_backoff(notification_id: str, now: datetime) -> tuple[NotificationChannel, datetime] | None:
     """(channel, end of its back-off) when the channel of this row is in back-off, else None.
 
@@ -566,10 +569,9 @@ def channel_backoff(notification_id: str, now: datetime) -> tuple[NotificationCh
     own clearing; here a success clears it by itself: `_release_channel` makes every
     waiting row due at once, so no pending row is left with a future retry. The query
     walks the (status, next_attempt_at) index over pending rows still to be retried."""
-    mine = aliased(Notification)
     row = db.session.execute(
         select(Notification.channel, Notification.next_attempt_at).where(
-            Notification.channel == select(mine.channel).where(mine.id == notification_id).scalar_subquery(),
+            Notification.channel == select(_THIS_ROW.channel).where(_THIS_ROW.id == notification_id).scalar_subquery(),
             Notification.status == PENDING,
             Notification.next_attempt_at > now,
             Notification.last_error.is_not(None),
@@ -730,8 +732,7 @@ def record_delivery(delivery: Delivery, result: SendResult) -> tuple[list[str], 
         return [], None
     if result.uncertain:
         delay = max(backoff(delivery.attempt), UNCERTAIN_RETRY)
-        error = (f"{error}. The message {MAY_HAVE_ARRIVED}; it is tried once more, "
-                 f"in {delay.total_seconds():g} s at the earliest.")
+        error = f"{error}. The message {MAY_HAVE_ARRIVED}; it is tried once more in about {delay.total_seconds():g} s."
     elif result.retry_after is not None:
         error = f"{error} (retry after {result.retry_after:g} s)"
         delay = timedelta(seconds=max(1.0, result.retry_after))
@@ -769,8 +770,10 @@ def relay_due() -> tuple[list[str], list[str]]:
     Queues rows that are due but whose task seems lost: never queued, queued over a
     minute ago and still pending, or claimed by a worker whose lease ran out. Then, per
     channel in back-off with nothing due and no try in the last PROBE_EVERY (and not
-    rate-limited), picks the row due soonest as a probe: if it goes through, the rest
-    of the channel's backlog is released at once."""
+    rate-limited), picks the row due soonest as a probe (one never sent without an
+    answer first): if it goes through, the rest of the channel's backlog is released
+    at once. Messages held back while the channel is in back-off (`claim_delivery`)
+    ask nothing of the channel: this probe and the failed message's own retry do."""
     now = clock.now()
     stale = now - REQUEUE_AFTER
     due_ids = list(db.session.execute(
@@ -800,7 +803,12 @@ def relay_due() -> tuple[list[str], list[str]]:
         probe = db.session.execute(
             select(Notification.id).where(
                 Notification.channel == channel, Notification.status == PENDING, Notification.next_attempt_at > now,
-            ).order_by(Notification.next_attempt_at).limit(1)
+            ).order_by(
+                # A message whose earlier send may have arrived keeps its one more try for
+                # its own retry: probe with one that certainly has not arrived, if any.
+                case((Notification.last_error.like(f"%{MAY_HAVE_ARRIVED}%"), 1), else_=0),
+                Notification.next_attempt_at,
+            ).limit(1)
         ).scalar_one_or_none()
         if probe:
             db.session.execute(update(Notification).where(Notification.id == probe).values(queued_at=now)

@@ -17,6 +17,9 @@ from urllib3.exceptions import NewConnectionError
 
 # (connect, read) seconds when the app sets none (CHANNEL_CONNECT_TIMEOUT, CHANNEL_READ_TIMEOUT).
 HTTP_TIMEOUT = (3.0, 10.0)
+# Whatever is configured, connect + read stay well inside the delivery lease (90 s), so a
+# claim never runs out while its request is still waiting.
+MAX_CONNECT, MAX_READ = 10.0, 60.0
 _local = threading.local()
 
 
@@ -30,8 +33,9 @@ def timeouts() -> tuple[float, float]:
     if not has_app_context():
         return HTTP_TIMEOUT
     cfg = current_app.config
-    return (float(cfg.get("CHANNEL_CONNECT_TIMEOUT") or HTTP_TIMEOUT[0]),
-            float(cfg.get("CHANNEL_READ_TIMEOUT") or HTTP_TIMEOUT[1]))
+    connect = float(cfg.get("CHANNEL_CONNECT_TIMEOUT") or HTTP_TIMEOUT[0])
+    read = float(cfg.get("CHANNEL_READ_TIMEOUT") or HTTP_TIMEOUT[1])
+    return min(connect, MAX_CONNECT), min(read, MAX_READ)
 
 
 def not_sent(exc: requests.RequestException) -> bool:
