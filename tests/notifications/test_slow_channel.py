@@ -247,8 +247,8 @@ def test_with_telegram_hanging_real_consumers_still_run_the_sweep_within_seconds
     world.tech.telegram_chat_id, world.tech.notify_telegram = CHATS["tech"], True
     db.session.commit()
 
-    app.config["CHANNEL_READ_TIMEOUT"] = 10
-    channels.slow("sendMessage", 8)  # Telegram hangs (bounded: released at the end of the test)
+    app.config["CHANNEL_READ_TIMEOUT"] = 15
+    channels.slow("sendMessage", 10)  # Telegram hangs (bounded: released at the end of the test)
     monkeypatch.setattr(tasks, "_app", app)  # the consumers' threads run the tasks in this app
     queue_file = str(tmp_path / "huey.db")
     queues = {deliver_notification.huey, sla_sweep.huey}  # one, or two if the sweep has its own
@@ -280,7 +280,7 @@ def test_with_telegram_hanging_real_consumers_still_run_the_sweep_within_seconds
         assert channels.wait_in_flight(2, 20), "the delivery workers never reached Telegram"
 
         sla_sweep()  # what the consumer's scheduler does at the minute: queue the sweep
-        assert ran.wait(4), "the sweep did not run within 4 s while Telegram hung"
+        assert ran.wait(5), "the sweep did not run within 5 s while Telegram hung"
         assert outcome == [SIGNAL_COMPLETE]
         db.session.rollback()
         escalated = db.session.get(ServiceTicket, overdue_id)
