@@ -15,10 +15,10 @@ again, the backlog goes out within about two minutes.
 While a channel is in back-off (its latest failure's retry is still ahead), other
 messages on it are not sent one by one into the same failure: their claim holds them
 back without any request, and only the failed message's own retry and the relay's
-probe ask the channel; the first success releases the rest. A send whose answer never
-came (read timeout) may still have been delivered: it is tried once more, later, and
-then given up as "may have been delivered" (docs/operations.md, "Notifications:
-at-least-once delivery").
+probe ask the channel; its first answer (success, or a refusal of that one message)
+releases the rest. A send whose answer never came (read timeout) may still have been
+delivered: it is tried once more, later, and then given up as "may have been
+delivered" (docs/operations.md, "Notifications: at-least-once delivery").
 """
 from __future__ import annotations
 
@@ -566,8 +566,8 @@ def channel_backoff(notification_id: str, now: datetime) -> tuple[NotificationCh
     by every worker and web process whatever the queue backend (SQLite, Redis, tests'
     immediate mode), and it survives a flushed queue. A copy in huey's store could
     disagree with the outbox (one write committed, the other not) and would need its
-    own clearing; here a success clears it by itself: `_release_channel` makes every
-    waiting row due at once, so no pending row is left with a future retry. The query
+    own clearing; here the channel's first answer clears it by itself: `_release_channel`
+    makes every waiting row due at once, so no pending row is left with a future retry. The query
     walks the (status, next_attempt_at) index over pending rows still to be retried."""
     row = db.session.execute(
         select(Notification.channel, Notification.next_attempt_at).where(
@@ -722,7 +722,8 @@ def record_delivery(delivery: Delivery, result: SendResult) -> tuple[list[str], 
         if done:
             row = db.session.get(Notification, delivery.notification_id)
             _alert_dispatchers(row, error, uncertain=earlier)
-        return [], None
+        # The channel answered (it refused this one message): the others need not wait.
+        return (_release_channel(delivery.channel, now) if done else []), None
     if result.uncertain and earlier:
         error = f"{error}, for the second time. The message {MAY_HAVE_ARRIVED}, so it is not sent again."
         done = db.session.execute(mine.values(status=FAILED, last_error=error, next_attempt_at=None)).rowcount
@@ -746,7 +747,8 @@ def record_delivery(delivery: Delivery, result: SendResult) -> tuple[list[str], 
 
 
 def _release_channel(channel: NotificationChannel, now: datetime) -> list[str]:
-    """The channel answered: every message waiting on it in back-off goes now (also those
+    """The channel answered (a success, or a refusal of one message): every message
+    waiting on it in back-off goes now (also those
     held back whose hold just ended, and which nothing has queued yet); not those a 429
     asked to wait."""
     ids = list(db.session.execute(

@@ -114,6 +114,24 @@ def test_a_429_holds_the_other_messages_until_its_retry_after(app, channels, lin
     assert len(channels.telegram("sendMessage", ok_only=False)) == 3
 
 
+def test_a_channel_that_answers_with_a_refusal_releases_the_waiting_messages(app, channels, linked, at):
+    at()
+    channels.fail("sendMessage", 502)
+    channels.fail("sendMessage", 403, body={"ok": False, "error_code": 403,
+                                            "description": "Forbidden: bot was blocked by the user"})
+    first = make_ticket(linked)
+    db.session.commit()
+    at(seconds=1)
+    waiting = [make_ticket(linked) for _ in range(2)]
+    db.session.commit()
+    assert len(channels.telegram("sendMessage", ok_only=False)) == 1
+    at(seconds=5)
+    run_scheduled()  # the first message's retry: Telegram answers, refusing that one message
+    assert row_about(first).status == NotificationStatus.FAILED
+    for ticket in waiting:  # Telegram is answering again: the others go at once
+        assert len(messages_about(channels, ticket)) == 1 and row_about(ticket).status == NotificationStatus.SENT
+
+
 # --- item 10: an answer slower than the read timeout --------------------------------------
 
 def test_a_reply_slower_than_the_read_timeout_is_sent_at_most_twice_and_ends_may_have_been_delivered(
