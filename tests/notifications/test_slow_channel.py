@@ -18,7 +18,6 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -89,7 +88,8 @@ def test_after_a_timeout_other_messages_wait_without_a_request_until_the_probe(a
     assert len(messages_about(channels, first)) == 2
     first_row = row_about(first)
     assert first_row.status == NotificationStatus.SENT
-    assert first_row.last_error == "Sent. An earlier try may have been delivered. The person may have received it twice."
+    assert first_row.last_error == ("Sent. An earlier try may have been delivered. "
+                                    "The person may have received it twice.")
     assert len(channels.telegram("sendMessage", ok_only=False)) == 5
 
     for second in range(111, 711, 60):  # ten more minutes: nothing is sent again
