@@ -2,8 +2,9 @@
 #
 #   make run    set up .venv, migrate the SQLite database in instance/, load the seed and
 #               demo data (demo only into an empty database), print the demo logins, then
-#               serve the app with gunicorn on 127.0.0.1:$PORT (5000) with the huey worker
-#               beside it (honcho runs the Procfile; Ctrl-C stops everything).
+#               serve the app with gunicorn on 127.0.0.1:$PORT (5000) with the two huey
+#               workers beside it (SLA sweep and relay; Telegram/SMS delivery): honcho runs
+#               the Procfile; Ctrl-C stops everything.
 #   make dev    the same, but Flask's development server with the reloader and the
 #               debugger instead of gunicorn (for working on the code, never for users).
 #   make test   the whole suite (CI=true makes the PostgreSQL, Redis and browser tests
@@ -16,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Log lines from the web server and the worker show up as they happen under honcho.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run dev test venv migrate seed web worker clean
+.PHONY: run dev test venv migrate seed web worker delivery clean
 
 # Reinstalled whenever pyproject.toml changes (a new dependency).
 $(VENV)/.installed: pyproject.toml
@@ -35,7 +36,7 @@ seed: migrate
 	$(FLASK) demo
 
 run: seed
-	@echo "Serving http://127.0.0.1:$${PORT:-5000}/login with the huey worker (Ctrl-C stops both)."
+	@echo "Serving http://127.0.0.1:$${PORT:-5000}/login with the huey workers (Ctrl-C stops everything)."
 	$(VENV)/bin/honcho start
 
 dev: seed
@@ -47,6 +48,9 @@ web: migrate
 
 worker: migrate
 	$(VENV)/bin/honcho start worker
+
+delivery: migrate
+	$(VENV)/bin/honcho start delivery
 
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -62,6 +62,11 @@ class Config:
     TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET") or ""
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL") or ""
     SMS_GATEWAY_AUTH_HEADER = os.environ.get("SMS_GATEWAY_AUTH_HEADER") or ""
+    # Seconds one request to Telegram or the SMS gateway may take to connect, and then to
+    # answer (app/services/channels). A read that times out may still have delivered the
+    # message: see docs/operations.md, "Notifications: at-least-once delivery".
+    CHANNEL_CONNECT_TIMEOUT = float(os.environ.get("CHANNEL_CONNECT_TIMEOUT") or 3)
+    CHANNEL_READ_TIMEOUT = float(os.environ.get("CHANNEL_READ_TIMEOUT") or 10)
 
     # Request size: photos are the largest thing anybody sends.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH") or 25 * 1024 * 1024)

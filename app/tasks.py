@@ -1,8 +1,18 @@
-"""The huey instance and the background tasks.
+"""The huey instances and the background tasks.
 
-huey is built once, at import, from the environment: RedisHuey when REDIS_URL is
-set, SqliteHuey in instance/ otherwise (its own file, never the app database).
-Tasks take ids, never ORM objects, and run inside an app context.
+Two queues, each with its own consumer (Procfile):
+
+- `huey` ("evercold", the `worker:` line): the periodic system jobs, the SLA sweep and
+  the outbox relay. They only talk to the database, so they run on time whatever
+  Telegram or the SMS gateway do.
+- `delivery_huey` ("evercold-delivery", the `delivery:` line): one task per outbox
+  message, and the Telegram message edits. These wait on the channels' HTTP answers;
+  a channel that hangs can keep these workers busy, never the sweep's.
+
+Both are built once, at import, from the environment: RedisHuey when REDIS_URL is set,
+SqliteHuey in instance/ otherwise (one file of its own, never the app database; the two
+queues are kept apart in it by name). Tasks take ids, never ORM objects, and run inside
+an app context.
 """
 from __future__ import annotations
 
@@ -14,25 +24,28 @@ from huey import RedisHuey, SqliteHuey
 from app.config import Config
 
 
-def _build_huey():
+def _build_huey(name: str):
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
-        return RedisHuey("evercold", url=redis_url, utc=True)
+        return RedisHuey(name, url=redis_url, utc=True)
     path = Config.HUEY_SQLITE_PATH
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    return SqliteHuey("evercold", filename=path, utc=True)
+    return SqliteHuey(name, filename=path, utc=True)
 
 
-huey = _build_huey()
+huey = _build_huey("evercold")  # system jobs: sweep and relay (periodic)
+delivery_huey = _build_huey("evercold-delivery")  # Telegram / SMS deliveries
+QUEUES = (huey, delivery_huey)
 _app = None
 
 
 def init_app(app) -> None:
-    """Bind the Flask app tasks run in; tests switch huey to immediate mode."""
+    """Bind the Flask app tasks run in; tests switch both queues to immediate mode."""
     global _app
     _app = app
     if app.config.get("HUEY_IMMEDIATE"):
-        huey.immediate = True
+        for queue in QUEUES:
+            queue.immediate = True
 
 
 def _get_app():
@@ -69,6 +82,7 @@ def in_app_context(fn):
     return wrapper
 
 
-# Register the jobs with huey (the consumer imports this module: app.tasks.huey).
+# Register the jobs with their queues (each consumer imports this module: app.tasks.huey,
+# app.tasks.delivery_huey).
 from app.jobs import notifications as _notification_jobs  # noqa: E402,F401
 from app.jobs import sla as _sla_jobs  # noqa: E402,F401

@@ -30,15 +30,16 @@ def standin():
 @pytest.fixture
 def channels(app, standin):
     """Telegram and SMS switched on and pointed at the stand-in (config restored after)."""
-    from app.tasks import huey
+    from app.tasks import delivery_huey
 
     keys = ("TELEGRAM_API_BASE", "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_WEBHOOK_SECRET",
-            "SMS_GATEWAY_URL", "SMS_GATEWAY_AUTH_HEADER", "APP_TIMEZONE")
+            "SMS_GATEWAY_URL", "SMS_GATEWAY_AUTH_HEADER", "APP_TIMEZONE", "CHANNEL_CONNECT_TIMEOUT",
+            "CHANNEL_READ_TIMEOUT")
     saved = {k: app.config.get(k) for k in keys}
     if standin._server is None:
         standin.start()
     standin.reset()
-    huey.flush()
+    delivery_huey.flush()
     app.config.update({
         "TELEGRAM_API_BASE": standin.telegram_base, "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_BOT_USERNAME": "EvercoldDeskBot", "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -50,7 +51,7 @@ def channels(app, standin):
     if standin._server is None:
         standin.start()
     standin.reset()
-    huey.flush()
+    delivery_huey.flush()
 
 
 @pytest.fixture
@@ -109,9 +110,9 @@ def relay() -> None:
 def run_scheduled() -> int:
     """Run the retries huey holds in its schedule (their real-time eta is ignored: the
     rows' own next_attempt_at on the moved clock decides whether they are due)."""
-    from app.tasks import huey
+    from app.tasks import delivery_huey
 
-    tasks = huey.read_schedule(datetime(2100, 1, 1))
+    tasks = delivery_huey.read_schedule(datetime(2100, 1, 1))
     for task in tasks:
-        huey.execute(task, timestamp=datetime(2100, 1, 1))
+        delivery_huey.execute(task, timestamp=datetime(2100, 1, 1))
     return len(tasks)

@@ -4,7 +4,10 @@ It records every request (path, headers, JSON body, the status it answered) and
 answers from a script: `fail(...)` queues answers for the next matching requests;
 otherwise sendMessage/editMessageText succeed with a fresh message_id and the SMS
 gateway with an id. `stop()` closes the socket (connection refused); `start()` binds
-the same port again.
+the same port again. `slow(...)` makes matching requests wait a bounded time before
+they are answered (a hanging or slow Telegram); the request still "arrives" and is
+recorded with its answer, as Telegram delivers a message whose answer we stopped
+waiting for. `release()` (and `reset()`, `stop()`) ends every such wait at once.
 """
 from __future__ import annotations
 
@@ -49,7 +52,11 @@ class StandIn:
         self.requests: list[Recorded] = []
         self._script: deque[_Answer] = deque()
         self._holds: list[tuple[str, threading.Event, threading.Event]] = []
+        self._slow: list[list] = []  # [match, seconds, times left or None]
+        self._released = threading.Event()
         self._lock = threading.Lock()
+        self._busy = threading.Condition(self._lock)
+        self.in_flight = 0
         self._message_id = 1000
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -67,17 +74,25 @@ class StandIn:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = None
-                stand_in._wait_if_held(self.path)
-                status, payload, headers = stand_in._answer(self.path, body)
-                stand_in._record(Recorded("POST", self.path, dict(self.headers.items()), body, status, payload))
-                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                stand_in._enter()
+                try:
+                    stand_in._wait_if_held(self.path)
+                    stand_in._wait_if_slow(self.path)
+                    status, payload, headers = stand_in._answer(self.path, body)
+                    stand_in._record(Recorded("POST", self.path, dict(self.headers.items()), body, status, payload))
+                    data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+                    try:
+                        self.send_response(status)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(len(data)))
+                        for k, v in headers.items():
+                            self.send_header(k, v)
+                        self.end_headers()
+                        self.wfile.write(data)
+                    except OSError:
+                        pass  # the client stopped waiting (its read timed out): the message was taken anyway
+                finally:
+                    stand_in._leave()
 
             def log_message(self, *args):
                 pass
@@ -92,6 +107,7 @@ class StandIn:
 
     def stop(self) -> None:
         """Down entirely: nothing listens on the port (connection refused)."""
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -111,12 +127,58 @@ class StandIn:
 
     # --- script and record -----------------------------------------------------------
     def reset(self) -> None:
+        self.release()
         with self._lock:
             self.requests.clear()
             self._script.clear()
             for _, _, release in self._holds:
                 release.set()
             self._holds.clear()
+
+    def slow(self, match: str, seconds: float, times: int | None = None) -> None:
+        """The next `times` requests whose path ends with `match` (all of them when None)
+        are answered only after `seconds`, or when `release()` is called if sooner."""
+        with self._lock:
+            self._slow.append([match, seconds, times])
+
+    def release(self) -> None:
+        """Answer every slowed request now, and slow no more."""
+        with self._lock:
+            self._slow.clear()
+            released, self._released = self._released, threading.Event()
+        released.set()
+
+    def wait_in_flight(self, count: int, timeout: float) -> bool:
+        """Block until at least `count` requests are being handled (received, not yet answered)."""
+        with self._busy:
+            return self._busy.wait_for(lambda: self.in_flight >= count, timeout)
+
+    def settle(self, timeout: float = 30) -> bool:
+        """Block until every request received so far has been answered and recorded."""
+        with self._busy:
+            return self._busy.wait_for(lambda: self.in_flight == 0, timeout)
+
+    def _enter(self) -> None:
+        with self._busy:
+            self.in_flight += 1
+            self._busy.notify_all()
+
+    def _leave(self) -> None:
+        with self._busy:
+            self.in_flight -= 1
+            self._busy.notify_all()
+
+    def _wait_if_slow(self, path: str) -> None:
+        with self._lock:
+            rule = next((r for r in self._slow if path.endswith(r[0])), None)
+            if rule is None:
+                return
+            if rule[2] is not None:
+                rule[2] -= 1
+                if rule[2] <= 0:
+                    self._slow.remove(rule)
+            seconds, released = rule[1], self._released
+        released.wait(seconds)
 
     def fail(self, match: str, status: int, times: int = 1, body=None, headers=None) -> None:
         """The next `times` requests whose path ends with `match` get this answer."""

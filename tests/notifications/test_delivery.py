@@ -111,17 +111,17 @@ def test_stand_in_down_entirely_delays_the_message_which_arrives_within_two_minu
 
 
 def test_a_message_whose_task_was_lost_is_requeued_by_the_relay(app, channels, linked, at):
-    from app.tasks import huey
+    from app.tasks import delivery_huey
 
     at()
-    huey.immediate = False  # the worker is down: tasks wait in huey's own queue ...
+    delivery_huey.immediate = False  # the worker is down: tasks wait in huey's own queue ...
     try:
         make_ticket(linked)
         db.session.commit()
         assert channels.telegram() == []
-        huey.flush()  # ... and that queue is lost
+        delivery_huey.flush()  # ... and that queue is lost
     finally:
-        huey.immediate = True
+        delivery_huey.immediate = True
     assert telegram_row().status == NotificationStatus.PENDING
 
     at(seconds=30)
@@ -234,16 +234,16 @@ def test_a_failed_request_sends_nothing(client, api, channels, linked, at):
 
 def test_two_workers_never_send_the_same_message_and_a_dead_workers_claim_expires(app, channels, linked, at):
     from app.jobs.notifications import deliver_notification
-    from app.tasks import huey
+    from app.tasks import delivery_huey
 
     at()
-    huey.immediate = False  # keep the first delivery from running at commit
+    delivery_huey.immediate = False  # keep the first delivery from running at commit
     try:
         make_ticket(linked)
         db.session.commit()
-        huey.flush()
+        delivery_huey.flush()
     finally:
-        huey.immediate = True
+        delivery_huey.immediate = True
     row = telegram_row()
 
     # Worker A claims the row (committed) and then dies before sending.
@@ -274,16 +274,16 @@ def test_a_second_worker_skips_a_message_another_worker_is_sending_right_now(app
     import threading
 
     from app.jobs.notifications import deliver_notification
-    from app.tasks import huey
+    from app.tasks import delivery_huey
 
     at()
-    huey.immediate = False
+    delivery_huey.immediate = False
     try:
         make_ticket(linked)
         db.session.commit()
-        huey.flush()
+        delivery_huey.flush()
     finally:
-        huey.immediate = True
+        delivery_huey.immediate = True
     row_id = telegram_row().id
     entered, release = channels.hold("sendMessage")
     def run_worker_a():
@@ -305,16 +305,16 @@ def test_a_second_worker_skips_a_message_another_worker_is_sending_right_now(app
 
 
 def test_turning_telegram_off_before_delivery_cancels_the_message(channels, linked, at):
-    from app.tasks import huey
+    from app.tasks import delivery_huey
 
     at()
-    huey.immediate = False
+    delivery_huey.immediate = False
     try:
         make_ticket(linked)
         db.session.commit()
-        huey.flush()
+        delivery_huey.flush()
     finally:
-        huey.immediate = True
+        delivery_huey.immediate = True
     linked.tech.notify_telegram = False
     db.session.commit()
     at(seconds=61)

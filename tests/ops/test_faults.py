@@ -238,15 +238,15 @@ def redis_server():
 
 @pytest.fixture
 def queue_on(monkeypatch):
-    """Point the app's huey at a Redis queue (not immediate mode) for this test."""
+    """Point the delivery queue (app.tasks.delivery_huey) at Redis (not immediate mode) for this test."""
     from huey.storage import RedisStorage
 
-    from app.tasks import huey
+    from app.tasks import delivery_huey
 
     def _on(port):
-        monkeypatch.setattr(huey, "_immediate", False)
-        monkeypatch.setattr(huey, "storage", RedisStorage("evercold-faults", url=f"redis://127.0.0.1:{port}/0"))
-        return huey
+        monkeypatch.setattr(delivery_huey, "_immediate", False)
+        monkeypatch.setattr(delivery_huey, "storage", RedisStorage("evercold-faults", url=f"redis://127.0.0.1:{port}/0"))
+        return delivery_huey
 
     return _on
 
@@ -369,7 +369,7 @@ from app.jobs import notifications as jobs
 def killed_before_recording(delivery, result):
     print("SENT", delivery.notification_id, result.ok, flush=True)
     return [], None
-jobs._record = killed_before_recording   # the HTTP send happened; the outcome is never stored
+jobs.outbox.record_delivery = killed_before_recording  # the HTTP send happened; the outcome is never stored
 for notification_id in sys.argv[1:]:
     jobs.deliver_notification.call_local(notification_id)
 print("DONE", flush=True)

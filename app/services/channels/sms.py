@@ -8,7 +8,7 @@ from __future__ import annotations
 import requests
 from flask import current_app
 
-from app.services.channels import HTTP_TIMEOUT, SendResult, http, parse_retry_after
+from app.services.channels import SendResult, http, parse_retry_after, timeouts
 
 GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -64,11 +64,9 @@ def send(phone: str, text: str, idempotency_key: str) -> SendResult:
     headers = {"Idempotency-Key": idempotency_key, **_auth_header()}
     try:
         resp = http().post(current_app.config["SMS_GATEWAY_URL"], json={"to": phone, "text": text},
-                             headers=headers, timeout=HTTP_TIMEOUT)
-    except requests.Timeout:
-        return SendResult.transient("Timed out waiting for the SMS gateway")
+                             headers=headers, timeout=timeouts())
     except requests.RequestException as exc:
-        return SendResult.transient(f"SMS gateway unreachable: {type(exc).__name__}")
+        return SendResult.from_exception("The SMS gateway", exc)
     reason = f"{resp.status_code} {resp.reason or ''}".strip()
     if 200 <= resp.status_code < 300:
         try:

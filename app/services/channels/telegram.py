@@ -11,7 +11,7 @@ import logging
 import requests
 from flask import current_app
 
-from app.services.channels import HTTP_TIMEOUT, SendResult, http, parse_retry_after
+from app.services.channels import SendResult, http, parse_retry_after, timeouts
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,9 @@ def parse_callback_data(data) -> tuple[str, str] | None:
 
 def _call(method: str, payload: dict) -> SendResult:
     try:
-        resp = http().post(_url(method), json=payload, timeout=HTTP_TIMEOUT)
-    except requests.Timeout:
-        return SendResult.transient("Timed out waiting for Telegram")
+        resp = http().post(_url(method), json=payload, timeout=timeouts())
     except requests.RequestException as exc:
-        return SendResult.transient(f"Telegram unreachable: {type(exc).__name__}")
+        return SendResult.from_exception("Telegram", exc)
     try:
         data = resp.json()
     except ValueError:
