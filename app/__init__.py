@@ -18,6 +18,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=_instance_dir())
+    from app.json_input import SafeJSONProvider, SafeRequest
+
+    app.json = SafeJSONProvider(app)  # every request's JSON parsed by one guarded loader
+    app.request_class = SafeRequest
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)
