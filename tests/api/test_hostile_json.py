@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
@@ -180,3 +181,44 @@ def test_well_formed_json_still_passes(world, api):
     r = c.post("/api/tickets", data=body, content_type="application/json")
     assert r.status_code == 201, r.data[:300]
     assert r.get_json()["description"] == "Freezer 🥶 at -18"
+
+
+LATE = {
+    "recursion": lambda: RecursionError("maximum recursion depth exceeded"),
+    "surrogate": lambda: UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+    "overflow": lambda: OverflowError("int too large to convert to float"),
+}
+
+
+@pytest.mark.parametrize("kind", list(LATE))
+def test_a_late_input_error_is_a_400_that_writes_nothing(app, ctx, kind, caplog, monkeypatch):
+    """The backstop in app/errors.py: should one of the three get past the parser, the
+    request still answers 400 (JSON under /api, a page elsewhere), rolls back and is
+    logged at ERROR with its traceback."""
+    from app import create_app
+    from app.models import Customer
+
+    other = create_app({k: v for k, v in app.config.items() if k.isupper()})
+
+    def fail():
+        db.session.add(Customer(name="Written before the error"))
+        db.session.flush()
+        raise LATE[kind]()
+
+    # Alembic's fileConfig (the migrations the `app` fixture ran) disables existing loggers.
+    monkeypatch.setattr(logging.getLogger("app.errors"), "disabled", False)
+    other.add_url_rule("/api/late-error", "late_api", fail, methods=["POST"])
+    other.add_url_rule("/late-error", "late_page", fail, methods=["POST"])
+    try:
+        client = other.test_client()
+        r = client.post("/api/late-error")
+        assert r.status_code == 400 and r.is_json and r.get_json()["error"], r.data[:300]
+        r = client.post("/late-error")
+        assert r.status_code == 400 and "text/html" in r.content_type
+        late = [rec for rec in caplog.records if rec.name == "app.errors" and rec.levelname == "ERROR"]
+        assert len(late) == 2 and all(rec.exc_info for rec in late)
+        db.session.rollback()
+        assert db.session.query(Customer).filter_by(name="Written before the error").count() == 0
+    finally:
+        with other.app_context():
+            db.engine.dispose()
