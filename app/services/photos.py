@@ -185,7 +185,9 @@ def remove_photo(ticket: ServiceTicket, photo_id: str, actor) -> None:
 
 
 def decode_signature(data_url) -> bytes:
-    """A `data:image/png;base64,...` URL -> validated PNG bytes (decodes, bounded, not blank)."""
+    """A `data:image/png;base64,...` URL -> a fresh PNG of the drawn pixels (decoded with
+    limits, not blank, re-encoded: none of the sender's chunks, text or trailing bytes
+    survive, as none of a photo's metadata does)."""
     cfg = current_app.config
     prefix = "data:image/png;base64,"
     if not isinstance(data_url, str) or not data_url.startswith(prefix):
@@ -213,7 +215,16 @@ def decode_signature(data_url) -> bytes:
     flat = rgba.convert("RGB").getextrema()
     if all(lo == hi for lo, hi in flat) and alpha_extrema[0] == alpha_extrema[1]:
         raise ValidationError("The signature is blank", {"signature": "Please sign in the box."})
-    return raw
+    return _fresh_png(rgba)
+
+
+def _fresh_png(img: Image.Image) -> bytes:
+    """The pixels only, in a new PNG: a new image carries no `info` (text, ICC profile,
+    EXIF, gamma...) for the encoder to copy, and nothing after IEND is ever written."""
+    clean = Image.frombytes(img.mode, img.size, img.tobytes())
+    out = io.BytesIO()
+    clean.save(out, format="PNG")
+    return out.getvalue()
 
 
 def add_reporter_photo(ticket: ServiceTicket, actor, data: bytes, original_name: str | None,
