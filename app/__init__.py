@@ -65,6 +65,9 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     register_error_handlers(app)
     register_edge(app)
+    from app.json_input import refuse_json_on_form_pages
+
+    app.before_request(refuse_json_on_form_pages)
 
     from app.cli import register_cli
 

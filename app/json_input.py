@@ -15,10 +15,10 @@ import math
 import re
 from typing import Any
 
-from flask import Request
+from flask import Request, request
 from flask.json.provider import DefaultJSONProvider
 
-from app.services.errors import ValidationError
+from app.services.errors import UnsupportedMedia, ValidationError
 
 MAX_DEPTH = 64  # arrays/objects inside each other; our deepest real document has 3
 MAX_INT = 2**63 - 1  # what a BIGINT column holds; anything beyond is no real value of ours
@@ -104,3 +104,16 @@ class SafeRequest(Request):
             return super().on_json_loading_failed(e)  # not JSON at all: 415
         message = str(e) if isinstance(e, UnsafeJSON) else "The body is not valid JSON."
         raise ValidationError(message)
+
+
+#: Pages (outside /api) that read a JSON body themselves: the technician's location
+#: report (tech.js) and the sign-in page (which reads only its form fields).
+JSON_PAGES = {"technician.location", "auth.login"}
+
+
+def refuse_json_on_form_pages():
+    """before_request: pages take forms. Flask-WTF would fill a form from a JSON body
+    instead (`{"name": 5}`, a list, a bare string...), and no page expects those types."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json \
+            and not request.path.startswith("/api/") and request.endpoint not in JSON_PAGES:
+        raise UnsupportedMedia("This page takes a form, not JSON; the API under /api takes JSON.")
