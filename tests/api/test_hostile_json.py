@@ -24,7 +24,7 @@ MEDIUM = 200  # parses in Python, but far past any real document's depth
 FIELDS = [
     "email", "password", "name", "role", "phone", "technicianId", "branchIds", "isActive", "newPassword",
     "currentPassword", "branchId", "categoryId", "subcategoryId", "description", "priority", "externalId",
-    "contactPhone", "contactName", "notes", "internalNotes", "reason", "assignedTechnicianId", "technicianId",
+    "contactPhone", "contactName", "notes", "internalNotes", "reason", "assignedTechnicianId",
     "version", "status", "latitude", "longitude", "workDescription", "laborHours", "laborCostPerHour",
     "partsUsed", "photoIds", "action", "signedBy", "signature", "customerId", "branchCode", "branchName",
     "address", "contactPerson", "isPrimary", "slaResponseMinutes", "slaResolutionMinutes", "message",

@@ -86,7 +86,8 @@ def test_plain_coordinates_still_work_everywhere(world, api, signed_in):
 
 
 @pytest.mark.parametrize("value", [10**400, -(10**400), "1" + "0" * 400, float("inf"), float("nan"), [41], {"a": 1}],
-                         ids=["400-digit-int", "negative-400-digit-int", "400-digit-text", "inf", "nan", "list", "object"])
+                         ids=["400-digit-int", "negative-400-digit-int", "400-digit-text", "inf", "nan", "list",
+                              "object"])
 def test_numbers_that_float_cannot_hold_are_a_field_error_not_a_crash(value):
     """Python callers (and a form's 400-digit text) reach `Fields.floating` directly."""
     f = Fields({"latitude": value})
