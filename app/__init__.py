@@ -18,6 +18,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=_instance_dir())
+    from app.json_input import SafeJSONProvider, SafeRequest
+
+    app.json = SafeJSONProvider(app)  # every request's JSON parsed by one guarded loader
+    app.request_class = SafeRequest
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)
@@ -66,6 +70,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     # request id) the response the commit may have turned into a 409 or a 503.
     _request_logging(app)
     register_edge(app)
+    from app.json_input import refuse_json_on_form_pages
+
+    app.before_request(refuse_json_on_form_pages)
 
     from app.cli import register_cli
 

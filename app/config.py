@@ -73,6 +73,12 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
     PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES") or 20 * 1024 * 1024)
     PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS") or 50_000_000)
+    # Memory one decode may need (the pixel buffer in Pillow's layout plus the copies the
+    # pipeline makes; see photos.decode_cost), checked from the header before any pixel
+    # is decoded. 200 MB keeps one upload under ~250 MB of RSS growth: a 50 MP RGBA PNG
+    # (~400 MB) is refused, 12 MP phone photos need ~75-120 MB, and large JPEGs are
+    # decoded at 1/2-1/8 scale (they are stored at PHOTO_MAX_SIDE anyway).
+    PHOTO_MAX_DECODE_BYTES = int(os.environ.get("PHOTO_MAX_DECODE_BYTES") or 200_000_000)
     PHOTO_MAX_SIDE = 2048
     PHOTO_THUMB_SIDE = 320
     SIGNATURE_MAX_BYTES = 512 * 1024

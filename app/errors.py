@@ -92,6 +92,19 @@ def register_error_handlers(app):
         response.headers["Retry-After"] = "30"
         return response
 
+    def _refused_input(exc: Exception):
+        # Backstop only: bad JSON is refused where it is parsed (app/json_input.py). These
+        # three are what deep nesting, lone surrogates and huge numbers raise if some input
+        # gets past that; whatever raised it, the transaction is rolled back, nothing was
+        # written, and it is logged in full (at ERROR) so a bug of ours still gets seen.
+        db.session.rollback()
+        log.error("input refused late (%s) on %s %s", type(exc).__name__, request.method, request.path,
+                  exc_info=exc)
+        return error_response(400, "A value was not accepted; check what you sent")
+
+    for kind in (RecursionError, UnicodeEncodeError, OverflowError):
+        app.register_error_handler(kind, _refused_input)
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         _rollback_quietly()

@@ -1,9 +1,12 @@
 """Login throttling: failures count per account and per address (Flask-Limiter).
 
 The sign-in page and POST /api/auth/token share the same counters (shared scopes),
-so alternating between them gains an attacker nothing. Only failures count (a 401,
-or a wrong current password on a password change, which is just as good a guess);
-once a limit is reached every attempt answers 429 until its window passes.
+so alternating between them gains an attacker nothing. Only failures count: per
+account a wrong password (401, or a wrong current password on a password change, which
+is just as good a guess); per address also every refused attempt (a malformed or
+incomplete body, a bad form post: any 4xx but the 429 itself), so garbage sent to the
+login endpoints is throttled like guessing is. Once a limit is reached every attempt
+answers 429 until its window passes.
 """
 from flask import current_app, g, request
 
@@ -41,15 +44,23 @@ def password_guess_failed() -> None:
 
 
 def login_failed(response) -> bool:
+    """A wrong email or password: counts against the account named."""
     return response.status_code == 401 or bool(getattr(request, "password_guess_failed", False))
+
+
+def login_refused(response) -> bool:
+    """Any refused attempt (wrong credentials, malformed or incomplete input): counts
+    against the address it came from."""
+    return 400 <= response.status_code < 500 and response.status_code != 429
 
 
 def login_limits(methods=None, key_func=login_account_key):
     """Decorator for every endpoint that checks a password: 10 failures per account in
-    15 minutes, 30 a minute per address (see Config.LOGIN_FAILS_PER_*). `key_func` names
-    the account (the email in the form or body; signed_in_account_key for the caller's own)."""
+    15 minutes, 30 refused attempts a minute per address (see Config.LOGIN_FAILS_PER_*).
+    `key_func` names the account (the email in the form or body; signed_in_account_key
+    for the caller's own)."""
     per_address = limiter.shared_limit(lambda: current_app.config["LOGIN_FAILS_PER_ADDRESS"], "login-address",
-                                       methods=methods, deduct_when=login_failed)
+                                       methods=methods, deduct_when=login_refused)
     per_account = limiter.shared_limit(lambda: current_app.config["LOGIN_FAILS_PER_ACCOUNT"], "login-account",
                                        key_func=key_func, methods=methods, deduct_when=login_failed)
 

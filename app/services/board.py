@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app import json_input
 from app.extensions import db
 from app.models import (
     Customer,
@@ -304,7 +305,7 @@ def encode_cursor(ticket) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        at, ticket_id = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        at, ticket_id = json_input.loads(base64.urlsafe_b64decode(padded.encode()))
         at = datetime.fromisoformat(at)
         if at.tzinfo is None or not isinstance(ticket_id, str):
             raise ValueError

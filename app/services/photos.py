@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -31,13 +32,47 @@ except ImportError:  # pragma: no cover
     pass
 
 
-def _open_image(data: bytes, max_pixels: int, formats=ALLOWED_FORMATS) -> Image.Image:
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """Pillow's in-memory pixel size: RGB is stored as 4 bytes, like RGBA and CMYK."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+def decode_cost(img: Image.Image, max_side: int | None = None) -> int:
+    """Bytes the decode and the processing after it need at their peak, estimated from
+    the header (size, mode, format) before any pixel is decoded: the decoded buffer;
+    a full-size converted copy for alpha (resizing premultiplies it) and 16-bit or
+    32-bit modes; libheif's own buffer for HEIC (copied into Pillow's); and the
+    resize's intermediate (full height, target width) when the image is shrunk."""
+    width, height = img.size
+    pixels = width * height
+    cost = pixels * _bytes_per_pixel(img.mode)
+    if img.mode in _ALPHA_MODES or img.mode.startswith("I") or img.mode == "F":
+        cost += pixels * 4
+    if img.format == "HEIF":
+        cost += pixels * (4 if img.mode in _ALPHA_MODES else 3)
+    if max_side and max(width, height) > max_side:
+        cost += pixels * 4 * max_side // max(width, height)
+    return cost
+
+
+def _open_image(data: bytes, max_pixels: int, formats=ALLOWED_FORMATS, max_side: int | None = None) -> Image.Image:
     """Decode fully, refusing anything that is not one of `formats` or is too large.
 
-    The pixel count is checked from the header, before any pixel is decoded. Pillow's
-    own bomb guard is a process-wide setting: it is only ever raised here (to the
-    largest limit asked for), never lowered, so one request cannot loosen or tighten
-    another's check; the per-call limit is the explicit comparison below."""
+    The pixel count and the memory the decode needs (`decode_cost`, against
+    PHOTO_MAX_DECODE_BYTES) are checked from the header, before any pixel is decoded.
+    A JPEG larger than twice `max_side` is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's
+    DCT scaling, `draft`), never below `max_side`: it is stored at that size anyway.
+
+    Pillow's own bomb guard is a process-wide setting: it is only ever raised here (to
+    the largest limit asked for), never lowered, so one request cannot loosen or
+    tighten another's check; the per-call limit is the explicit comparison below."""
     if not data:
         raise ValidationError("The file is empty", {"file": "The file is empty."})
     if (Image.MAX_IMAGE_PIXELS or 0) < max_pixels:
@@ -46,6 +81,15 @@ def _open_image(data: bytes, max_pixels: int, formats=ALLOWED_FORMATS) -> Image.
         img = Image.open(io.BytesIO(data), formats=list(formats))
         if img.width * img.height > max_pixels:
             raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
+        if max_side and img.format == "JPEG" and max(img.size) >= 2 * max_side:
+            scale = max_side / max(img.size)
+            img.draft(img.mode, (max(1, math.ceil(img.width * scale)), max(1, math.ceil(img.height * scale))))
+        budget = current_app.config["PHOTO_MAX_DECODE_BYTES"]
+        if decode_cost(img, max_side) > budget:
+            raise TooLarge(
+                "This image needs too much memory to process; please send a smaller photo "
+                "(a phone photo of up to 12 megapixels, or a PNG without transparency)",
+                {"file": "The image is too large to process; send a smaller photo."})
         img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # the latter under -W error
         raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
@@ -93,7 +137,7 @@ def process_photo(data: bytes) -> dict:
     cfg = current_app.config
     if len(data) > cfg["PHOTO_MAX_BYTES"]:
         raise TooLarge("The photo is larger than allowed", {"file": "The photo is too large."})
-    img = _open_image(data, cfg["PHOTO_MAX_PIXELS"])
+    img = _open_image(data, cfg["PHOTO_MAX_PIXELS"], max_side=cfg["PHOTO_MAX_SIDE"])
     # Shrink first, then turn upright (and thumbnail from the shrunk copy): one
     # full-size pixel buffer alive at a time. See bench/photo_upload.py.
     img = _shrink(img, cfg["PHOTO_MAX_SIDE"])
@@ -185,7 +229,9 @@ def remove_photo(ticket: ServiceTicket, photo_id: str, actor) -> None:
 
 
 def decode_signature(data_url) -> bytes:
-    """A `data:image/png;base64,...` URL -> validated PNG bytes (decodes, bounded, not blank)."""
+    """A `data:image/png;base64,...` URL -> a fresh PNG of the drawn pixels (decoded with
+    limits, not blank, re-encoded: none of the sender's chunks, text or trailing bytes
+    survive, as none of a photo's metadata does)."""
     cfg = current_app.config
     prefix = "data:image/png;base64,"
     if not isinstance(data_url, str) or not data_url.startswith(prefix):
@@ -213,7 +259,16 @@ def decode_signature(data_url) -> bytes:
     flat = rgba.convert("RGB").getextrema()
     if all(lo == hi for lo, hi in flat) and alpha_extrema[0] == alpha_extrema[1]:
         raise ValidationError("The signature is blank", {"signature": "Please sign in the box."})
-    return raw
+    return _fresh_png(rgba)
+
+
+def _fresh_png(img: Image.Image) -> bytes:
+    """The pixels only, in a new PNG: a new image carries no `info` (text, ICC profile,
+    EXIF, gamma...) for the encoder to copy, and nothing after IEND is ever written."""
+    clean = Image.frombytes(img.mode, img.size, img.tobytes())
+    out = io.BytesIO()
+    clean.save(out, format="PNG")
+    return out.getvalue()
 
 
 def add_reporter_photo(ticket: ServiceTicket, actor, data: bytes, original_name: str | None,

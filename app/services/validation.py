@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import enum
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.services.errors import ValidationError
 
-# A number as people type it, ASCII digits only (Decimal() alone also takes "1_0").
+# A number as people type it, ASCII digits only (Decimal(), float() and int() alone also
+# take "1_0" and other scripts' digits such as "١٢").
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 class Fields:
@@ -101,6 +104,9 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             self.error(name, "Must be a whole number.")
             return default
+        if isinstance(value, str) and not _PLAIN_INTEGER.fullmatch(value.strip()):
+            self.error(name, "Must be a whole number.")
+            return default
         try:
             number = int(value)
         except ValueError:
@@ -117,15 +123,19 @@ class Fields:
             if required:
                 self.error(name, "This field is required.")
             return default
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            self.error(name, "Must be a number.")
+            return default
+        # Plain digits only: float() would also read "1_0" as 10 and other scripts' digits.
+        if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip()):
             self.error(name, "Must be a number.")
             return default
         try:
             number = float(value)
-        except (TypeError, ValueError):
-            self.error(name, "Must be a number.")
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a 400-digit integer
+            self.error(name, f"Must be between {min_value} and {max_value}.")
             return default
-        if number != number or number < min_value or number > max_value:
+        if not math.isfinite(number) or number < min_value or number > max_value:
             self.error(name, f"Must be between {min_value} and {max_value}.")
             return default
         return number

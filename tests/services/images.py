@@ -67,3 +67,15 @@ def png_bomb(side=20000) -> bytes:
     comp = zlib.compressobj(9)
     idat = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+
+
+def flat_png(side: int, color_type: int = 6) -> bytes:
+    """A valid side x side 8-bit PNG of zeros (colour type 6: RGBA, 2: RGB), built row by
+    row so the test process never holds its pixels: 7070x7070 RGBA is ~190 KB on the
+    wire and ~200 MB decoded (issue 13, item 5)."""
+    channels = {2: 3, 6: 4}[color_type]
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, color_type, 0, 0, 0)
+    row = b"\x00" * (1 + side * channels)
+    comp = zlib.compressobj(9)
+    idat = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")

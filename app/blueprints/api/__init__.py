@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, current_app, g, request
 
+from app import json_input
 from app.services.errors import NotFound, Unauthorized, ValidationError
 
 bp = Blueprint("api", __name__)
@@ -69,7 +70,7 @@ def json_body() -> dict:
         from app.services.errors import UnsupportedMedia
 
         raise UnsupportedMedia("Send JSON with Content-Type: application/json")
-    data = request.get_json(silent=True)
+    data = request.get_json()  # refused JSON (too deep, a lone surrogate, a huge number) is a 400 that says why
     if not isinstance(data, dict):
         raise ValidationError("The body must be a JSON object")
     return data
@@ -96,11 +97,11 @@ def encode_cursor(values: dict) -> str:
 def decode_cursor(cursor: str) -> dict:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        value = json_input.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(value, dict):
             raise ValueError
         return value
-    except (ValueError, UnicodeDecodeError, json.JSONDecodeError):
+    except ValueError:  # also bad base64, UTF-8 and JSON, and what json_input refuses
         raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
 
 

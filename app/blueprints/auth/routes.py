@@ -1,11 +1,13 @@
 """Sign in and out."""
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session
+from flask import current_app, flash, redirect, render_template, request, session
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import LoginForm
+from app.extensions import csrf
 from app.ratelimit import login_limits
 from app.services import users
 from app.services.errors import Unauthorized
@@ -25,12 +27,22 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt  # checked below instead, after the throttle has seen the attempt
 @login_limits(methods=["POST"])  # counters shared with POST /api/auth/token
 def login():
-    """The sign-in form; on success, the role's home (or a safe `next`)."""
+    """The sign-in form; on success, the role's home (or a safe `next`). Every refused
+    post (wrong credentials, missing fields, no CSRF token, a JSON body) counts against
+    the address (app/ratelimit.py)."""
     if current_user.is_authenticated and request.method == "GET":
         return redirect(home_for(current_user))
-    form = LoginForm()
+    if request.method == "POST" and current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            csrf.protect()  # what CSRFProtect would have done before the throttle saw the post
+        except CSRFError:
+            return render_template("auth/login.html", form=LoginForm(formdata=None),
+                                   error="Your form expired; please reload the page and try again."), 400
+    # The form's own fields only: Flask-WTF would also read a JSON body, whatever it holds.
+    form = LoginForm(formdata=request.form if request.method == "POST" else None)
     error = None
     if form.validate_on_submit():
         try:
