@@ -83,7 +83,7 @@ def path_ids(world, scene) -> dict:
         "notification_id": scene.failed.id, "category_id": world.category.id,
         "subcategory_id": world.subcategory.id, "branch_id": world.branch.id,
         "technician_id": world.tech.technician_id, "assignment_id": assignment, "photo_id": scene.photo.id,
-        "user_id": world.tech.id,
+        "user_id": world.tech.id, "token_id": "no-such-token",
     }
 
 
