@@ -34,6 +34,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     _configure_engine(app)
     db.init_app(app)
     _guard_engine(app)
+    from app import transaction
+
+    transaction.init_app(app)  # the one after-commit / after-rollback hook
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
@@ -44,7 +47,6 @@ def create_app(config: type | dict | None = None) -> Flask:
     limiter.init_app(app)
 
     from app import models  # noqa: F401  (one metadata for Alembic)
-    from app.services import file_hooks  # noqa: F401  (files follow their rows)
     from app.sqlite import install_sqlite_pragmas
 
     install_sqlite_pragmas(app)

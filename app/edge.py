@@ -11,6 +11,7 @@ from flask import request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import transaction
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def register_edge(app):
             return response
         try:
             db.session.commit()
+            transaction.run_committed()
         except (StaleDataError, IntegrityError) as exc:
             db.session.rollback()
             log.info("commit conflict on %s: %s", request.path, exc)
@@ -41,11 +43,6 @@ def register_edge(app):
             log.warning("commit failed on %s: %s", request.path, exc)
             resp, status = error_response(503, "The database is busy or unavailable; please try again")
             return _as_response(app, resp, status)
-        if response.status_code < 400:
-            after = getattr(request, "_after_commit", None)
-            if after:
-                for fn in after:
-                    fn()
         return response
 
     @app.teardown_request
@@ -60,8 +57,3 @@ def _as_response(app, body, status):
     return resp
 
 
-def after_commit(fn) -> None:
-    """Run `fn` once this request's transaction has committed (e.g. enqueue a task)."""
-    if not hasattr(request, "_after_commit"):
-        request._after_commit = []
-    request._after_commit.append(fn)

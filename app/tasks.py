@@ -46,6 +46,11 @@ def init_app(app) -> None:
     if app.config.get("HUEY_IMMEDIATE"):
         for queue in QUEUES:
             queue.immediate = True
+    # The services queue deliveries through this (they never import the job layer).
+    from app.jobs.notifications import deliver_notification
+    from app.services import notifications
+
+    notifications.set_delivery_queue(deliver_notification)
 
 
 def _get_app():

@@ -29,10 +29,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context
-from sqlalchemy import and_, case, event, func, or_, select, text, true, update
+from flask import current_app
+from sqlalchemy import and_, case, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
 from app.models import (
@@ -51,6 +51,7 @@ from app.models.types import UTCDateTime, new_id
 from app.services import access, clock
 from app.services.channels import SendResult, sms, telegram
 from app.services.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
+from app.transaction import on_commit
 
 log = logging.getLogger(__name__)
 
@@ -484,7 +485,15 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
 
 # --- queueing after commit ---------------------------------------------------------
 
-_AFTER_COMMIT_KEY = "notifications_to_enqueue"
+# The job layer tells us how to queue one delivery (app/tasks.py registers
+# app.jobs.notifications.deliver_notification at start): this module never imports it.
+_deliver = None
+
+
+def set_delivery_queue(deliver) -> None:
+    """Register `deliver(notification_id, probe)`, which queues one delivery task."""
+    global _deliver
+    _deliver = deliver
 
 
 def enqueue_now(ids: list[str], *, probe: bool = False) -> None:
@@ -492,39 +501,22 @@ def enqueue_now(ids: list[str], *, probe: bool = False) -> None:
     could not be queued is picked up by the relay."""
     if not ids:
         return
-    from app.jobs.notifications import deliver_notification
-
+    if _deliver is None:
+        log.error("no delivery queue registered; the relay will queue %d notification(s)", len(ids))
+        return
     for notification_id in ids:
         try:
-            deliver_notification(notification_id, probe)
+            _deliver(notification_id, probe)
         except Exception:  # noqa: BLE001  (the queue may be down; the outbox row is safe)
             log.exception("could not queue delivery of notification %s", notification_id)
 
 
 def enqueue_after_commit(ids: list[str]) -> None:
-    """Queue delivery once the surrounding transaction has committed: in a request via
-    the edge, elsewhere (tasks, CLI) via the session's after_commit event."""
+    """Queue delivery once the surrounding transaction has committed (app.transaction)."""
     if not ids:
         return
-    if has_request_context():
-        from app.edge import after_commit
-
-        ids = list(ids)
-        after_commit(lambda: enqueue_now(ids))
-    else:
-        db.session.info.setdefault(_AFTER_COMMIT_KEY, []).extend(ids)
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_committed(session):
-    ids = session.info.pop(_AFTER_COMMIT_KEY, None)
-    if ids:
-        enqueue_now(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session):
-    session.info.pop(_AFTER_COMMIT_KEY, None)
+    ids = list(ids)
+    on_commit(lambda: enqueue_now(ids))
 
 
 # --- delivery (called by the worker's tasks; each step is its own transaction) ----

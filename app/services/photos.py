@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import logging
 import math
 
 from flask import current_app
@@ -21,6 +22,9 @@ from app.services import access
 from app.services.errors import InvalidTransition, NotFound, TooLarge, UnsupportedMedia, ValidationError
 from app.services.storage import get_storage
 from app.services.tickets import record_event
+from app.transaction import on_commit, on_rollback
+
+log = logging.getLogger(__name__)
 
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")  # HEIC too when pillow-heif is installed
 try:  # optional: iPhones send HEIC
@@ -151,15 +155,25 @@ def process_photo(data: bytes) -> dict:
 
 
 def discard_on_rollback(keys: list[str]) -> None:
-    """Delete these files if the surrounding transaction rolls back (see file_hooks)."""
-    storage = get_storage()
-    db.session().info.setdefault("files_on_rollback", []).extend((storage, k) for k in keys)
+    """Delete these files if the surrounding transaction rolls back: a file never
+    outlives the row it was written for."""
+    on_rollback(_deleter(get_storage(), list(keys)))
 
 
 def delete_after_commit(keys: list[str]) -> None:
     """Delete these files once the transaction that dropped their rows commits."""
-    storage = get_storage()
-    db.session().info.setdefault("files_on_commit", []).extend((storage, k) for k in keys)
+    on_commit(_deleter(get_storage(), list(keys)))
+
+
+def _deleter(storage, keys: list[str]):
+    def delete():
+        for key in keys:
+            try:
+                storage.delete(key)
+            except Exception:  # noqa: BLE001  (a leftover file is logged, not fatal)
+                log.exception("could not delete %s", key)
+
+    return delete
 
 
 def add_photo(ticket: ServiceTicket, actor, data: bytes, photo_type, caption: str | None,

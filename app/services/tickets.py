@@ -33,6 +33,7 @@ from app.services.errors import Conflict, InvalidTransition, NotFound, Validatio
 from app.services.notifications import notify
 from app.services.timefmt import to_local
 from app.services.validation import Fields
+from app.transaction import transaction_cache
 
 DESCRIPTION_MAX = 5000
 NOTES_MAX = 5000
@@ -46,7 +47,7 @@ def record_event(ticket: ServiceTicket, kind: str, actor=None, **data: Any) -> T
     move (a frozen test clock, a coarse or corrected system clock): each fact is at
     least 1 µs after the ticket's previous one."""
     at = clock.now()
-    latest = db.session().info.setdefault("last_event_at", {})
+    latest = transaction_cache("last_event_at")
     if ticket.id not in latest:
         latest[ticket.id] = db.session.execute(
             select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id)).scalar()

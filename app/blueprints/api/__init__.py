@@ -34,9 +34,9 @@ def _authenticate():
         raise Unauthorized("Invalid, expired or revoked token")
     g.api_user, g.api_token = found
     if token_use_due(g.api_token):
-        from app.edge import after_commit
+        from app.transaction import on_commit
 
-        after_commit(_stamp_token_use(g.api_token.id))
+        on_commit(_stamp_token_use(g.api_token.id))
     return None
 
 
@@ -44,18 +44,24 @@ def _stamp_token_use(token_id: str):
     """A service token's lastUsedAt, written in its own small transaction after the
     request's (on SQLite a read-only request must not turn into a writer mid-way)."""
 
+    app = current_app._get_current_object()
+
     def stamp():
         from sqlalchemy.exc import SQLAlchemyError
 
         from app.extensions import db
         from app.services.users import note_token_use
 
-        try:
-            note_token_use(token_id)
-            db.session.commit()
-        except SQLAlchemyError:  # a busy database costs us a timestamp, never the answer
-            db.session.rollback()
-            current_app.logger.warning("could not record the use of token %s", token_id, exc_info=True)
+        # A session of its own (a new app context): the request's has just committed.
+        with app.app_context():
+            try:
+                note_token_use(token_id)
+                db.session.commit()
+            except SQLAlchemyError:  # a busy database costs us a timestamp, never the answer
+                db.session.rollback()
+                app.logger.warning("could not record the use of token %s", token_id, exc_info=True)
+            finally:
+                db.session.remove()
 
     return stamp
 

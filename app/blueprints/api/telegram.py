@@ -11,7 +11,7 @@ import hmac
 from flask import current_app, jsonify, request
 
 from app.blueprints.api import bp
-from app.edge import after_commit
+from app.transaction import on_commit
 from app.services import notifications
 from app.services.errors import Conflict, Unauthorized
 
@@ -63,7 +63,7 @@ def _callback(cq: dict):
             except Exception:  # noqa: BLE001  (cosmetic: the callback answer already told them)
                 current_app.logger.exception("could not queue a Telegram message edit")
 
-        after_commit(_queue_edit)
+        on_commit(_queue_edit)
     return jsonify({"method": "answerCallbackQuery", "callback_query_id": str(cq.get("id", "")),
                     "text": outcome.answer[:200]})
 
