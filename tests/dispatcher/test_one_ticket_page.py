@@ -134,4 +134,4 @@ def test_the_page_costs_a_fixed_number_of_queries_whatever_the_ticket_holds(worl
     open_ticket = accepted(world)
     with queries() as statements:
         signed_in(world.dispatcher).get(f"/tickets/{open_ticket.id}")
-    assert len(page_queries(statements)) <= 6
+    assert len(page_queries(statements)) <= 7
