@@ -50,6 +50,7 @@ def home_for(user) -> str:
 def register_web(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = timefmt.local_str
     app.jinja_env.filters["isotime"] = timefmt.iso_utc
+    app.jinja_env.filters["money"] = timefmt.money
 
     @app.context_processor
     def _ctx():
@@ -72,8 +73,9 @@ def register_web(app: Flask) -> None:
     from app.blueprints.dispatcher import bp as dispatcher_bp
     from app.blueprints.store import bp as store_bp
     from app.blueprints.technician import bp as technician_bp
+    from app.blueprints.tickets import bp as tickets_bp
 
-    for blueprint in (dispatcher_bp, technician_bp, store_bp, account_bp, analytics_bp):
+    for blueprint in (tickets_bp, dispatcher_bp, technician_bp, store_bp, account_bp, analytics_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/")

@@ -5,13 +5,18 @@ NotFound (404), never Forbidden, so ids do not leak.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, exists, or_, select
 
 from app.models import (
+    ApprovalStatus,
     Role,
     ServiceCompletion,
     ServiceTicket,
     TicketAssignee,
+    TicketEvent,
+    TicketStatus,
     user_branches,
 )
 from app.services.errors import Forbidden, NotFound
@@ -112,5 +117,78 @@ def require_can_decide(user, completion: ServiceCompletion) -> None:
     raise Forbidden("Only the branch's store manager may approve or reject")
 
 
+INTERNAL_NOTE = "internal_note"
+
+
 def can_see_internal_notes(user) -> bool:
+    """The one internal-notes rule (API.md: `internalNotes` is omitted for store
+    managers): the ticket's field, its timeline events, the page and the API all ask it."""
     return user.role != Role.STORE_MANAGER
+
+
+def timeline_scope(user, stmt: Select) -> Select:
+    """Limit a TicketEvent query to the events `user` may read (every timeline asks this)."""
+    if not can_see_internal_notes(user):
+        stmt = stmt.where(TicketEvent.kind != INTERNAL_NOTE)
+    return stmt
+
+
+# --- what a reader of the ticket may do on its page --------------------------------
+
+OPEN = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class TicketActions:
+    """What the ticket page offers `user` now: the rules above applied to the ticket's
+    status. The page and the technician's queue show exactly these; the services
+    still check every action when it is taken."""
+
+    accept: bool = False  # the assigned technician: ASSIGNED -> IN_PROGRESS
+    decline: bool = False
+    arrive: bool = False  # "I'm on site", once
+    complete: bool = False  # the completion form (/tech/tickets/<id>/complete)
+    approve: bool = False  # the store manager's approval page (/tickets/<id>/approve)
+    report: bool = False  # the service report of a closed ticket
+    assign: bool = False  # dispatchers and admins
+    priority: bool = False
+    notes: bool = False
+    close: bool = False
+
+    @property
+    def technician(self) -> bool:
+        return self.accept or self.decline or self.arrive or self.complete
+
+    @property
+    def staff(self) -> bool:
+        return self.assign or self.priority or self.notes or self.close
+
+
+def _allowed(rule, *args) -> bool:
+    try:
+        rule(*args)
+    except Forbidden:
+        return False
+    return True
+
+
+def ticket_actions(user, ticket: ServiceTicket) -> TicketActions:
+    """The actions `user` (who may read `ticket`) may take on it now."""
+    status = ticket.status
+    assigned = _allowed(require_assigned_technician, user, ticket)
+    completion = ticket.completion
+    pending = (status == TicketStatus.COMPLETED and completion is not None
+               and completion.approval_status == ApprovalStatus.PENDING)
+    staff = is_staff(user)
+    return TicketActions(
+        accept=assigned and status == TicketStatus.ASSIGNED,
+        decline=assigned and status == TicketStatus.ASSIGNED,
+        arrive=assigned and status == TicketStatus.IN_PROGRESS and ticket.arrived_at is None,
+        complete=assigned and status == TicketStatus.IN_PROGRESS,
+        approve=pending and _allowed(require_can_decide, user, completion),
+        report=status == TicketStatus.CLOSED and user.role in (Role.ADMIN, Role.DISPATCHER, Role.STORE_MANAGER),
+        assign=staff and status in OPEN,
+        priority=staff and status != TicketStatus.CLOSED,
+        notes=staff,
+        close=staff and status in OPEN,
+    )

@@ -1,4 +1,4 @@
-"""The dispatcher's read models: the live board, the ticket list, the ticket detail,
+"""The dispatcher's read models: the live board, the ticket list, the SLA countdowns,
 reassignment candidates and the lists the management pages show.
 
 Everything here reads; nothing writes. Each list is one query (plus one per board
@@ -25,16 +25,14 @@ from app.models import (
     CustomerBranch,
     IssueCategory,
     IssueSubcategory,
-    ServiceCompletion,
     ServiceTicket,
     Technician,
     TechnicianBranchAssignment,
     TechnicianStatus,
-    TicketEvent,
     TicketPriority,
     TicketStatus,
 )
-from app.services import access, assignment, clock, sla_clock, ticket_queries
+from app.services import assignment, clock, sla_clock, ticket_queries
 from app.services.errors import NotFound, ValidationError
 from app.services.technicians import get_technician
 from app.services.tickets import haversine_m
@@ -352,46 +350,13 @@ def ticket_list(filters: dict, after: str | None = None, limit: int = LIST_PAGE_
     return rows, (encode_cursor(tickets[-1]) if more and tickets else None)
 
 
-# --- the ticket detail ------------------------------------------------------------
+# --- the ticket page's clocks (the page itself: services/ticket_page.py) ------------
 
-@dataclass
-class TicketDetail:
-    ticket: ServiceTicket
-    events: list[TicketEvent]
-    response: Countdown | None
-    resolution: Countdown
-    now: datetime
-
-
-def ticket_detail(user, ticket: ServiceTicket) -> TicketDetail:
-    """Everything the detail page shows, loaded up front: photos, completions with
-    parts and photos, the branch's customer, and the timeline with its actors.
-    Store managers do not see internal notes, so neither do they see those events."""
-    db.session.execute(
-        select(ServiceTicket).where(ServiceTicket.id == ticket.id).options(
-            joinedload(ServiceTicket.branch).joinedload(CustomerBranch.customer),
-            selectinload(ServiceTicket.photos),
-            selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.parts),
-            selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.photos),
-        )
-    ).unique().scalar_one()
-    stmt = (select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-            .options(joinedload(TicketEvent.actor)).order_by(TicketEvent.at, TicketEvent.id))
-    if not access.can_see_internal_notes(user):
-        stmt = stmt.where(TicketEvent.kind != "internal_note")
-    events = list(db.session.execute(stmt).scalars())
-    now = clock.now()
-    response = None
-    if ticket.first_response_at is not None or ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED):
-        response = _response_clock(ticket, now)
-    return TicketDetail(ticket, events, response, _resolution_clock(ticket, now), now)
-
-
-def _response_clock(ticket: ServiceTicket, now: datetime) -> Countdown:
+def response_countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
     return _countdown(sla_clock.response_clock(ticket, now))
 
 
-def _resolution_clock(ticket: ServiceTicket, now: datetime) -> Countdown:
+def resolution_countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
     return _countdown(sla_clock.resolution_clock(ticket, now))
 
 

@@ -26,7 +26,7 @@ from app.models import (
     TicketStatus,
     User,
 )
-from app.services import access, sla_clock
+from app.services import access, sla_clock, timefmt
 from app.services.errors import NotFound
 from app.services.storage import get_storage
 from app.services.store_views import PhotoSet, photo_set
@@ -100,8 +100,7 @@ def load_report(user, ticket_id: str) -> ServiceReport:
 
 # --- PDF -------------------------------------------------------------------------
 
-def _money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
+_money = timefmt.money  # the pages' `money` filter: one way to write an amount
 
 
 def _qty(value: Decimal) -> str:

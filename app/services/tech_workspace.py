@@ -1,5 +1,5 @@
-"""The technician's phone workspace: read models for the queue (most urgent first),
-one ticket's history, and the completion draft.
+"""The technician's phone workspace: read models for the queue (most urgent first)
+and the completion draft (the ticket page itself: services/ticket_page.py).
 
 Read-only: every write goes through tickets / technicians / photos / completions.
 Each read model is one eager-loaded query (plus a fixed few), so the templates never
@@ -15,7 +15,6 @@ from urllib.parse import quote
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import (
@@ -24,7 +23,6 @@ from app.models import (
     Role,
     ServiceCompletion,
     ServiceTicket,
-    TicketEvent,
     TicketPhoto,
     TicketPriority,
     TicketStatus,
@@ -111,6 +109,7 @@ class QueueItem:
     rejected: ServiceCompletion | None = None
     rejected_by: str | None = None
     far_from_branch: bool = False
+    actions: access.TicketActions = field(default_factory=access.TicketActions)
 
     @property
     def awaiting_approval(self) -> bool:
@@ -124,7 +123,7 @@ class Queue:
     has_technician: bool = True
 
 
-def _queue_item(ticket: ServiceTicket, now: datetime, names: dict[str, str]) -> QueueItem:
+def _queue_item(user, ticket: ServiceTicket, now: datetime, names: dict[str, str]) -> QueueItem:
     rejected = rejected_completion(ticket)
     return QueueItem(
         ticket=ticket,
@@ -133,6 +132,7 @@ def _queue_item(ticket: ServiceTicket, now: datetime, names: dict[str, str]) -> 
         rejected=rejected,
         rejected_by=names.get(rejected.decided_by_id) if rejected and rejected.decided_by_id else None,
         far_from_branch=far_from_branch(ticket),
+        actions=access.ticket_actions(user, ticket),
     )
 
 
@@ -160,7 +160,7 @@ def queue_for(user, now: datetime | None = None) -> Queue:
     )
     rows = list(db.session.execute(stmt).scalars())
     names = _decider_names(rows)
-    items = [_queue_item(t, now, names) for t in rows]
+    items = [_queue_item(user, t, now, names) for t in rows]
     queue = Queue()
     queue.open = sorted(
         (i for i in items if not i.awaiting_approval),
@@ -174,32 +174,9 @@ def queue_for(user, now: datetime | None = None) -> Queue:
     return queue
 
 
-def queue_item(ticket: ServiceTicket, now: datetime | None = None) -> QueueItem:
-    """One ticket as the queue shows it (its completions loaded here)."""
-    return _queue_item(ticket, now or clock.now(), _decider_names([ticket]))
-
-
-@dataclass
-class TicketHistory:
-    item: QueueItem
-    events: list[TicketEvent]
-    completions: list[ServiceCompletion]
-
-
-def ticket_history(ticket: ServiceTicket) -> TicketHistory:
-    """Everything the ticket page shows: the timeline (with who did what) and every
-    completion submitted, rejected ones included, with their parts and photos."""
-    events = list(db.session.execute(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-        .options(selectinload(TicketEvent.actor)).order_by(TicketEvent.at, TicketEvent.id)
-    ).scalars())
-    completions = list(db.session.execute(
-        select(ServiceCompletion).where(ServiceCompletion.ticket_id == ticket.id)
-        .options(selectinload(ServiceCompletion.parts), selectinload(ServiceCompletion.photos))
-        .order_by(ServiceCompletion.completed_at, ServiceCompletion.created_at)
-    ).scalars())
-    set_committed_value(ticket, "completions", completions)  # the relationship, without a second query
-    return TicketHistory(item=queue_item(ticket), events=events, completions=completions)
+def queue_item(user, ticket: ServiceTicket, now: datetime | None = None) -> QueueItem:
+    """One ticket as the queue shows it to `user` (its completions loaded here)."""
+    return _queue_item(user, ticket, now or clock.now(), _decider_names([ticket]))
 
 
 def completion_blocker(user, ticket: ServiceTicket) -> str | None:
@@ -239,7 +216,7 @@ def completion_draft(user, ticket: ServiceTicket) -> CompletionDraft:
     ).scalars())
     ticket.completions  # noqa: B018 - load once here, not in the template
     return CompletionDraft(
-        item=queue_item(ticket),
+        item=queue_item(user, ticket),
         photos=photos,
         default_rate=default_labor_rate(),
         blocker=completion_blocker(user, ticket),

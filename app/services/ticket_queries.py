@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -88,18 +88,27 @@ def ticket_page(user, filters: dict, limit: int, cursor: dict | None):
     return rows, next_cursor
 
 
+def timeline(user, ticket_id: str, *, offset: int = 0, limit: int | None = None) -> list[TicketEvent]:
+    """A ticket's events, oldest first, with their actors, as `user` may read them
+    (access.timeline_scope: store managers never see internal notes). The one
+    timeline query of the ticket page, its timeline partial and the API."""
+    stmt = (select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+            .options(joinedload(TicketEvent.actor)).order_by(TicketEvent.at, TicketEvent.id))
+    stmt = access.timeline_scope(user, stmt)
+    if offset:
+        stmt = stmt.offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.execute(stmt).scalars())
+
+
 def event_page(user, ticket: ServiceTicket, limit: int, cursor: dict | None):
-    """A ticket's timeline, oldest first, offset-paginated. Store managers do not see
-    internal notes, so neither do they see the events that carry them."""
-    stmt = (select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-            .options(selectinload(TicketEvent.actor)).order_by(TicketEvent.at, TicketEvent.id))
-    if not access.can_see_internal_notes(user):
-        stmt = stmt.where(TicketEvent.kind != "internal_note")
+    """A ticket's timeline (`timeline`), oldest first, offset-paginated."""
     offset = 0
     if cursor:
         offset = cursor.get("offset", 0)
         if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= 2**31:
             raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
-    rows = list(db.session.execute(stmt.offset(offset).limit(limit + 1)).scalars())
+    rows = timeline(user, ticket.id, offset=offset, limit=limit + 1)
     more = len(rows) > limit
     return rows[:limit], ({"offset": offset + limit} if more else None)

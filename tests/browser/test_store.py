@@ -140,12 +140,12 @@ def test_store_manager_reports_a_problem_and_sees_the_ticket_number(live, live_w
         _no_horizontal_scroll(page)
         screenshot(page, f"store-new-ticket-{size}")
         page.get_by_role("button", name="Send to service").click()
-        page.wait_for_url(re.compile(r".*/store/tickets/[0-9a-f]+\?created=1$"))
+        page.wait_for_url(re.compile(r".*/tickets/[0-9a-f]+\?created=1$"))
         number = page.locator("#created-number").inner_text()
         assert re.fullmatch(r"TKT-\d{6}-\d{5}", number)
         assert "Assigned to Timur Primary" in page.locator(".created-box").inner_text()
         assert page.locator(".created-box a[href^='tel:']").get_attribute("href") == "tel:+998900000001"
-        assert page.locator(".photo-grid img").evaluate("img => img.complete && img.naturalWidth > 0")
+        assert page.locator(".tp-photo-grid img").evaluate("img => img.complete && img.naturalWidth > 0")
         _no_horizontal_scroll(page)
         screenshot(page, f"store-ticket-created-{size}")
         page.goto(f"{live.url}/store")
@@ -219,8 +219,8 @@ def test_manager_signs_on_the_canvas_and_approves(live, live_world, browser, scr
             page.get_by_role("link", name="Download PDF").click()
         assert download.value.suggested_filename == f"service-report-{t['number']}.pdf"
 
-        page.goto(f"{live.url}/store/tickets/{t['id']}")
-        assert page.locator(".signature-img").evaluate("img => img.complete && img.naturalWidth > 0")
+        page.goto(f"{live.url}/tickets/{t['id']}")
+        assert page.locator(".tp-signature img").evaluate("img => img.complete && img.naturalWidth > 0")
         _no_horizontal_scroll(page)
         screenshot(page, f"store-ticket-closed-{size}")
 

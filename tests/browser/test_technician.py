@@ -409,13 +409,14 @@ def test_rejected_work_comes_back_with_the_reason_and_is_completed_again(live, l
     page.get_by_role("button", name="Submit for approval").tap()
     page.wait_for_url("**/tech/dashboard")
 
-    page.goto(f"{live.url}/tech/tickets/{ticket_id}")
-    history = page.locator(".completion")
+    page.goto(f"{live.url}/tickets/{ticket_id}")
+    page.locator(".tp-earlier summary").tap()
+    history = page.locator(".tp-completion")
     assert history.count() == 2
-    assert "PENDING" in history.nth(0).inner_text() and "REJECTED" in history.nth(1).inner_text()
-    timeline = page.locator(".timeline").inner_text()
-    assert "Work rejected: “Still 9°C inside this morning”" in timeline
-    assert timeline.count("Work submitted") == 2
+    assert "Waiting for approval" in history.nth(0).inner_text() and "Sent back" in history.nth(1).inner_text()
+    timeline = page.locator(".tp-timeline").inner_text()
+    assert "Completion rejected: “Still 9°C inside this morning”" in timeline
+    assert timeline.count("Work completed") == 2
     screenshot(page, "tech-ticket-390x844")
     assert_fits_the_phone(page)
 
@@ -427,7 +428,7 @@ def test_every_technician_page_fits_narrow_and_wide_phones(live, live_world, pho
     page = phone()
     page.set_viewport_size({"width": width, "height": 800})
     login(page, live.url, live_world.emails["tech"])
-    for path in ("/tech/dashboard", f"/tech/tickets/{open_id}", f"/tech/tickets/{busy_id}/complete"):
+    for path in ("/tech/dashboard", f"/tickets/{open_id}", f"/tickets/{busy_id}", f"/tech/tickets/{busy_id}/complete"):
         page.goto(live.url + path)
         assert_fits_the_phone(page)
         small = page.evaluate("""() => [...document.querySelectorAll('main button, main .btn, main summary')]

@@ -65,12 +65,12 @@ def test_stored_text_is_escaped_on_every_page(world, as_actor, backend, route_na
 def test_the_rejection_reason_and_notes_are_escaped_where_they_are_shown(world, as_actor):
     scene = poison(world)
     pages = {
-        "tech": [f"/tech/tickets/{scene.rejected.id}", "/tech/dashboard", f"/tech/tickets/{scene.rejected.id}/complete",
+        "tech": [f"/tickets/{scene.rejected.id}", "/tech/dashboard", f"/tech/tickets/{scene.rejected.id}/complete",
                  "/notifications"],
         "dispatcher": [f"/tickets/{scene.rejected.id}", f"/tickets/{scene.assigned.id}", "/dispatcher/tickets",
                        "/notifications", "/dispatcher/branches", "/dispatcher/technicians", "/dispatcher/categories",
                        "/dispatcher/analytics"],
-        "mgr": [f"/store/tickets/{scene.rejected.id}", f"/store/tickets/{scene.assigned.id}", "/store",
+        "mgr": [f"/tickets/{scene.rejected.id}", f"/tickets/{scene.assigned.id}", "/store",
                 "/notifications"],
         "admin": [f"/tickets/{scene.done.id}/report", f"/tickets/{scene.waiting.id}/approve"],
     }

@@ -73,6 +73,8 @@ PAGES = {
         f"/tickets/create/preview?subcategoryId={w.subcategory.id}&priority=HIGH")),
     "ticket detail": ("GET", "/tickets/<ticket_id>", lambda w, s, c, a: c.get(f"{P}/{s.assigned.id}")),
     "other branch ticket detail": ("GET", "/tickets/<ticket_id>", lambda w, s, c, a: c.get(f"{P}/{s.other.id}")),
+    "ticket timeline": ("GET", "/tickets/<ticket_id>/timeline",
+                        lambda w, s, c, a: c.get(f"{P}/{s.assigned.id}/timeline")),
     "assign": ("POST", "/tickets/<ticket_id>/assign", lambda w, s, c, a: c.post(
         f"{P}/{s.assigned.id}/assign", data={"assignedTechnicianId": w.secondary.id, "version": s.assigned.version})),
     "priority": ("POST", "/tickets/<ticket_id>/priority", lambda w, s, c, a: c.post(
@@ -199,6 +201,7 @@ TABLE = {
     'create: preview':            (302, 200, 200, 403, 403, 403, 403),
     'ticket detail':              (302, 200, 200, 200, 404, 200, 404),
     'other branch ticket detail': (302, 200, 200, 404, 200, 404, 200),
+    'ticket timeline':            (302, 200, 200, 200, 404, 200, 404),
     'assign':                     (302, 302, 302, 403, 403, 403, 403),
     'priority':                   (302, 302, 302, 403, 403, 403, 403),
     'notes':                      (302, 302, 302, 403, 403, 403, 403),
@@ -225,8 +228,8 @@ TABLE = {
     'analytics':                  (302, 200, 200, 403, 403, 403, 403),
     'analytics csv':              (302, 200, 200, 403, 403, 403, 403),
     'tech dashboard':             (302, 403, 403, 200, 200, 403, 403),
-    'tech ticket':                (302, 403, 403, 200, 404, 403, 403),
-    'tech: other branch ticket':  (302, 403, 403, 404, 200, 403, 403),
+    'tech ticket':                (302, 308, 308, 308, 308, 308, 308),  # moved to /tickets/<id>
+    'tech: other branch ticket':  (302, 308, 308, 308, 308, 308, 308),
     'accept':                     (302, 403, 403, 303, 404, 403, 403),
     'decline':                    (302, 403, 403, 303, 404, 403, 403),
     'arrive':                     (302, 403, 403, 303, 404, 403, 403),
@@ -241,7 +244,7 @@ TABLE = {
     'store new ticket form':      (302, 403, 403, 403, 403, 200, 200),
     'store new ticket':           (302, 403, 403, 403, 403, 302, 400),
     'store: subcategories':       (302, 403, 403, 403, 403, 200, 200),
-    'store ticket':               (302, 403, 403, 403, 403, 200, 404),
+    'store ticket':               (302, 308, 308, 308, 308, 308, 308),  # moved to /tickets/<id>
     'approve form':               (302, 200, 403, 403, 403, 200, 404),
     'approve':                    (302, 302, 403, 403, 403, 302, 404),
     'reject':                     (302, 302, 403, 403, 403, 302, 404),

@@ -127,7 +127,7 @@ def test_file_names_never_become_paths(app, scene, tech_client, name):
         assert len(added) == 2
         for path in added:  # photos/<ticket id>/<generated id>[_thumb].jpg
             assert re.fullmatch(rf"photos/{scene.in_progress.id}/[0-9a-f]{{32}}(_thumb)?\.jpg", path), path
-        assert tech_client.get(f"/tech/tickets/{scene.in_progress.id}").status_code == 200
+        assert tech_client.get(f"/tickets/{scene.in_progress.id}").status_code == 200
     else:  # a browser always sends a name: refusing a nameless part is fine, but cleanly
         assert r.status_code in (400, 422) and name == ""
         assert files_in(folder) == before and photo_ids() == rows

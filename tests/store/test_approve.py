@@ -48,7 +48,7 @@ def test_approving_with_a_drawn_signature_closes_the_ticket_and_keeps_the_png(wo
     assert img.format == "PNG" and img.getchannel("A").getextrema()[1] > 0
     sig = client.get(f"/signatures/{c.id}")
     assert sig.status_code == 200 and sig.mimetype == "image/png"
-    ticket_page = client.get(f"/store/tickets/{t.id}").get_data(as_text=True)
+    ticket_page = client.get(f"/tickets/{t.id}").get_data(as_text=True)
     assert f'src="/signatures/{c.id}"' in ticket_page and "Dilnoza K." in ticket_page
 
 
@@ -143,7 +143,7 @@ def test_another_branch_manager_gets_404_and_dispatchers_and_technicians_403(wor
     assert login(world.other_manager).get(f"/tickets/{t.id}/approve").status_code == 404
     assert login(world.other_manager).post(f"/tickets/{t.id}/approve", data={
         "action": "approve", "signedBy": "X", "signature": signature_data_url()}).status_code == 404
-    assert login(world.other_manager).get(f"/store/tickets/{t.id}").status_code == 404
+    assert login(world.other_manager).get(f"/tickets/{t.id}").status_code == 404
     photo = t.photos[0]
     assert login(world.other_manager).get(f"/photos/{photo.id}").status_code == 404
     assert login(world.dispatcher).get(f"/tickets/{t.id}/approve").status_code == 403

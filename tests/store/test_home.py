@@ -87,7 +87,7 @@ def test_a_ticket_reassigned_after_it_was_accepted_shows_its_fix_deadline(world,
     card = page[page.index(t.ticket_number):page.index("Closed recently")]
     assert "Fix due by" in card and "Technician due by" not in card
     assert "<dt>Closed</dt>" not in card
-    detail = login(world.manager).get(f"/store/tickets/{t.id}").get_data(as_text=True)
+    detail = login(world.manager).get(f"/tickets/{t.id}").get_data(as_text=True)
     assert "<dt>Fix due by</dt>" in detail
 
 

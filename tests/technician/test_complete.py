@@ -241,8 +241,8 @@ def test_rejected_work_is_completed_again_and_the_first_completion_stays(tech, w
     db.session.expire_all()
     rows = db.session.scalars(select(ServiceCompletion).order_by(ServiceCompletion.created_at)).all()
     assert [c.approval_status for c in rows] == [ApprovalStatus.REJECTED, ApprovalStatus.PENDING]
-    timeline = tech.get(f"/tech/tickets/{working.id}").get_data(as_text=True)
-    assert timeline.count("Work submitted") == 2 and "Gasket is the wrong size" in timeline
+    timeline = tech.get(f"/tickets/{working.id}").get_data(as_text=True)
+    assert timeline.count("Work completed, total") == 2 and "Gasket is the wrong size" in timeline
 
 
 @pytest.mark.postgres_only

@@ -154,9 +154,9 @@ def test_a_ticket_i_declined_stays_readable_but_offers_no_actions(tech, world):
     db.session.commit()
     tickets.decline(ticket, "On leave", world.tech)
     db.session.commit()
-    html = tech.get(f"/tech/tickets/{ticket.id}").get_data(as_text=True)
+    html = tech.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert "no longer assigned to you" in html
-    assert "Declined: “On leave”" in html
+    assert "Declined by the technician: “On leave”" in html
     assert "/accept" not in html and "/decline" not in html and "/complete" not in html
 
 
@@ -167,7 +167,7 @@ def test_another_technicians_ticket_cannot_be_accepted(world, app):
     r = other.post(f"/tech/tickets/{ticket.id}/accept", headers=HX)
     assert r.status_code == 404
     assert "Ticket not found" in r.get_data(as_text=True)
-    assert other.get(f"/tech/tickets/{ticket.id}").status_code == 404
+    assert other.get(f"/tickets/{ticket.id}").status_code == 404
     assert other.get(f"/tech/tickets/{ticket.id}/complete").status_code == 404
 
 
@@ -237,8 +237,8 @@ def test_on_site_records_the_arrival_and_its_distance(tech, world, freeze):
     db.session.expire_all()
     t = db.session.get(ServiceTicket, ticket.id)
     assert t.arrived_at == now and round(t.arrival_distance_m) == 111
-    page = tech.get(f"/tech/tickets/{ticket.id}").get_data(as_text=True)
-    assert "On site · 111 m from the branch" in page
+    page = tech.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "Arrived on site, 111 m from the branch" in page
 
 
 def test_on_site_far_from_the_branch_warns_but_records(tech, world):
@@ -251,7 +251,7 @@ def test_on_site_far_from_the_branch_warns_but_records(tech, world):
     assert "notice notice-warn" in html
     assert re.search(r"you are 4\.\d km from Freshmart Central — more than 500 m", html)
     assert "(further than expected)" in html
-    page = tech.get(f"/tech/tickets/{ticket.id}").get_data(as_text=True)
+    page = tech.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert "further than expected" in page
     db.session.expire_all()
     assert db.session.get(ServiceTicket, ticket.id).status == TicketStatus.IN_PROGRESS
@@ -277,10 +277,10 @@ def test_the_ticket_page_keeps_the_rejected_completion_in_the_timeline(tech, wor
     tickets.accept(ticket, world.tech)
     reject(world, ticket, "Compressor still noisy")
     with count_statements() as queries:
-        r = tech.get(f"/tech/tickets/{ticket.id}")
+        r = tech.get(f"/tickets/{ticket.id}")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert "Work rejected: “Compressor still noisy”" in html
-    assert "Work submitted · total 45.00" in html
-    assert "REJECTED" in html and "Reset" in html
+    assert "Completion rejected: “Compressor still noisy”" in html
+    assert "Work completed, total 45.00" in html
+    assert "Sent back" in html and "Reset" in html
     assert len(queries) <= 16

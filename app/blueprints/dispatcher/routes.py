@@ -16,12 +16,13 @@ from app.auth_helpers import staff_required
 from app.blueprints.dispatcher import bp
 from app.blueprints.dispatcher import forms as F
 from app.extensions import db
-from app.models import ApprovalStatus, TicketPriority, TicketStatus
-from app.services import access, assignment, reference, tickets
+from app.models import TicketPriority, TicketStatus
+from app.services import assignment, reference, tickets
 from app.services import technicians as technician_service
 from app.services import board as board_service
-from app.services.errors import DomainError, Forbidden, ValidationError
-from app.web import home_for, is_htmx
+from app.services.errors import DomainError, ValidationError
+from app.blueprints.tickets.routes import page_response
+from app.web import is_htmx
 
 
 STALE_PAGE = "This page is out of date; please reload it and try again."
@@ -151,7 +152,7 @@ def create_ticket():
             flash(f"Ticket {ticket.ticket_number} created"
                   + (f" and assigned to {ticket.assigned_technician.name}." if ticket.assigned_technician
                      else "; no technician is available for this branch, assign one below."))
-            return redirect(url_for(".ticket_detail", ticket_id=ticket.id))
+            return redirect(url_for("tickets.page", ticket_id=ticket.id))
     elif request.method == "POST":
         errors = _errors(form)
     due = _preview(form.subcategoryId.data, form.priority.data)
@@ -176,67 +177,21 @@ def create_ticket_preview():
     return render_template("dispatcher/partials/_due_preview.html", due=due)
 
 
-# --- the ticket page ---------------------------------------------------------------------
-
-def _may_decide(user, ticket) -> bool:
-    completion = ticket.completion
-    if ticket.status != TicketStatus.COMPLETED or completion is None \
-            or completion.approval_status != ApprovalStatus.PENDING:
-        return False
-    try:
-        access.require_can_decide(user, completion)
-    except Forbidden:
-        return False
-    return True
-
-
-def _detail_page(ticket, status: int = 200, *, submitted=None, errors=None):
-    """The ticket page. `submitted` is (section, form) of a form that failed: it is
-    shown as typed, with its errors."""
-    detail = board_service.ticket_detail(current_user, ticket)
-    staff = access.is_staff(current_user)
-    ctx = dict(detail=detail, ticket=ticket, staff=staff, errors=errors or {}, error_section=None,
-               may_decide=_may_decide(current_user, ticket),
-               see_internal=access.can_see_internal_notes(current_user), home=home_for(current_user))
-    if staff:
-        version = {"version": ticket.version}
-        ctx["candidates"] = board_service.reassign_candidates(ticket) if ticket.status in (
-            TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS) else []
-        ctx["forms"] = {
-            "assign": F.AssignForm(formdata=None, data=version),
-            "priority": F.PriorityForm(formdata=None, data={**version, "priority": ticket.priority.value}),
-            "notes": F.NotesForm(formdata=None, data={**version, "internalNotes": ticket.internal_notes or ""}),
-            "close": F.CloseForm(formdata=None, data=version),
-        }
-        if submitted is not None:
-            ctx["error_section"] = submitted[0]
-            ctx["forms"][submitted[0]] = submitted[1]
-            # A retry must carry the version on screen now, not the stale one.
-            submitted[1].version.data = ticket.version
-    return render_template("dispatcher/ticket_detail.html", **ctx), status
-
-
-@bp.get("/tickets/<ticket_id>")
-@login_required
-def ticket_detail(ticket_id):
-    """All about one ticket. Staff get the controls; a technician or store manager who
-    may read the ticket sees it without them; anyone else gets 404."""
-    ticket = tickets.load_readable_ticket(current_user, ticket_id)
-    return _detail_page(ticket)
-
+# --- the ticket page's staff forms (the page: blueprints/tickets) --------------------------
 
 def _ticket_action(ticket_id: str, section: str, form, values, done: str):
+    """A dispatcher form on the ticket page (tickets.page): saved and back to the page,
+    or the page again with the form as typed and its errors."""
     ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
     if not form.validate_on_submit():
-        return _detail_page(ticket, 400, submitted=(section, form), errors=_errors(form))
+        return page_response(ticket.id, 400, submitted=(section, form), errors=_errors(form))
     try:
         tickets.patch(ticket, {**values(form), "version": form.version.data or None}, current_user)
     except DomainError as exc:
         db.session.rollback()
-        ticket = tickets.load_readable_ticket(current_user, ticket_id)
-        return _detail_page(ticket, exc.status, submitted=(section, form), errors=_errors(form, exc))
+        return page_response(ticket_id, exc.status, submitted=(section, form), errors=_errors(form, exc))
     flash(done)
-    return redirect(url_for(".ticket_detail", ticket_id=ticket.id))
+    return redirect(url_for("tickets.page", ticket_id=ticket.id))
 
 
 @bp.post("/tickets/<ticket_id>/assign")

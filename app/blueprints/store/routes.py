@@ -1,12 +1,13 @@
 """The store manager's pages: the branch's tickets, reporting a problem, reviewing and
 signing the work, and the service report (page and PDF)."""
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth_helpers import roles_required, store_manager_required
 from app.blueprints.store import bp
 from app.blueprints.store.forms import DecisionForm, ReportProblemForm
+from app.blueprints.tickets.routes import moved
 from app.errors import error_response
 from app.extensions import db
 from app.models import Role
@@ -48,7 +49,7 @@ def new_ticket():
         except FORM_ERRORS as exc:
             errors, message, status = dict(exc.fields), exc.message, exc.status
         else:
-            return redirect(url_for("store.ticket", ticket_id=ticket.id, created=1))
+            return redirect(url_for("tickets.page", ticket_id=ticket.id, created=1))
     else:
         message, status = CSRF_EXPIRED, 400
     return _report_page(form, choices, errors, message, status)
@@ -85,13 +86,10 @@ def subcategory_options():
 
 
 @bp.get("/store/tickets/<ticket_id>")
-@store_manager_required
+@login_required
 def ticket(ticket_id):
-    """One of my branch's tickets: where it stands, who comes, the work and signature."""
-    t = store_views.load_ticket_page(current_user, ticket_id)
-    return render_template("store/ticket.html", t=t, state=store_views.decision_state(t),
-                           status_words=store_views.plain_status(t), row=store_views.ticket_row(t),
-                           photos=store_views.photo_set(t, t.completion), created=bool(request.args.get("created")))
+    """Moved: the one ticket page is /tickets/<id> (with the approval and the report)."""
+    return moved(ticket_id)
 
 
 @bp.route("/tickets/<ticket_id>/approve", methods=["GET", "POST"])

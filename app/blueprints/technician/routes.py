@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.auth_helpers import technician_required
 from app.blueprints.technician import bp
+from app.blueprints.tickets.routes import moved
 from app.blueprints.technician.forms import (
     CompletionForm,
     PartRow,
@@ -72,7 +73,7 @@ def _queue_response(status: int = 200, notice: str | None = None, kind: str = "o
 
 def _back_url(ticket_id: str) -> str:
     if request.form.get("back") == "ticket":
-        return url_for("technician.ticket", ticket_id=ticket_id)
+        return url_for("tickets.page", ticket_id=ticket_id)
     return url_for("technician.dashboard")
 
 
@@ -158,11 +159,10 @@ def location():
 # --- one ticket -----------------------------------------------------------------
 
 @bp.get("/tickets/<ticket_id>")
-@technician_required
+@login_required
 def ticket(ticket_id):
-    """A ticket's details, timeline and every completion submitted for it."""
-    t = tickets.load_readable_ticket(current_user, ticket_id)
-    return render_template("technician/ticket.html", history=tech_workspace.ticket_history(t))
+    """Moved: the one ticket page is /tickets/<id> (with Accept, On site, Complete)."""
+    return moved(ticket_id)
 
 
 # --- completing the job ---------------------------------------------------------

@@ -1,0 +1,98 @@
+"""The one ticket page (/tickets/<id>) in real Chromium: the technician on a 390 px phone
+(big Accept / On site / Complete buttons that work), the dispatcher on a 1440 px
+desktop (side panel of controls), screenshots under artifacts/screenshots/, and
+axe-core finds no serious or critical accessibility violation on either.
+
+axe-core is vendored (tests/browser/vendor/, MPL-2.0, licence alongside) and injected
+into a context that bypasses the page's CSP (the app's policy forbids inline scripts,
+which is how Playwright injects a file)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import login
+from tests.browser.test_technician import MOBILE_UA, NEAR_BRANCH, accepted_ticket, assert_fits_the_phone, new_ticket
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+BIG_TAP = 48  # px: a gloved thumb
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical axe-core findings on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.help + ' -> ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+    }""")
+    return result
+
+
+@pytest.fixture
+def context_for(browser):
+    contexts = []
+
+    def _open(viewport, **options):
+        context = browser.new_context(viewport=viewport, bypass_csp=True, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def test_the_technician_accepts_arrives_and_completes_from_the_page_on_a_phone(live, live_world, context_for,
+                                                                                   screenshot):
+    ticket_id = new_ticket(live, live_world)
+    page = context_for(PHONE, has_touch=True, is_mobile=True, user_agent=MOBILE_UA,
+                       geolocation=NEAR_BRANCH, permissions=["geolocation"])
+    login(page, live.url, live_world.emails["tech"])
+    page.goto(f"{live.url}/tickets/{ticket_id}")
+    accept = page.get_by_role("button", name="Accept")
+    decline = page.locator("summary", has_text="Decline")
+    for target in (accept, decline):
+        box = target.bounding_box()
+        assert box["height"] >= BIG_TAP and box["width"] >= 150, box
+    assert page.locator("aside[aria-label='Dispatcher actions']").count() == 0
+    assert_fits_the_phone(page)
+    screenshot(page, "ticket-page-technician-assigned-390x844")
+    assert axe_violations(page) == []
+
+    accept.tap()
+    expect(page.locator(".flash")).to_contain_text("Accepted")
+    on_site = page.get_by_role("button", name="I'm on site")
+    assert on_site.bounding_box()["height"] >= BIG_TAP
+    on_site.tap()
+    expect(page.locator(".flash")).to_contain_text("Arrival recorded")
+    expect(page.locator(".tp-timeline")).to_contain_text("Arrived on site")
+    complete = page.get_by_role("link", name="Complete job")
+    assert complete.bounding_box()["height"] >= BIG_TAP
+    assert_fits_the_phone(page)
+    screenshot(page, "ticket-page-technician-on-site-390x844")
+    assert axe_violations(page) == []
+    complete.tap()
+    page.wait_for_url(f"**/tech/tickets/{ticket_id}/complete")
+
+
+def test_the_dispatcher_page_on_a_desktop(live, live_world, context_for, screenshot):
+    ticket_id = accepted_ticket(live, live_world)
+    page = context_for(DESKTOP)
+    login(page, live.url, live_world.emails["dispatcher"])
+    page.goto(f"{live.url}/tickets/{ticket_id}")
+    aside = page.locator("aside[aria-label='Dispatcher actions']")
+    main = page.locator(".tp-col")
+    a, m = aside.bounding_box(), main.bounding_box()
+    assert a["x"] > m["x"] + m["width"] - 1, "the controls sit beside the ticket on a wide screen"
+    assert page.get_by_role("button", name="Accept").count() == 0
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    screenshot(page, "ticket-page-dispatcher-1440x900")
+    assert axe_violations(page) == []
