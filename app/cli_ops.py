@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from app.services import clock
+from app import clock
 
 
 def _sqlite_path() -> Path:

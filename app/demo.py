@@ -5,7 +5,7 @@ leave since twelve days ago, which makes the fallback to secondaries visible), u
 of every role sharing one demo password, and ~200 tickets created over the last 90
 days. Each ticket follows a script (respond, arrive, photograph, complete, approve or
 reject, sometimes decline or close early) played out by the services themselves while
-the clock (`services.clock.set_now`) walks forward, so timelines, due times, SLA hits
+the clock (`app.clock.set_now`) walks forward, so timelines, due times, SLA hits
 and misses, escalations and costs are what the app would have recorded. Steps that
 would fall after "now" are not played, which leaves the recent tickets open in every
 status.
@@ -41,9 +41,9 @@ from app.models import (
     TicketStatus,
     User,
 )
+from app import clock
 from app.services import (
     assignment,
-    clock,
     completions,
     notifications,
     photos,

@@ -380,7 +380,7 @@ def _name(statement: str) -> str:
 
 def measure(app, runs: int) -> list[dict]:
     from app.extensions import db
-    from app.services import clock
+    from app import clock
 
     clock.set_now(NOW)
     client = app.test_client()

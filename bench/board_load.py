@@ -270,7 +270,7 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run")
     args = parser.parse_args()
 
-    from app.services import clock
+    from app import clock
 
     clock.set_now(NOW)
     prepare_postgres(PG_URL, reset=not args.reuse)

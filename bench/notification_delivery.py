@@ -67,7 +67,7 @@ def seed(app, n: int, *, in_back_off: bool):
     from app.extensions import db
     from app.models import Notification, NotificationChannel, NotificationStatus
     from app.models.types import new_id
-    from app.services import clock
+    from app import clock
     from tests.factories import build_world
 
     with app.app_context():
@@ -116,7 +116,7 @@ def pending(app) -> int:
 
 def run(url: str, n: int, label: str) -> dict:
     from app.jobs.notifications import deliver_notification, relay_notifications
-    from app.services import clock
+    from app import clock
     from tests.factories import PASSWORD
     from tests.notifications.standin import StandIn
 

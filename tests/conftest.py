@@ -116,7 +116,7 @@ def app(backend, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clock_reset():
-    from app.services import clock
+    from app import clock
 
     clock.set_now(None)
     yield
@@ -203,7 +203,7 @@ def signed_in(app):
 @pytest.fixture
 def freeze(ctx):
     """Freeze the clock: freeze(datetime) or freeze("2026-11-24T09:00:00Z")."""
-    from app.services import clock
+    from app import clock
 
     def _freeze(value):
         if isinstance(value, str):

@@ -31,6 +31,14 @@ def test_models_and_services_import_nothing_above_them(layer):
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_models_import_no_service():
+    """The clock (app/clock.py) and the column types sit below the models; the models
+    sit below the services."""
+    offenders = {str(p.relative_to(APP)): sorted(n for n in _imports(p) if n.startswith("app.services"))
+                 for p in (APP / "models").rglob("*.py")}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
 def test_on_commit_runs_after_a_commit_and_never_after_a_rollback(ctx):
     ran = []
     transaction.on_commit(lambda: ran.append("committed"))

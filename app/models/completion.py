@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.enums import ApprovalStatus, enum_column
 from app.models.types import UTCDateTime, new_id
-from app.services import clock
+from app import clock
 
 Money = Numeric(12, 2)
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, new_id
-from app.services import clock
+from app import clock
 
 
 class Customer(db.Model):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.enums import TechnicianStatus, enum_column
 from app.models.types import UTCDateTime, new_id
-from app.services import clock
+from app import clock
 
 
 class Technician(db.Model):

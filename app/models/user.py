@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.enums import Role, TokenKind, enum_column
 from app.models.types import UTCDateTime, new_id
-from app.services import clock
+from app import clock
 
 user_branches = Table(
     "user_branches",

@@ -12,7 +12,8 @@ from app.models import (
     TechnicianBranchAssignment,
     TechnicianStatus,
 )
-from app.services import access, clock
+from app import clock
+from app.services import access
 from app.services.errors import NotFound, ValidationError
 from app.services.validation import Fields
 

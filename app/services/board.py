@@ -32,7 +32,8 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app.services import assignment, clock, sla_clock, ticket_queries
+from app import clock
+from app.services import assignment, sla_clock, ticket_queries
 from app.services.errors import NotFound, ValidationError
 from app.services.technicians import get_technician
 from app.services.tickets import haversine_m

@@ -20,7 +20,8 @@ from app.models import (
     TicketStatus,
 )
 from app.models.types import new_id
-from app.services import access, clock
+from app import clock
+from app.services import access
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import notify
 from app.services.photos import decode_signature, discard_on_rollback

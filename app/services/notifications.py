@@ -48,7 +48,8 @@ from app.models import (
 )
 from app.models.notification import TelegramLinkCode
 from app.models.types import UTCDateTime, new_id
-from app.services import access, clock
+from app import clock
+from app.services import access
 from app.services.channels import SendResult, sms, telegram
 from app.services.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
 from app.transaction import on_commit

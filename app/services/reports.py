@@ -59,7 +59,7 @@ class ServiceReport:
 def load_report(user, ticket_id: str) -> ServiceReport:
     """The report of a CLOSED ticket the user may read (404 otherwise, with a message
     saying when it will be ready). The approved completion is the one reported."""
-    from app.services import clock
+    from app import clock
 
     if not isinstance(ticket_id, str) or len(ticket_id) > 64:
         raise NotFound("Ticket not found")

@@ -66,7 +66,8 @@ from app.models import (
     TicketStatus,
 )
 from app.models.types import UTCDateTime
-from app.services import bulk, clock, sla_clock
+from app import clock
+from app.services import bulk, sla_clock
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from sqlalchemy import and_, case, literal
 
 from app.models import OPEN_STATUSES, IssueSubcategory, ServiceTicket, TicketPriority, TicketStatus
 from app.models.types import UTCDateTime
-from app.services import clock
+from app import clock
 
 RESPONSE, RESOLUTION = "response", "resolution"
 OK, WARNING, OVERDUE, MET, MISSED, CANCELLED = "ok", "warning", "overdue", "met", "missed", "cancelled"

@@ -127,7 +127,7 @@ def branch_tickets(user, closed_limit: int = CLOSED_SHOWN) -> BranchTickets:
     )
     open_rows = list(db.session.execute(open_stmt).scalars())
     closed_rows = list(db.session.execute(closed_stmt).scalars())
-    from app.services import clock
+    from app import clock
 
     now = clock.now()
     return BranchTickets(

@@ -28,7 +28,8 @@ from app.models import (
     TicketStatus,
     User,
 )
-from app.services import access, clock
+from app import clock
+from app.services import access
 from app.services import sla_clock
 
 PRIORITY_RANK = {TicketPriority.CRITICAL: 0, TicketPriority.HIGH: 1, TicketPriority.NORMAL: 2, TicketPriority.LOW: 3}

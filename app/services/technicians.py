@@ -6,7 +6,8 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Role, Technician, TechnicianBranchAssignment, TechnicianStatus
-from app.services import access, clock
+from app import clock
+from app.services import access
 from app.services.errors import Forbidden, NotFound
 from app.services.validation import Fields
 

@@ -24,7 +24,8 @@ from app.models import (
     TicketEvent,
     TicketStatus,
 )
-from app.services import access, board, clock, store_views, tech_workspace, ticket_queries
+from app import clock
+from app.services import access, board, store_views, tech_workspace, ticket_queries
 from app.services.errors import NotFound
 
 STAFF, TECHNICIAN, STORE = "staff", "technician", "store"

@@ -14,7 +14,8 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app.services import access, clock, sla_clock
+from app import clock
+from app.services import access, sla_clock
 from app.services.errors import ValidationError
 from app.services.validation import Fields
 

@@ -27,7 +27,8 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app.services import access, clock, numbering, sla_clock
+from app import clock
+from app.services import access, numbering, sla_clock
 from app.services.assignment import pick_technician
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import notify

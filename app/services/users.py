@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import ApiToken, CustomerBranch, Role, Technician, TokenKind, User
-from app.services import clock
+from app import clock
 from app.services.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError, WrongPassword
 from app.services.validation import Fields
 

@@ -47,7 +47,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApprovalStatus, ServiceCompletion, TicketPriority
-from app.services import clock, completions, photos, sla, tickets
+from app import clock
+from app.services import completions, photos, sla, tickets
 from tests.factories import jpeg_bytes, make_ticket, signature_data_url
 from tests.helpers import count_statements
 

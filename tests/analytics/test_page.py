@@ -91,7 +91,7 @@ def test_the_page_costs_the_same_queries_for_a_few_tickets_or_many(november, sig
         assert c.get(f"/dispatcher/analytics?{NOV}").status_code == 200
     for i in range(5):
         story.approved_ticket(f"2026-11-0{i + 2}T08:00:00Z", f"2026-11-0{i + 2}T12:00:00Z")
-    from app.services import clock
+    from app import clock
     from tests.analytics.conftest import NOW, at
 
     clock.set_now(at(NOW))

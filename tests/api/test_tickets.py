@@ -6,7 +6,8 @@ import pytest
 
 from app.extensions import db
 from app.models import ServiceTicket, TechnicianStatus
-from app.services import clock, tickets
+from app import clock
+from app.services import tickets
 from tests.factories import make_ticket
 
 TICKET_KEYS = {"id", "ticketNumber", "externalId", "branchId", "branch", "categoryId", "category", "subcategoryId",

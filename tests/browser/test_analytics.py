@@ -16,7 +16,7 @@ def demo(live, monkeypatch):
     """The demo data set ending at NOW, in Tashkent time; the clock stays at NOW."""
     from app.demo import load_demo
     from app.extensions import db
-    from app.services import clock
+    from app import clock
 
     monkeypatch.setitem(live.app.config, "APP_TIMEZONE", "Asia/Tashkent")
     clock.set_now(NOW)

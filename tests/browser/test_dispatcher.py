@@ -38,7 +38,8 @@ def _busy_board(live, ids):
 
     from app.extensions import db
     from app.models import CustomerBranch, IssueSubcategory, Technician, TicketPriority, User
-    from app.services import clock, completions, photos, tickets
+    from app import clock
+    from app.services import completions, photos, tickets
     from tests.factories import jpeg_bytes, make_branch, make_ticket
 
     with live.ctx():

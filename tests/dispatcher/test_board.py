@@ -9,7 +9,8 @@ import pytest
 from app.extensions import db
 from app.models import TicketPriority
 from app.services import board as board_service
-from app.services import clock, tickets
+from app import clock
+from app.services import tickets
 from tests.dispatcher.conftest import page_queries
 from tests.dispatcher.helpers import accepted, approved, card, column, completed, stamp_of
 from tests.factories import make_branch, make_ticket

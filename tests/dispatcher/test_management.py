@@ -5,7 +5,8 @@ import re
 
 from app.extensions import db
 from app.models import Customer, CustomerBranch, IssueSubcategory, Technician, TechnicianStatus
-from app.services import assignment, clock
+from app import clock
+from app.services import assignment
 from tests.dispatcher.conftest import page_queries
 
 

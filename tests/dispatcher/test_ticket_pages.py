@@ -5,7 +5,8 @@ import re
 
 from app.extensions import db
 from app.models import ServiceTicket, TechnicianStatus, TicketPriority, TicketStatus
-from app.services import clock, reference, tickets
+from app import clock
+from app.services import reference, tickets
 from tests.dispatcher.conftest import page_queries
 from tests.dispatcher.helpers import accepted, approved, completed
 from tests.factories import make_technician, make_ticket

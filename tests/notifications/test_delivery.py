@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import NotificationChannel, NotificationStatus, TicketPriority
-from app.services import clock
+from app import clock
 from app.services import notifications as outbox_service
 from tests.factories import make_ticket
 

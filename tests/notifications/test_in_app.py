@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus, User
-from app.services import clock
+from app import clock
 from tests.factories import PASSWORD, make_branch, make_ticket
 from tests.helpers import TRANSACTION_CONTROL, count_statements
 

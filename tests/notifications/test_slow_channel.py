@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus, ServiceTicket, TicketPriority
-from app.services import clock
+from app import clock
 from app.services import notifications as outbox_service
 from app.services.channels import sms, telegram
 from tests.factories import make_ticket

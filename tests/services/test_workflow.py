@@ -6,7 +6,8 @@ import pytest
 
 from app.extensions import db
 from app.models import ServiceTicket, TechnicianStatus, TicketEvent, TicketPriority, TicketStatus
-from app.services import clock, completions, tickets
+from app import clock
+from app.services import completions, tickets
 from app.services.errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from tests.factories import make_branch, make_ticket
 from tests.services.flow import WORK, add_after_photo, approve, completed, event_kinds, in_progress

@@ -8,7 +8,8 @@ import pytest
 
 from app.extensions import db
 from app.models import TicketPriority
-from app.services import analytics, clock, sla_clock, tickets
+from app import clock
+from app.services import analytics, sla_clock, tickets
 from tests.conftest import sign_in
 from tests.dispatcher.helpers import card
 

@@ -17,7 +17,8 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import Notification, ServiceTicket, TicketEvent, TicketPriority, TicketStatus
-from app.services import clock, sla
+from app import clock
+from app.services import sla
 from app.tasks import huey
 from tests.factories import make_ticket
 

@@ -3,7 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 from app.extensions import db
 from app.models import TicketStatus
-from app.services import clock, tickets
+from app import clock
+from app.services import tickets
 from tests.factories import make_ticket
 from tests.store.conftest import finished_ticket
 

@@ -3,7 +3,8 @@ import re
 from datetime import timedelta
 
 from app.extensions import db
-from app.services import clock, completions, tickets
+from app import clock
+from app.services import completions, tickets
 from tests.factories import make_ticket, signature_data_url
 from tests.store.conftest import finished_ticket
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.models import ServiceTicket, Technician, TicketEvent, TicketPriority, TicketStatus
-from app.services import clock, completions, photos, tickets
+from app import clock
+from app.services import completions, photos, tickets
 from tests.factories import jpeg_bytes, make_ticket
 from tests.helpers import count_statements
 from tests.technician.conftest import sign_in

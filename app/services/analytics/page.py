@@ -23,7 +23,7 @@ from app.models import (
     IssueCategory,
     TicketPriority,
 )
-from app.services import clock
+from app import clock
 from app.services.analytics.cost import _empty_cost_row, cost_report
 from app.services.analytics.periods import Bucket, COST_DIMENSIONS, DateRange, Filters, SLA_DIMENSIONS
 from app.services.analytics.repeats import repeat_faults

@@ -23,7 +23,7 @@ from app.models import (
     TicketPriority,
 )
 from app.models.types import UTCDateTime
-from app.services import clock
+from app import clock
 from app.services.errors import ValidationError
 from app.services.timefmt import app_zone
 

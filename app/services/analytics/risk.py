@@ -22,7 +22,8 @@ from app.models import (
     ServiceTicket,
     Technician,
 )
-from app.services import clock, sla_clock
+from app import clock
+from app.services import sla_clock
 from app.services.analytics.periods import Filters, _as_utc, _ticket_conditions
 
 

@@ -33,7 +33,7 @@ from app.models import (
     TicketStatus,
 )
 from app.models.types import UTCDateTime
-from app.services import clock
+from app import clock
 from app.services.analytics.periods import Bucket, DateRange, Filters, PRIORITY_ORDER, SLA_DIMENSIONS, _filter_conditions, _filter_keys, _tickets_from, bucket_case, bucket_params, filters_params, week_buckets
 from app.services.analytics.rollup import _base_keys, _grouping_sets, _histogram_percentiles, _labelled, _python_label, _rolled_up, _roomy_sorts
 from app.services.analytics.sql import whole_minutes

@@ -1,4 +1,5 @@
-"""The one source of time. Tests move it; nobody else calls datetime.now()."""
+"""The one source of time, below models and services (both read it). Tests move it;
+nobody else calls datetime.now()."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
