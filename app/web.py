@@ -31,11 +31,14 @@ def _load_user(token: str):
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """htmx asks for a fragment to swap. Not when it restores history after a cache
+    miss (the Back button): then it wants the whole page, or the tab shows a bare fragment."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
 
 
 def render_page_or_partial(page: str, partial: str, **ctx):
-    """One URL serves the page and, for htmx, just the fragment it swaps."""
+    """One URL serves the page and, for htmx, just the fragment it swaps (is_htmx)."""
     return render_template(partial if is_htmx() else page, **ctx)
 
 

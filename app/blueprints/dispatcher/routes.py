@@ -72,11 +72,6 @@ def _template_helpers():
     return {"board_args": board_service.filter_args}
 
 
-def _partial_requested() -> bool:
-    """htmx wants the fragment, except when it restores history (it wants the page)."""
-    return is_htmx() and request.headers.get("HX-History-Restore-Request") != "true"
-
-
 # --- the live board ------------------------------------------------------------------
 
 @bp.get("/dispatcher/tickets")
@@ -85,7 +80,7 @@ def board():
     """The live board: columns by status, SLA colours, filters kept in the URL."""
     filters = board_service.parse_filters(request.args)
     data = board_service.load_board(filters)
-    if _partial_requested():
+    if is_htmx():
         return render_template("dispatcher/partials/_board.html", board=data)
     return render_template("dispatcher/board.html", board=data, filters=filters,
                            options=board_service.filter_options())
@@ -110,7 +105,7 @@ def board_list():
     rows, next_cursor = board_service.ticket_list(filters, request.args.get("after") or None)
     ctx = dict(rows=rows, next_cursor=next_cursor, filters=filters,
                args=board_service.filter_args(filters, with_status=True))
-    if _partial_requested():
+    if is_htmx():
         return render_template("dispatcher/partials/_ticket_rows.html", **ctx)
     return render_template("dispatcher/ticket_list.html", options=board_service.filter_options(),
                            statuses=list(TicketStatus), **ctx)
