@@ -57,6 +57,7 @@ PAGES = {
     "telegram card": ("GET", "/profile/telegram", lambda w, s, c, a: c.get("/profile/telegram")),
     "telegram link": ("POST", "/profile/telegram/link", lambda w, s, c, a: c.post("/profile/telegram/link")),
     "telegram unlink": ("POST", "/profile/telegram/unlink", lambda w, s, c, a: c.post("/profile/telegram/unlink")),
+    "password form address": ("GET", "/profile/password", lambda w, s, c, a: c.get("/profile/password")),
     "change password": ("POST", "/profile/password", lambda w, s, c, a: c.post("/profile/password", data={
         "current_password": PASSWORD, "new_password": "a-brand-new-one-7", "repeat_password": "a-brand-new-one-7"})),
     # dispatcher
@@ -191,6 +192,7 @@ TABLE = {
     'telegram card':              (302, 200, 200, 200, 200, 200, 200),
     'telegram link':              (302, 302, 302, 302, 302, 302, 302),
     'telegram unlink':            (302, 302, 302, 302, 302, 302, 302),
+    'password form address':      (302, 302, 302, 302, 302, 302, 302),
     'change password':            (302, 302, 302, 302, 302, 302, 302),
     'board':                      (302, 200, 200, 403, 403, 403, 403),
     'board poll':                 (302, 200, 200, 403, 403, 403, 403),

@@ -39,7 +39,8 @@ def test_changing_my_password_keeps_this_browser_and_ends_everything_else(app, w
     db.session.commit()
 
     r = change(here)
-    assert r.status_code == 302 and r.headers["Location"].endswith("/profile#password")
+    # The top of the profile page, where the confirmation shows (not the form far below it).
+    assert r.status_code == 302 and r.headers["Location"].endswith("/profile")
     page = here.get("/profile")
     assert page.status_code == 200  # still signed in here
     assert "Your password is changed" in page.get_data(as_text=True)
@@ -68,8 +69,13 @@ def test_a_refused_change_says_why_and_changes_nothing(app, world, ctx, current,
     assert r.status_code == 400
     html = r.get_data(as_text=True)
     assert message in field_errors(html), field_errors(html)
-    assert "Please correct the highlighted fields." in html or "was not changed" in html
+    assert "Your password was not changed; please correct the highlighted fields." in html
     assert NEW not in html and PASSWORD not in html  # passwords are never echoed back
+    # On a phone the form is far down the page: the answer opens at the form, with the
+    # cursor in the first field that needs fixing.
+    assert re.search(r'<form method="post" action="/profile/password#password"', html)
+    first = re.search(r'<input[^>]*aria-invalid="true"[^>]*>', html).group(0)
+    assert "autofocus" in first and html.count('aria-invalid="true"') == 1
     db.session.expire_all()
     assert db.session.get(User, world.tech.id).password_hash == before
     assert elsewhere.get("/tech/dashboard").status_code == 200  # nothing ended
@@ -83,3 +89,8 @@ def test_wrong_current_passwords_on_the_page_count_against_the_sign_in_throttle(
     r = new_client(app).post("/login", data={"email": world.manager.email, "password": PASSWORD},
                              environ_base={"REMOTE_ADDR": "10.9.1.2"})
     assert r.status_code == 429
+
+
+def test_the_forms_address_opened_directly_leads_to_the_form(app, world):
+    r = sign_in(new_client(app), world.manager).get("/profile/password")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/profile#password")

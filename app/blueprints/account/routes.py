@@ -169,10 +169,18 @@ def change_password():
             login_user(me)  # the session version moved on: this browser signs in again with it
             flash("Your password is changed. You are still signed in here, and signed out everywhere "
                   "else (other browsers and apps).")
-            return redirect(url_for("account.profile") + "#password")
+            return redirect(url_for("account.profile"))  # the page's top, where the message is
     else:
-        error = _form_error(form)
+        error = ("Your form expired; please try again." if "csrf_token" in form.errors
+                 else "Your password was not changed; please correct the highlighted fields.")
     return _profile_page(me, password_form=form, password_error=error)
+
+
+@bp.get("/profile/password")
+@login_required
+def password_form():
+    """The form's address opened directly (history, a bookmark): the form on the profile page."""
+    return redirect(url_for("account.profile") + "#password")
 
 
 def _telegram_ctx(me) -> dict:
