@@ -366,10 +366,11 @@ def test_an_unwritable_upload_folder_gives_a_clear_503(app, world, api, monkeypa
 _SEND_THEN_DIE = """
 import sys, time
 from app.jobs import notifications as jobs
+from app.services.notifications import delivery
 def killed_before_recording(delivery, result):
     print("SENT", delivery.notification_id, result.ok, flush=True)
     return [], None
-jobs.outbox.record_delivery = killed_before_recording  # the HTTP send happened; the outcome is never stored
+delivery.record_delivery = killed_before_recording  # the HTTP send happened; the outcome is never stored
 for notification_id in sys.argv[1:]:
     jobs.deliver_notification.call_local(notification_id)
 print("DONE", flush=True)
@@ -397,7 +398,7 @@ def test_a_worker_killed_after_sending_but_before_recording_resends_once_with_th
         world.tech.telegram_chat_id, world.tech.notify_telegram = CHATS["tech"], True
         world.tech.phone, world.tech.notify_sms = "+998900000001", True
         db.session.commit()
-        from app.services import notifications as outbox
+        from app.services.notifications import outbox
 
         with monkeypatch.context() as m:  # queued for the worker process, not run here
             m.setattr(outbox, "enqueue_now", lambda ids, probe=False: None)

@@ -1,0 +1,124 @@
+"""In-app notifications: the bell, /notifications, the API, failed deliveries.
+
+See app/services/notifications/__init__.py for how the parts fit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import (
+    Notification,
+)
+from app import clock
+from app.services import access
+from app.services.errors import InvalidTransition, NotFound, ValidationError
+
+from app.services.notifications.delivery import FAILED_LIST_DAYS
+from app.services.notifications.outbox import enqueue_after_commit
+from app.services.notifications.routing import FAILED, IN_APP, PENDING
+
+
+# --- in-app: bell, /notifications, API -------------------------------------------
+
+def unread_count(user) -> int:
+    """The bell's number: one indexed COUNT."""
+    return db.session.execute(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.channel == IN_APP, Notification.read_at.is_(None),
+        )
+    ).scalar_one()
+
+
+def parse_cursor(cursor: dict | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        at = datetime.fromisoformat(str(cursor["t"]))
+        nid = str(cursor["id"])
+        if at.tzinfo is None or len(nid) > 64:
+            raise ValueError
+        return at, nid
+    except (KeyError, ValueError, TypeError):
+        raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+
+
+def list_in_app(user, *, unread_only: bool = False, limit: int = 50,
+                cursor: dict | None = None) -> tuple[list[Notification], dict | None]:
+    """The user's own in-app notifications, newest first, keyset-paginated:
+    (rows, cursor for the next page or None)."""
+    stmt = select(Notification).where(Notification.user_id == user.id, Notification.channel == IN_APP)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    after = parse_cursor(cursor)
+    if after:
+        at, nid = after
+        stmt = stmt.where(or_(Notification.created_at < at, and_(Notification.created_at == at, Notification.id < nid)))
+    rows = list(db.session.execute(
+        stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1)
+    ).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = {"t": rows[-1].created_at.isoformat(), "id": rows[-1].id} if more else None
+    return rows, next_cursor
+
+
+def get_own(user, notification_id) -> Notification:
+    row = db.session.get(Notification, notification_id) if isinstance(notification_id, str) and len(notification_id) <= 64 else None
+    if row is None or row.user_id != user.id or row.channel != IN_APP:
+        raise NotFound("Notification not found")
+    return row
+
+
+def mark_read(user, notification_id: str) -> Notification:
+    """Mark one of the user's own in-app notifications read (again is harmless)."""
+    row = get_own(user, notification_id)
+    if row.read_at is None:
+        row.read_at = clock.now()
+        db.session.flush()
+    return row
+
+
+def mark_all_read(user) -> int:
+    """Mark every unread in-app notification of the user read; returns how many."""
+    result = db.session.execute(
+        update(Notification).where(
+            Notification.user_id == user.id, Notification.channel == IN_APP, Notification.read_at.is_(None),
+        ).values(read_at=clock.now()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def failed_deliveries(actor, limit: int = 50) -> list[Notification]:
+    """Telegram/SMS messages that failed for good in the last week (staff only)."""
+    access.require_staff(actor)
+    since = clock.now() - timedelta(days=FAILED_LIST_DAYS)
+    return list(db.session.execute(
+        select(Notification).where(Notification.status == FAILED, Notification.created_at >= since)
+        .options(joinedload(Notification.user), joinedload(Notification.ticket))
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ).scalars())
+
+
+def retry_failed(actor, notification_id: str) -> Notification:
+    """Staff put a failed message back in the queue (e.g. the user unblocked the bot)."""
+    access.require_staff(actor)
+    row = db.session.get(Notification, notification_id) if isinstance(notification_id, str) and len(notification_id) <= 64 else None
+    if row is None or row.channel == IN_APP:
+        raise NotFound("Notification not found")
+    if row.status != FAILED:
+        raise InvalidTransition("Only a failed message can be retried")
+    now = clock.now()
+    row.status = PENDING
+    row.next_attempt_at = now
+    row.queued_at = now
+    row.created_at = now  # a fresh day before giving up again
+    db.session.flush()
+    enqueue_after_commit([row.id])
+    return row
+
+

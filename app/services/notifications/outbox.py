@@ -1,0 +1,279 @@
+"""Writing the outbox in the business transaction (one kind for one ticket, or a sweep's
+alerts in one statement), and queueing deliveries once it has committed.
+
+See app/services/notifications/__init__.py for how the parts fit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import text
+
+from app.extensions import db
+from app.models import (
+    Notification,
+    Role,
+    ServiceTicket,
+    TicketPriority,
+    User,
+)
+from app.models.types import UTCDateTime, new_id
+from app import clock
+from app.transaction import on_commit
+
+log = logging.getLogger(__name__)
+from app.services.notifications.routing import DISPATCHERS, IN_APP, PENDING, PREVIOUS_TECHNICIAN, ROUTES, Route, SENT, SMS, STORE_MANAGERS, TECHNICIAN, TELEGRAM, _recipients
+from app.services.notifications.texts import digest_text, sms_text, ticket_link, ticket_text
+
+
+def _row_values(kind: str, ticket, users: list[User], extra: dict, now: datetime) -> list[dict]:
+    """The outbox rows of one event as plain column values, one per recipient and channel."""
+    route = ROUTES[kind]
+    title = route.title.format(number=ticket.ticket_number)
+    body = ticket_text(kind, ticket, extra)
+    cfg = current_app.config
+    urgent = route.urgent or (route.critical_sms and ticket.priority == TicketPriority.CRITICAL)
+    rows = []
+    sms_body = None
+    for user in users:
+        channels = [IN_APP]
+        if cfg.get("TELEGRAM_BOT_TOKEN") and user.telegram_chat_id and user.notify_telegram:
+            channels.append(TELEGRAM)
+        if cfg.get("SMS_GATEWAY_URL") and user.phone and user.notify_sms and urgent:
+            channels.append(SMS)
+        for channel in channels:
+            if channel == SMS and sms_body is None:
+                sms_body = sms_text(title, ticket, ticket_link(ticket.id, kind))
+            later = channel != IN_APP
+            rows.append({
+                "id": new_id(), "user_id": user.id, "ticket_id": ticket.id, "channel": channel, "kind": kind,
+                "title": title, "body": sms_body if channel == SMS else body,
+                "status": PENDING if later else SENT, "attempts": 0,
+                "sent_at": None if later else now,
+                "next_attempt_at": now if later else None,
+                "queued_at": now if later else None,  # queued right after commit
+                "last_error": None, "last_attempt_at": None, "read_at": None, "external_id": None,
+                "created_at": now,
+            })
+    return rows
+
+
+def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> list[Notification]:
+    """Write the outbox rows for one event (same transaction as the change).
+
+    In-app always; Telegram when the recipient linked a chat and kept it on; SMS when
+    the recipient has a phone, kept it on, and the event is urgent (an escalation or
+    overdue alert, or a CRITICAL ticket someone must act on). The delivery tasks are
+    queued only after the transaction commits: a rollback sends nothing."""
+    now = clock.now()
+    rows = [Notification(**values) for values in
+            _row_values(kind, ticket, _recipients(kind, ticket, actor, extra), extra, now)]
+    db.session.add_all(rows)
+    enqueue_after_commit([r.id for r in rows if r.status == PENDING])
+    return rows
+
+
+# Digests (SLA sweep). A backlog caught up at once (the worker was down, a branch's
+# technicians all on leave) must not bury anyone under one message per ticket:
+# - dispatchers: more than SLA_DIGEST_THRESHOLD alerts of one kind in one sweep become
+#   ONE message for the kind (the count, the first ticket numbers, a link to the board
+#   filtered to overdue tickets);
+# - a technician: more than SLA_TECHNICIAN_DIGEST_THRESHOLD alerts of one kind for that
+#   person in one sweep (escalated to them, escalated away from them, response due soon)
+#   become ONE message for them, linking to their queue. Up to the thresholds every
+#   alert goes out on its own (with its Accept/Decline buttons in Telegram).
+_OUTBOX_COLUMNS = ("id, user_id, ticket_id, channel, kind, title, body, status, attempts, sent_at, "
+                   "next_attempt_at, queued_at, created_at")
+_ALERT_FIELDS = ("kind", "ticket_id", "title", "body", "sms_body", "urgent", "tech", "prev", "disp", "branch", "mgr")
+_BOOL_FIELDS = ("urgent", "disp", "mgr")
+
+
+def _outbox_insert_sql(dialect: str, returning: bool) -> str:
+    """ONE `INSERT ... SELECT`: the alerts (one parameter per field: arrays on PostgreSQL,
+    one JSON array on SQLite) joined to their recipients (technician, previous
+    technician, dispatchers, the branch's store managers; active users only, each user
+    once per alert) and to the channels each recipient gets; ids made by the database."""
+    if dialect == "postgresql":
+        types = {f: "BOOLEAN" if f in _BOOL_FIELDS else "TEXT" for f in _ALERT_FIELDS}
+        alerts = ("SELECT * FROM unnest(" + ", ".join(f"CAST(:{f} AS {types[f]}[])" for f in _ALERT_FIELDS)
+                  + ") AS v(" + ", ".join(_ALERT_FIELDS) + ")")
+        new_id_sql = "replace(CAST(gen_random_uuid() AS TEXT), '-', '')"
+        true, now = "true", "CAST(:now AS TIMESTAMP)"
+    else:
+        alerts = ("SELECT " + ", ".join(f"json_extract(j.value, '$[{i}]') AS {f}" for i, f in enumerate(_ALERT_FIELDS))
+                  + " FROM json_each(:alerts) AS j")
+        new_id_sql = "lower(hex(randomblob(16)))"
+        true, now = "1", ":now"
+    # Each user once per alert: the technician's row wins over "previous" and "dispatchers".
+    not_tech = "(u.technician_id IS NULL OR u.technician_id <> coalesce(a.tech, ''))"
+    not_prev = "(u.technician_id IS NULL OR u.technician_id <> coalesce(a.prev, ''))"
+    sql = f"""
+WITH a AS ({alerts}),
+r AS (
+  SELECT a.*, u.id AS user_id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN users u ON u.technician_id = a.tech AND u.is_active = {true}
+  UNION ALL
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN users u ON u.technician_id = a.prev AND {not_tech} AND u.is_active = {true}
+  UNION ALL
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN users u ON a.disp = {true} AND u.role = :dispatcher AND u.is_active = {true}
+   WHERE {not_tech} AND {not_prev}
+  UNION ALL
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN user_branches ub ON a.mgr = {true} AND ub.branch_id = a.branch
+           JOIN users u ON u.id = ub.user_id AND u.role = :manager AND u.is_active = {true}
+   WHERE {not_tech} AND {not_prev}
+),
+c(channel) AS (VALUES (:in_app), (:telegram), (:sms))
+INSERT INTO notifications ({_OUTBOX_COLUMNS})
+SELECT {new_id_sql}, r.user_id, r.ticket_id, c.channel, r.kind, r.title,
+       CASE WHEN c.channel = :sms THEN r.sms_body ELSE r.body END,
+       CASE WHEN c.channel = :in_app THEN :sent ELSE :pending END, 0,
+       CASE WHEN c.channel = :in_app THEN {now} END,
+       CASE WHEN c.channel <> :in_app THEN {now} END,
+       CASE WHEN c.channel <> :in_app THEN {now} END,
+       {now}
+  FROM r JOIN c ON c.channel = :in_app
+    OR (c.channel = :telegram AND :telegram_on = {true} AND coalesce(r.telegram_chat_id, '') <> ''
+        AND r.notify_telegram = {true})
+    OR (c.channel = :sms AND :sms_on = {true} AND coalesce(r.phone, '') <> '' AND r.notify_sms = {true}
+        AND r.urgent = {true})"""
+    # INSERT first, the CTEs inside its SELECT (both backends read it so).
+    head, _, rest = sql.partition(f"INSERT INTO notifications ({_OUTBOX_COLUMNS})")
+    sql = f"INSERT INTO notifications ({_OUTBOX_COLUMNS})\n{head.strip()}\n{rest}"
+    return sql + ("\nRETURNING id, status" if returning else "")
+
+
+def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = None) -> int:
+    """`notify` for a batch of events (the SLA sweep): (kind, ticket-like view, extra)
+    each, in ONE statement whatever the batch size: the text of each alert is made once
+    here (the same `ticket_text`/`sms_text` as `notify`), and the database fans the
+    alerts out to their recipients and channels (`INSERT ... SELECT`, ids made in SQL).
+    The views need what `ticket_text`/`sms_text` read (no ORM objects); the "creator"
+    recipient needs an actor and is not routed here. More than SLA_DIGEST_THRESHOLD
+    alerts of one kind for the dispatchers become one digest per kind for them, more
+    than SLA_TECHNICIAN_DIGEST_THRESHOLD for one technician one digest for that
+    technician (see `digest_text`); no text is made for an alert nobody gets on its
+    own. Returns the number of outbox rows written."""
+    if not alerts:
+        return 0
+    now = now or clock.now()
+    cfg = current_app.config
+    threshold = int(cfg.get("SLA_DIGEST_THRESHOLD", 50))
+    person_threshold = int(cfg.get("SLA_TECHNICIAN_DIGEST_THRESHOLD", 3))
+    sms_on = bool(cfg.get("SMS_GATEWAY_URL"))
+    per_kind: dict[str, list] = {}
+    per_person: dict[tuple[str, str, str], list] = {}  # (kind, part, technician id) -> tickets
+    for kind, ticket, extra in alerts:
+        recipients = ROUTES[kind].recipients
+        if DISPATCHERS in recipients:
+            per_kind.setdefault(kind, []).append(ticket)
+        if TECHNICIAN in recipients and ticket.assigned_technician_id:
+            per_person.setdefault((kind, TECHNICIAN, ticket.assigned_technician_id), []).append(ticket)
+        previous = (extra or {}).get("previous_technician_id")
+        if PREVIOUS_TECHNICIAN in recipients and previous:
+            per_person.setdefault((kind, PREVIOUS_TECHNICIAN, previous), []).append(ticket)
+    digested = {kind for kind, tickets in per_kind.items() if len(tickets) > threshold}
+    person_digested = {key for key, tickets in per_person.items() if len(tickets) > person_threshold}
+    fields: dict[str, list] = {f: [] for f in _ALERT_FIELDS}
+
+    def add(**values):
+        for f in _ALERT_FIELDS:
+            fields[f].append(values.get(f))
+
+    def urgent_for(route: Route, tickets) -> bool:
+        return route.urgent or (route.critical_sms and any(t.priority == TicketPriority.CRITICAL for t in tickets))
+
+    for kind, ticket, extra in alerts:
+        extra = extra or {}
+        route = ROUTES[kind]
+        tech = ticket.assigned_technician_id if TECHNICIAN in route.recipients else None
+        if tech and (kind, TECHNICIAN, tech) in person_digested:
+            tech = None
+        prev = extra.get("previous_technician_id") if PREVIOUS_TECHNICIAN in route.recipients else None
+        if prev and (kind, PREVIOUS_TECHNICIAN, prev) in person_digested:
+            prev = None
+        disp = DISPATCHERS in route.recipients and kind not in digested
+        mgr = STORE_MANAGERS in route.recipients
+        if not (tech or prev or disp or mgr):
+            continue  # nobody to tell one by one: no text to make
+        urgent = urgent_for(route, (ticket,))
+        title = route.title.format(number=ticket.ticket_number)
+        add(kind=kind, ticket_id=ticket.id, title=title, body=ticket_text(kind, ticket, extra),
+            sms_body=sms_text(title, ticket, ticket_link(ticket.id, kind)) if sms_on and urgent else None,
+            urgent=urgent, tech=tech, prev=prev, disp=disp, branch=ticket.branch_id if mgr else None, mgr=mgr)
+    for kind in sorted(digested):
+        tickets = per_kind[kind]
+        title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets])
+        add(kind=kind, ticket_id=None, title=title, body=body, sms_body=sms_body,
+            urgent=urgent_for(ROUTES[kind], tickets), disp=True, mgr=False)
+    for kind, part, technician_id in sorted(person_digested):
+        tickets = per_person[(kind, part, technician_id)]
+        title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets], part=part)
+        add(kind=kind, ticket_id=None, title=title, body=body, sms_body=sms_body,
+            urgent=urgent_for(ROUTES[kind], tickets), disp=False, mgr=False,
+            **{"tech" if part == TECHNICIAN else "prev": technician_id})
+    if not fields["kind"]:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    returning = sms_on or bool(cfg.get("TELEGRAM_BOT_TOKEN"))  # pending rows only then
+    params = {
+        "now": UTCDateTime().process_bind_param(now, None), "dispatcher": Role.DISPATCHER.value,
+        "manager": Role.STORE_MANAGER.value, "in_app": IN_APP.value, "telegram": TELEGRAM.value, "sms": SMS.value,
+        "sent": SENT.value, "pending": PENDING.value, "telegram_on": bool(cfg.get("TELEGRAM_BOT_TOKEN")),
+        "sms_on": sms_on,
+    }
+    if dialect == "postgresql":
+        params.update(fields)
+    else:
+        params["alerts"] = json.dumps(list(zip(*(fields[f] for f in _ALERT_FIELDS))), separators=(",", ":"))
+        params["now"] = params["now"].strftime("%Y-%m-%d %H:%M:%S.%f")
+    result = db.session.execute(text(_outbox_insert_sql(dialect, returning)), params)
+    if returning:
+        rows = result.all()
+        enqueue_after_commit([rid for rid, status in rows if status == PENDING.value])
+        return len(rows)
+    return result.rowcount
+
+
+# --- queueing after commit ---------------------------------------------------------
+
+# The job layer tells us how to queue one delivery (app/tasks.py registers
+# app.jobs.notifications.deliver_notification at start): this module never imports it.
+_deliver = None
+
+
+def set_delivery_queue(deliver) -> None:
+    """Register `deliver(notification_id, probe)`, which queues one delivery task."""
+    global _deliver
+    _deliver = deliver
+
+
+def enqueue_now(ids: list[str], *, probe: bool = False) -> None:
+    """Put one delivery task per row on the queue. Never raises: a row whose task
+    could not be queued is picked up by the relay."""
+    if not ids:
+        return
+    if _deliver is None:
+        log.error("no delivery queue registered; the relay will queue %d notification(s)", len(ids))
+        return
+    for notification_id in ids:
+        try:
+            _deliver(notification_id, probe)
+        except Exception:  # noqa: BLE001  (the queue may be down; the outbox row is safe)
+            log.exception("could not queue delivery of notification %s", notification_id)
+
+
+def enqueue_after_commit(ids: list[str]) -> None:
+    """Queue delivery once the surrounding transaction has committed (app.transaction)."""
+    if not ids:
+        return
+    ids = list(ids)
+    on_commit(lambda: enqueue_now(ids))
+
+
