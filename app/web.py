@@ -2,7 +2,9 @@
 the page-or-partial choice, and the home redirect by role."""
 from __future__ import annotations
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+import io
+
+from flask import Flask, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db, login_manager
@@ -42,6 +44,13 @@ def render_page_or_partial(page: str, partial: str, **ctx):
     return render_template(partial if is_htmx() else page, **ctx)
 
 
+def private_image(data: bytes, mimetype: str):
+    """An image only its reader may see: kept by the browser, never by a shared cache."""
+    resp = send_file(io.BytesIO(data), mimetype=mimetype, max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    return resp
+
+
 def home_for(user) -> str:
     if user.role in (Role.ADMIN, Role.DISPATCHER):
         return "/dispatcher/tickets"
@@ -76,45 +85,15 @@ def register_web(app: Flask) -> None:
     from app.blueprints.dispatcher import bp as dispatcher_bp
     from app.blueprints.store import bp as store_bp
     from app.blueprints.technician import bp as technician_bp
+    from app.blueprints.files import bp as files_bp
     from app.blueprints.tickets import bp as tickets_bp
 
-    for blueprint in (tickets_bp, dispatcher_bp, technician_bp, store_bp, account_bp, analytics_bp):
+    for blueprint in (tickets_bp, dispatcher_bp, technician_bp, store_bp, account_bp, analytics_bp, files_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/")
     @login_required
     def index():
         return redirect(home_for(current_user))
-
-    @app.get("/photos/<photo_id>")
-    @login_required
-    def photo(photo_id):
-        """A ticket photo (or its thumbnail with ?size=thumb) for whoever may read the ticket."""
-        from app.blueprints.api.tickets import photo_response
-        from app.models import TicketPhoto
-        from app.services import tickets as ticket_service
-
-        p = db.session.get(TicketPhoto, photo_id) if len(photo_id) <= 64 else None
-        if p is None:
-            abort(404)
-        ticket_service.load_readable_ticket(current_user, p.ticket_id)
-        return photo_response(p, request.args.get("size"))
-
-    @app.get("/signatures/<completion_id>")
-    @login_required
-    def signature(completion_id):
-        """The signature PNG of a completion, for whoever may read the ticket."""
-        import io
-
-        from flask import send_file
-
-        from app.services import access, completions
-        from app.services.storage import get_storage
-
-        c = completions.get_completion(completion_id)
-        access.require_read_ticket(current_user, c.ticket)
-        if not c.signature_key:
-            abort(404)
-        return send_file(io.BytesIO(get_storage().get(c.signature_key)), mimetype="image/png")
 
     _ = url_for  # keep import for templates' helpers

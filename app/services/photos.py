@@ -227,6 +227,17 @@ def get_readable_photo(user, photo_id: str) -> TicketPhoto:
     return photo
 
 
+def photo_file(user, photo_id: str, size: str | None = None) -> tuple[bytes, str]:
+    """(bytes, content type) of a photo, or its thumbnail for size="thumb", for readers
+    of its ticket; NotFound for anyone else or a file that is gone."""
+    photo = get_readable_photo(user, photo_id)
+    key = photo.thumb_key if size == "thumb" else photo.storage_key
+    try:
+        return get_storage().get(key), photo.content_type
+    except (FileNotFoundError, ValueError):
+        raise NotFound("Photo file missing")
+
+
 def remove_photo(ticket: ServiceTicket, photo_id: str, actor) -> None:
     """The technician removes a photo not yet part of a submitted completion."""
     access.require_assigned_technician(actor, ticket)

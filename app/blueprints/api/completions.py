@@ -1,11 +1,11 @@
 """Completing the work and approving it."""
-import io
 
-from flask import jsonify, send_file
+from flask import jsonify
 
 from app.blueprints.api import api_user, bp, json_body
 from app.blueprints.api import serializers as s
 from app.services import completions, tech_workspace, tickets
+from app.web import private_image
 
 
 @bp.post("/tickets/<ticket_id>/complete")
@@ -30,5 +30,4 @@ def decide_completion(completion_id):
 @bp.get("/completions/<completion_id>/signature")
 def signature_file(completion_id):
     """The signature PNG, for anyone who may read the ticket."""
-    png = completions.signature_png(api_user(), completion_id)
-    return send_file(io.BytesIO(png), mimetype="image/png", max_age=0)
+    return private_image(completions.signature_png(api_user(), completion_id), "image/png")

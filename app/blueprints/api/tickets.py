@@ -1,14 +1,12 @@
 """Tickets: list, create, detail, timeline, PATCH, the technician's actions and photos."""
-import io
 
-from flask import current_app, jsonify, request, send_file
+from flask import current_app, jsonify, request
 
 from app.blueprints.api import api_user, bp, encode_cursor, json_body, page_params
 from app.blueprints.api import serializers as s
-from app.models import TicketPhoto
 from app.services import photos, ticket_queries, tickets
-from app.services.errors import NotFound, UnsupportedMedia
-from app.services.storage import get_storage
+from app.web import private_image
+from app.services.errors import UnsupportedMedia
 
 
 @bp.get("/tickets")
@@ -109,15 +107,4 @@ def delete_photo(ticket_id, photo_id):
 @bp.get("/photos/<photo_id>")
 def photo_file(photo_id):
     """The image itself (`?size=thumb` for the thumbnail), for anyone who may read its ticket."""
-    return photo_response(photos.get_readable_photo(api_user(), photo_id), request.args.get("size"))
-
-
-def photo_response(photo: TicketPhoto, size: str | None):
-    key = photo.thumb_key if size == "thumb" else photo.storage_key
-    try:
-        data = get_storage().get(key)
-    except (FileNotFoundError, ValueError):
-        raise NotFound("Photo file missing")
-    resp = send_file(io.BytesIO(data), mimetype=photo.content_type, max_age=0)
-    resp.headers["Cache-Control"] = "private, max-age=3600"
-    return resp
+    return private_image(*photos.photo_file(api_user(), photo_id, request.args.get("size")))
