@@ -44,6 +44,14 @@ def render_page_or_partial(page: str, partial: str, **ctx):
     return render_template(partial if is_htmx() else page, **ctx)
 
 
+def swap_in_place(response, swap: str = "outerHTML"):
+    """A refused htmx action answered with a fragment to show where the action was (the
+    queue with the reason inline): the standard HX-Reswap header marks it, and app.js
+    swaps it although its status is 4xx (the status still rolls the request back)."""
+    response.headers["HX-Reswap"] = swap
+    return response
+
+
 def private_image(data: bytes, mimetype: str):
     """An image only its reader may see: kept by the browser, never by a shared cache."""
     resp = send_file(io.BytesIO(data), mimetype=mimetype, max_age=0)

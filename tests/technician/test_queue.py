@@ -126,7 +126,7 @@ def test_decline_without_a_reason_is_refused_inline_and_the_ticket_stays(tech, w
     db.session.commit()
     r = tech.post(f"/tech/tickets/{ticket.id}/decline", data={"reason": "  "}, headers=HX)
     assert r.status_code == 400
-    assert r.headers["X-Tech-Partial"] == "1"
+    assert r.headers["HX-Reswap"] == "outerHTML" and "X-Tech-Partial" not in r.headers
     html = r.get_data(as_text=True)
     assert "Say why you decline." in html
     assert '<details class="decline" open>' in html

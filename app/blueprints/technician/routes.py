@@ -27,7 +27,7 @@ from app.extensions import db
 from app.models import Technician
 from app.services import completions, photos, tech_workspace, technicians, tickets
 from app.services.errors import DomainError, NotFound, ValidationError
-from app.web import is_htmx, render_page_or_partial
+from app.web import is_htmx, render_page_or_partial, swap_in_place
 
 
 @bp.context_processor
@@ -64,8 +64,8 @@ def _queue_response(status: int = 200, notice: str | None = None, kind: str = "o
     html = render_page_or_partial("technician/dashboard.html", "technician/partials/_queue.html",
                                   queue=queue, notice=notice, notice_kind=kind, decline=decline or {})
     resp = make_response(html, status)
-    if status >= 400:
-        resp.headers["X-Tech-Partial"] = "1"  # tech.js swaps this error fragment in place
+    if status >= 400 and is_htmx():
+        swap_in_place(resp)  # the queue with the reason inline, where the tap was
     if trigger:
         resp.headers["HX-Trigger"] = json.dumps(trigger)
     return resp

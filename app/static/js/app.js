@@ -8,4 +8,15 @@
       e.preventDefault();
     }
   }, true);
+
+  // A refused action that answers with a fragment to show in place (a 4xx with the
+  // standard HX-Reswap header, see app.web.swap_in_place) is swapped like a success:
+  // htmx 2 swaps no error response by default.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("HX-Reswap")) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
 })();

@@ -135,15 +135,6 @@
   });
 
   // --- htmx behaviour on these pages --------------------------------------------
-  // Our error fragments (a refused action, a missing decline reason) replace the queue.
-  document.body.addEventListener("htmx:beforeSwap", function (evt) {
-    var xhr = evt.detail.xhr;
-    if (xhr.status >= 400 && xhr.getResponseHeader("X-Tech-Partial")) {
-      evt.detail.shouldSwap = true;
-      evt.detail.isError = false;
-    }
-  });
-
   // The queue refreshes itself every minute, but not while a reason is being typed,
   // nor in a hidden tab.
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
