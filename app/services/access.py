@@ -1,7 +1,18 @@
 """Who may see and do what: one rule per object kind, used by pages and the API alike.
 
-The rules are the table in API.md. A ticket the caller may not read is reported as
-NotFound (404), never Forbidden, so ids do not leak.
+The rules are the contract's table (shared/spec/API.md, "Who may do what"):
+
+    | action | admin | dispatcher | technician | store_manager |
+    | read tickets | all | all | assigned to them (now or before) | their branches |
+    | create ticket | any branch | any branch | no | their branches only |
+    | assign / reassign, change priority, close without completion | yes | yes | no | no |
+    | accept / decline / start | no | no | own assigned | no |
+    | upload photos, complete | no | no | own IN_PROGRESS | no |
+    | approve / reject completion | yes | no | no | their branches |
+    | manage technicians, branches, categories, users | yes | yes (users: admin only) | own location only | no |
+
+"A ticket the caller may not read answers 404, not 403": NotFound, never Forbidden, so
+ids do not leak.
 """
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The JSON API (see shared/spec/API.md). Bearer tokens only, never the session cookie."""
+"""The JSON API (shared/spec/API.md). "Every other endpoint requires `Authorization: Bearer
+<token>`; API auth never uses the session cookie." Errors are `{"error": "<human message>",
+"fields": {...}?}`, "never a 500 for bad input; never an HTML error page under `/api`"."""
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,8 @@
-"""API: analytics (see API.md "Analytics"). Dispatchers and admins only."""
+"""API: analytics, dispatchers and admins only. The contract (API.md, "Analytics"):
+"`from` and `to` are dates (`YYYY-MM-DD`, inclusive, in `APP_TIMEZONE`) or ISO datetimes.
+Both answer `{"rows": [...]}`"; `/api/analytics/sla?groupBy=priority|category|branch|
+technician` over tickets created in the range, `/api/analytics/costs?groupBy=branch|month|
+technician|category` over approved completions whose ticket was closed in the range."""
 from flask import jsonify, request
 
 from app.blueprints.api import api_user, bp

@@ -1,4 +1,6 @@
-"""API: cron (see API.md).
+"""API: cron. The contract (API.md, "SLA and escalation"): "`GET /api/cron/escalate-tickets`
+with `Authorization: Bearer $CRON_SECRET` runs one sweep → `{success, escalatedCount,
+escalated}`; 401 when the secret is wrong or unset on the server."
 
 `GET /api/cron/escalate-tickets` runs one SLA sweep for an external scheduler. The
 bearer secret is compared in constant time, and nobody gets in while CRON_SECRET is

@@ -1,4 +1,7 @@
-"""API: the caller's in-app notifications (see API.md, "Notifications")."""
+"""API: the caller's in-app notifications. The contract (API.md, "Notifications"):
+"`GET /api/notifications?unread=true` → the caller's in-app notifications `{items: [{id,
+ticketId, kind, title, body, createdAt, readAt}], nextCursor}`; `POST
+/api/notifications/{id}/read`; `POST /api/notifications/read-all`."""
 from __future__ import annotations
 
 from flask import jsonify, request

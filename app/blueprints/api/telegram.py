@@ -1,5 +1,7 @@
-"""API: the Telegram bot's webhook (see API.md). Public, but refused (401) unless
-Telegram's X-Telegram-Bot-Api-Secret-Token header matches TELEGRAM_WEBHOOK_SECRET.
+"""API: the Telegram bot's webhook. The contract (API.md, "Notifications"): "`POST
+/api/telegram/webhook`: Telegram's updates; refused (401) unless the
+`X-Telegram-Bot-Api-Secret-Token` header matches the configured secret." And
+("Authentication"): "an update from a chat that matches no single user is refused".
 
 Replies that must be immediate (answerCallbackQuery, the /start confirmation) go back
 in the webhook response itself, as the Bot API allows; the message edit after a
