@@ -15,66 +15,36 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.models import (
-    Notification,
     Role,
     ServiceTicket,
     TicketPriority,
-    User,
 )
-from app.models.types import UTCDateTime, new_id
+from app.models.types import UTCDateTime
 from app import clock
 from app.transaction import on_commit
 
 log = logging.getLogger(__name__)
-from app.services.notifications.routing import DISPATCHERS, IN_APP, PENDING, PREVIOUS_TECHNICIAN, ROUTES, Route, SENT, SMS, STORE_MANAGERS, TECHNICIAN, TELEGRAM, _recipients
+from app.services.notifications.routing import (
+    CREATOR, DISPATCHERS, IN_APP, PENDING, PREVIOUS_TECHNICIAN, ROUTES, SENT, SMS, STORE_MANAGERS, TECHNICIAN, TELEGRAM,
+    Route,
+)
 from app.services.notifications.texts import digest_text, sms_text, ticket_link, ticket_text
 
 
-def _row_values(kind: str, ticket, users: list[User], extra: dict, now: datetime) -> list[dict]:
-    """The outbox rows of one event as plain column values, one per recipient and channel."""
-    route = ROUTES[kind]
-    title = route.title.format(number=ticket.ticket_number)
-    body = ticket_text(kind, ticket, extra)
-    cfg = current_app.config
-    urgent = route.urgent or (route.critical_sms and ticket.priority == TicketPriority.CRITICAL)
-    rows = []
-    sms_body = None
-    for user in users:
-        channels = [IN_APP]
-        if cfg.get("TELEGRAM_BOT_TOKEN") and user.telegram_chat_id and user.notify_telegram:
-            channels.append(TELEGRAM)
-        if cfg.get("SMS_GATEWAY_URL") and user.phone and user.notify_sms and urgent:
-            channels.append(SMS)
-        for channel in channels:
-            if channel == SMS and sms_body is None:
-                sms_body = sms_text(title, ticket, ticket_link(ticket.id, kind))
-            later = channel != IN_APP
-            rows.append({
-                "id": new_id(), "user_id": user.id, "ticket_id": ticket.id, "channel": channel, "kind": kind,
-                "title": title, "body": sms_body if channel == SMS else body,
-                "status": PENDING if later else SENT, "attempts": 0,
-                "sent_at": None if later else now,
-                "next_attempt_at": now if later else None,
-                "queued_at": now if later else None,  # queued right after commit
-                "last_error": None, "last_attempt_at": None, "read_at": None, "external_id": None,
-                "created_at": now,
-            })
-    return rows
-
-
-def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> list[Notification]:
-    """Write the outbox rows for one event (same transaction as the change).
+def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> int:
+    """Write the outbox rows for one event (same transaction as the change): the same
+    routing and fan-out as a sweep's alerts (`notify_many`, one `INSERT ... SELECT`), so
+    who is told what, on which channel, is written once.
 
     In-app always; Telegram when the recipient linked a chat and kept it on; SMS when
     the recipient has a phone, kept it on, and the event is urgent (an escalation or
     overdue alert, or a CRITICAL ticket someone must act on). The delivery tasks are
-    queued only after the transaction commits: a rollback sends nothing."""
-    now = clock.now()
-    rows = [Notification(**values) for values in
-            _row_values(kind, ticket, _recipients(kind, ticket, actor, extra), extra, now)]
-    db.session.add_all(rows)
-    enqueue_after_commit([r.id for r in rows if r.status == PENDING])
-    return rows
+    queued only after the transaction commits: a rollback sends nothing. Returns the
+    number of outbox rows written."""
+    db.session.flush()  # the ticket's row first: the outbox rows point to it
+    if CREATOR in ROUTES[kind].recipients and actor is not None and getattr(actor, "role", None) == Role.STORE_MANAGER:
+        extra = {**extra, "creator_id": actor.id}
+    return notify_many([(kind, ticket, extra)], digests=False)
 
 
 # Digests (SLA sweep). A backlog caught up at once (the worker was down, a branch's
@@ -88,7 +58,8 @@ def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> list[Notifi
 #   alert goes out on its own (with its Accept/Decline buttons in Telegram).
 _OUTBOX_COLUMNS = ("id, user_id, ticket_id, channel, kind, title, body, status, attempts, sent_at, "
                    "next_attempt_at, queued_at, created_at")
-_ALERT_FIELDS = ("kind", "ticket_id", "title", "body", "sms_body", "urgent", "tech", "prev", "disp", "branch", "mgr")
+_ALERT_FIELDS = ("kind", "ticket_id", "title", "body", "sms_body", "urgent", "tech", "prev", "disp", "branch", "mgr",
+                 "creator")
 _BOOL_FIELDS = ("urgent", "disp", "mgr")
 
 
@@ -96,7 +67,9 @@ def _outbox_insert_sql(dialect: str, returning: bool) -> str:
     """ONE `INSERT ... SELECT`: the alerts (one parameter per field: arrays on PostgreSQL,
     one JSON array on SQLite) joined to their recipients (technician, previous
     technician, dispatchers, the branch's store managers; active users only, each user
-    once per alert) and to the channels each recipient gets; ids made by the database."""
+    once per alert; the store manager who reported the ticket for "ticket_created") and to
+    the channels each recipient gets; ids made by the database. The one fan-out: `notify`
+    for one event and the sweep for thousands both write through it."""
     if dialect == "postgresql":
         types = {f: "BOOLEAN" if f in _BOOL_FIELDS else "TEXT" for f in _ALERT_FIELDS}
         alerts = ("SELECT * FROM unnest(" + ", ".join(f"CAST(:{f} AS {types[f]}[])" for f in _ALERT_FIELDS)
@@ -128,6 +101,11 @@ r AS (
     FROM a JOIN user_branches ub ON a.mgr = {true} AND ub.branch_id = a.branch
            JOIN users u ON u.id = ub.user_id AND u.role = :manager AND u.is_active = {true}
    WHERE {not_tech} AND {not_prev}
+  UNION ALL
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+    FROM a JOIN users u ON u.id = a.creator AND u.is_active = {true}
+   WHERE {not_tech} AND {not_prev} AND NOT (a.mgr = {true} AND u.role = :manager)
+     AND NOT (a.disp = {true} AND u.role = :dispatcher)
 ),
 c(channel) AS (VALUES (:in_app), (:telegram), (:sms))
 INSERT INTO notifications ({_OUTBOX_COLUMNS})
@@ -149,13 +127,15 @@ SELECT {new_id_sql}, r.user_id, r.ticket_id, c.channel, r.kind, r.title,
     return sql + ("\nRETURNING id, status" if returning else "")
 
 
-def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = None) -> int:
+def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = None, *,
+                digests: bool = True) -> int:
     """`notify` for a batch of events (the SLA sweep): (kind, ticket-like view, extra)
     each, in ONE statement whatever the batch size: the text of each alert is made once
     here (the same `ticket_text`/`sms_text` as `notify`), and the database fans the
     alerts out to their recipients and channels (`INSERT ... SELECT`, ids made in SQL).
-    The views need what `ticket_text`/`sms_text` read (no ORM objects); the "creator"
-    recipient needs an actor and is not routed here. More than SLA_DIGEST_THRESHOLD
+    The views need what `ticket_text`/`sms_text` read (no ORM objects); `extra`'s
+    "creator_id" names the reporting store manager for a route to the creator. Unless
+    `digests` is off (`notify`: one event), more than SLA_DIGEST_THRESHOLD
     alerts of one kind for the dispatchers become one digest per kind for them, more
     than SLA_TECHNICIAN_DIGEST_THRESHOLD for one technician one digest for that
     technician (see `digest_text`); no text is made for an alert nobody gets on its
@@ -178,8 +158,8 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
         previous = (extra or {}).get("previous_technician_id")
         if PREVIOUS_TECHNICIAN in recipients and previous:
             per_person.setdefault((kind, PREVIOUS_TECHNICIAN, previous), []).append(ticket)
-    digested = {kind for kind, tickets in per_kind.items() if len(tickets) > threshold}
-    person_digested = {key for key, tickets in per_person.items() if len(tickets) > person_threshold}
+    digested = {kind for kind, tickets in per_kind.items() if digests and len(tickets) > threshold}
+    person_digested = {key for key, tickets in per_person.items() if digests and len(tickets) > person_threshold}
     fields: dict[str, list] = {f: [] for f in _ALERT_FIELDS}
 
     def add(**values):
@@ -200,13 +180,15 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
             prev = None
         disp = DISPATCHERS in route.recipients and kind not in digested
         mgr = STORE_MANAGERS in route.recipients
-        if not (tech or prev or disp or mgr):
+        creator = extra.get("creator_id") if CREATOR in route.recipients else None
+        if not (tech or prev or disp or mgr or creator):
             continue  # nobody to tell one by one: no text to make
         urgent = urgent_for(route, (ticket,))
         title = route.title.format(number=ticket.ticket_number)
         add(kind=kind, ticket_id=ticket.id, title=title, body=ticket_text(kind, ticket, extra),
             sms_body=sms_text(title, ticket, ticket_link(ticket.id, kind)) if sms_on and urgent else None,
-            urgent=urgent, tech=tech, prev=prev, disp=disp, branch=ticket.branch_id if mgr else None, mgr=mgr)
+            urgent=urgent, tech=tech, prev=prev, disp=disp, branch=ticket.branch_id if mgr else None, mgr=mgr,
+            creator=creator)
     for kind in sorted(digested):
         tickets = per_kind[kind]
         title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets])

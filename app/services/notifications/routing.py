@@ -7,16 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
 
-from app.extensions import db
 from app.models import (
     NotificationChannel,
     NotificationStatus,
-    Role,
-    ServiceTicket,
-    User,
-    user_branches,
 )
 
 
@@ -46,6 +40,8 @@ class Route:
 
 
 # Who hears what. Documented in the README ("Who hears what"); keep the two in step.
+# The one fan-out that turns a route into people and channels is the outbox's
+# INSERT ... SELECT (outbox._outbox_insert_sql), for one event and for a sweep alike.
 ROUTES: dict[str, Route] = {
     "ticket_assigned": Route((TECHNICIAN,), "New ticket {number} assigned to you"),
     "ticket_created": Route((CREATOR,), "Ticket {number} received", critical_sms=False),
@@ -67,31 +63,3 @@ ROUTES: dict[str, Route] = {
 ASSIGNMENT_KINDS = ("ticket_assigned", "ticket_escalated")
 # In-app alert to dispatchers when a Telegram/SMS message fails for good (not routed by ROUTES).
 DELIVERY_FAILED = "delivery_failed"
-
-# --- who is told: the people behind a route, for one ticket ---------------------------
-
-def _recipients(kind: str, ticket: ServiceTicket, actor, extra: dict) -> list[User]:
-    route = ROUTES[kind]
-    tech_ids = []
-    if TECHNICIAN in route.recipients and ticket.assigned_technician_id:
-        tech_ids.append(ticket.assigned_technician_id)
-    if PREVIOUS_TECHNICIAN in route.recipients and extra.get("previous_technician_id"):
-        tech_ids.append(extra["previous_technician_id"])
-    conditions = []
-    if tech_ids:
-        conditions.append(User.technician_id.in_(tech_ids))
-    if DISPATCHERS in route.recipients:
-        conditions.append(User.role == Role.DISPATCHER)
-    if STORE_MANAGERS in route.recipients:
-        conditions.append(
-            User.id.in_(select(user_branches.c.user_id).where(user_branches.c.branch_id == ticket.branch_id))
-            & (User.role == Role.STORE_MANAGER)
-        )
-    if CREATOR in route.recipients and actor is not None and getattr(actor, "role", None) == Role.STORE_MANAGER:
-        conditions.append(User.id == actor.id)
-    if not conditions:
-        return []
-    stmt = select(User).where(or_(*conditions), User.is_active_user.is_(True)).order_by(User.email)
-    return list({u.id: u for u in db.session.execute(stmt).scalars()}.values())
-
-
