@@ -21,7 +21,7 @@ def test_page_shows_photos_side_by_side_costs_and_a_signature_pad(world, login):
     before = [p for p in t.photos if p.type.value == "before"][0]
     after = [p for p in t.photos if p.type.value == "after"][0]
     assert page.index(f"/photos/{before.id}?size=thumb") < page.index(f"/photos/{after.id}?size=thumb")
-    assert 'class="photo-compare"' in page
+    assert 'class="tp-photo-sets tp-compare"' in page  # before and after side by side
     assert "Replaced the fan motor" in page
     assert "Fan motor" in page and "120.50" in page
     assert "R404A refrigerant (kg)" in page and "30.50" in page      # 2 x 15.25
