@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.services.errors import DomainError
+from app.web import FORM_EXPIRED
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def register_error_handlers(app):
         }
         message = messages.get(exc.code, exc.name)
         if exc.code == 400 and exc.description and "CSRF" in str(exc.description):
-            message = "Your form expired; please reload the page and try again"
+            message = FORM_EXPIRED
         # A 429 from the login throttle gets its Retry-After from Flask-Limiter's headers
         # (RATELIMIT_HEADERS_ENABLED), added to this response after the handler.
         return error_response(exc.code or 500, message)

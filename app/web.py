@@ -3,10 +3,12 @@ the page-or-partial choice, and the home redirect by role."""
 from __future__ import annotations
 
 import io
+import json
 
-from flask import Flask, redirect, render_template, request, send_file, url_for
+from flask import Flask, g, has_request_context, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from app import signals
 from app.extensions import db, login_manager
 from app.models import Role, User
 from app.services import timefmt
@@ -44,12 +46,85 @@ def render_page_or_partial(page: str, partial: str, **ctx):
     return render_template(partial if is_htmx() else page, **ctx)
 
 
+FORM_EXPIRED = "Your form expired; please reload the page and try again."
+STALE_PAGE = "This page is out of date; please reload it and try again."
+
+
+class FormErrors(dict):
+    """{field name: its one message}, and "_form" for the message above the form.
+    `first` names the first field in error (the one to focus)."""
+
+    first: str | None = None
+
+
+def form_errors(form=None, exc=None, *, names: dict[str, str] | None = None) -> FormErrors:
+    """The one way a refused HTML form shows what is wrong, for every blueprint: the
+    form's own checks first (WTForms: first message per field), then the service's
+    `DomainError` fields (API names, renamed by `names` to the form's). A service
+    refusal without fields is the form's message; an expired CSRF token says so; a
+    message about a field the page does not draw (a hidden version) says the page is
+    stale. The template side is `partials/_forms.html` (field, check, form_alert)."""
+    out = FormErrors()
+    names = names or {}
+    form_errs = getattr(form, "errors", None) or {}
+    for name, msgs in form_errs.items():
+        if name == "csrf_token":
+            out["_form"] = FORM_EXPIRED
+        elif msgs:
+            out[name] = msgs[0] if isinstance(msgs, (list, tuple)) else msgs
+    if exc is not None:
+        for name, message in getattr(exc, "fields", {}).items():
+            out.setdefault(names.get(name, name), message)
+        if not getattr(exc, "fields", None):
+            out.setdefault("_form", exc.message)
+    if form is not None and hasattr(form, "_fields"):
+        drawn = [n for n, f in form._fields.items() if f.type not in ("HiddenField", "CSRFTokenField")]
+        if any(n != "_form" and n not in drawn for n in out):
+            out.setdefault("_form", STALE_PAGE)
+        out.first = next((n for n in drawn if n in out), None)
+    else:
+        out.first = next((n for n in out if n != "_form"), None)
+    return out
+
+
 def swap_in_place(response, swap: str = "outerHTML"):
     """A refused htmx action answered with a fragment to show where the action was (the
     queue with the reason inline): the standard HX-Reswap header marks it, and app.js
     swaps it although its status is 4xx (the status still rolls the request back)."""
     response.headers["HX-Reswap"] = swap
     return response
+
+
+def add_trigger(response, event: str, detail=True):
+    """Add one htmx event to the response's HX-Trigger header, keeping those already
+    there (a bare name, a comma list or JSON)."""
+    current = response.headers.get("HX-Trigger")
+    events = {}
+    if current:
+        if current.lstrip().startswith("{"):
+            events = json.loads(current)
+        else:
+            events = {name.strip(): True for name in current.split(",") if name.strip()}
+    events[event] = detail
+    response.headers["HX-Trigger"] = json.dumps(events)
+    return response
+
+
+@signals.ticket_changed.connect
+def _remember_changed_ticket(ticket_id, kinds=()):
+    if has_request_context():
+        g.setdefault("changed_tickets", {}).setdefault(ticket_id, []).extend(kinds)
+
+
+def _announce_ticket_changes(response):
+    """An htmx request that changed tickets answers with the event `ticketChanged`
+    ({"ids": [...], "kinds": [...]}): the timeline, the queue, the store list and the
+    phone's location sharing listen for it (`hx-trigger="ticketChanged from:body"`).
+    The edge has committed by now; a refused or rolled-back request changed nothing."""
+    changed = g.pop("changed_tickets", None)
+    if changed and is_htmx() and response.status_code < 400:
+        kinds = list(dict.fromkeys(k for ks in changed.values() for k in ks))
+        add_trigger(response, "ticketChanged", {"ids": list(changed), "kinds": kinds})
 
 
 def private_image(data: bytes, mimetype: str):
@@ -86,6 +161,7 @@ def register_web(app: Flask) -> None:
         # current_user lookup here: the commit has expired it and it would cost a query.)
         if not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        _announce_ticket_changes(response)
         return response
 
     from app.blueprints.account import bp as account_bp

@@ -10,7 +10,7 @@ from app.blueprints.api import decode_cursor, encode_cursor
 from app.ratelimit import login_limits, password_guess_failed, signed_in_account_key
 from app.services import access, notifications, users
 from app.services.errors import ValidationError, WrongPassword
-from app.web import is_htmx, render_page_or_partial
+from app.web import form_errors, is_htmx, render_page_or_partial
 
 PAGE_SIZE = 30
 CHANGED = "notificationsChanged"
@@ -102,46 +102,40 @@ def retry_failed(notification_id):
     return redirect(url_for("account.notifications_page"))
 
 
+PROFILE_FIELDS = {"phone": "phone", "notifyTelegram": "notify_telegram", "notifySms": "notify_sms"}
+PASSWORD_FIELDS = {"currentPassword": "current_password", "newPassword": "new_password"}
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
     """Phone, which channels to use, and the Telegram link."""
     me = _me()
     form = ProfileForm(obj=None if request.method == "POST" else _profile_data(me))
-    error = None
+    errors = {}
     if form.validate_on_submit():
         try:
             users.update_contact(me, {"phone": form.phone.data or None,
                                       "notifyTelegram": bool(form.notify_telegram.data),
                                       "notifySms": bool(form.notify_sms.data)})
         except ValidationError as exc:
-            error = exc.message
-            for name, message in exc.fields.items():
-                field = {"phone": form.phone, "notifyTelegram": form.notify_telegram,
-                         "notifySms": form.notify_sms}.get(name)
-                if field is not None:
-                    field.errors = [message]
+            errors = form_errors(form, exc, names=PROFILE_FIELDS)
         else:
             flash("Your notification settings are saved.")
             return redirect(url_for("account.profile"))
     elif request.method == "POST":
-        error = _form_error(form)
-    return _profile_page(me, form=form, error=error)
+        errors = form_errors(form)
+    return _profile_page(me, form=form, errors=errors)
 
 
-def _form_error(form) -> str:
-    return ("Your form expired; please try again." if "csrf_token" in form.errors
-            else "Please correct the highlighted fields.")
-
-
-def _profile_page(me, *, form=None, error=None, password_form=None, password_error=None):
+def _profile_page(me, *, form=None, errors=None, password_form=None, password_errors=None):
     """The profile page with both forms; 400 when one of them comes back with errors."""
     form = form or ProfileForm(formdata=None, obj=_profile_data(me))
     password_form = password_form or PasswordForm(formdata=None)
-    return render_template("account/profile.html", form=form, error=error, me=me,
-                           password_form=password_form, password_error=password_error,
+    return render_template("account/profile.html", form=form, errors=errors or {}, me=me,
+                           password_form=password_form, password_errors=password_errors or {},
                            sms_ready=bool(current_app.config.get("SMS_GATEWAY_URL")),
-                           **_telegram_ctx(me)), (400 if error or password_error else 200)
+                           **_telegram_ctx(me)), (400 if errors or password_errors else 200)
 
 
 @bp.post("/profile/password")
@@ -152,7 +146,6 @@ def change_password():
     user ends; this browser stays signed in (its session is issued again)."""
     me = _me()
     form = PasswordForm()
-    error = None
     if form.validate_on_submit():
         try:
             users.change_own_password(me, {"currentPassword": form.current_password.data,
@@ -160,20 +153,15 @@ def change_password():
         except ValidationError as exc:
             if isinstance(exc, WrongPassword):
                 password_guess_failed()
-            error = exc.message
-            fields = {"currentPassword": form.current_password, "newPassword": form.new_password}
-            for name, message in exc.fields.items():
-                if name in fields:
-                    fields[name].errors = [message]
+            errors = form_errors(form, exc, names=PASSWORD_FIELDS)
         else:
             login_user(me)  # the session version moved on: this browser signs in again with it
             flash("Your password is changed. You are still signed in here, and signed out everywhere "
                   "else (other browsers and apps).")
             return redirect(url_for("account.profile"))  # the page's top, where the message is
     else:
-        error = ("Your form expired; please try again." if "csrf_token" in form.errors
-                 else "Your password was not changed; please correct the highlighted fields.")
-    return _profile_page(me, password_form=form, password_error=error)
+        errors = form_errors(form)
+    return _profile_page(me, password_form=form, password_errors=errors)
 
 
 @bp.get("/profile/password")

@@ -11,7 +11,7 @@ from app.extensions import csrf
 from app.ratelimit import login_limits
 from app.services import users
 from app.services.errors import Unauthorized
-from app.web import home_for
+from app.web import FORM_EXPIRED, form_errors, home_for
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -40,24 +40,23 @@ def login():
             csrf.protect()  # what CSRFProtect would have done before the throttle saw the post
         except CSRFError:
             return render_template("auth/login.html", form=LoginForm(formdata=None),
-                                   error="Your form expired; please reload the page and try again."), 400
+                                   errors={"_form": FORM_EXPIRED}), 400
     # The form's own fields only: Flask-WTF would also read a JSON body, whatever it holds.
     form = LoginForm(formdata=request.form if request.method == "POST" else None)
-    error = None
+    errors = {}
     if form.validate_on_submit():
         try:
             user = users.authenticate(form.email.data, form.password.data)
         except Unauthorized as exc:
-            error = exc.message
+            errors = form_errors(exc=exc)  # one message: which of the two was wrong is not said
         else:
             session.clear()  # a fresh session at login (no fixation)
             login_user(user)
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     elif request.method == "POST":
-        error = "Enter your email and password."
-    status = 401 if error else 200
-    return render_template("auth/login.html", form=form, error=error), status
+        errors = {"_form": "Enter your email and password."}
+    return render_template("auth/login.html", form=form, errors=errors), (401 if errors else 200)
 
 
 @bp.post("/logout")

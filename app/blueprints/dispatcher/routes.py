@@ -22,33 +22,8 @@ from app.services import technicians as technician_service
 from app.services import board as board_service
 from app.services.errors import DomainError, ValidationError
 from app.blueprints.tickets.routes import page_response
-from app.web import is_htmx
+from app.web import form_errors, is_htmx
 
-
-STALE_PAGE = "This page is out of date; please reload it and try again."
-
-
-def _shown(form, name: str) -> bool:
-    """Whether the page draws an input (and so a message) for this field."""
-    return form is not None and name in form and form[name].type not in ("HiddenField", "CSRFTokenField")
-
-
-def _errors(form=None, exc: DomainError | None = None) -> dict:
-    """One message per field: the form's own checks first, then the service's. A
-    message about a field the page does not show (the hidden version) goes on top."""
-    out = {}
-    if form is not None:
-        out.update({name: msgs[0] for name, msgs in form.errors.items() if msgs and name != "csrf_token"})
-        if form.errors.get("csrf_token"):
-            out["_form"] = "Your form expired; please submit it again."
-    if exc is not None:
-        for name, message in exc.fields.items():
-            out.setdefault(name, message)
-        if not exc.fields:
-            out["_form"] = exc.message
-    if any(name != "_form" and not _shown(form, name) for name in out):
-        out.setdefault("_form", STALE_PAGE)
-    return out
 
 
 def _submit(form, page, save, done, to: str):
@@ -57,12 +32,12 @@ def _submit(form, page, save, done, to: str):
     status; otherwise `done` says what `save` did (after it, so edits show the new
     values) and the browser goes to `to`. `page(errors=, status=)` draws the form."""
     if not form.validate_on_submit():
-        return page(errors=_errors(form), status=400)
+        return page(errors=form_errors(form), status=400)
     try:
         saved = save()
     except DomainError as exc:
         db.session.rollback()
-        return page(errors=_errors(form, exc), status=exc.status)
+        return page(errors=form_errors(form, exc), status=exc.status)
     flash(done(saved))
     return redirect(to)
 
@@ -142,14 +117,14 @@ def create_ticket():
         try:
             ticket = tickets.create_ticket(current_user, F.form_data(form))
         except ValidationError as exc:
-            errors = _errors(form, exc)
+            errors = form_errors(form, exc)
         else:
             flash(f"Ticket {ticket.ticket_number} created"
                   + (f" and assigned to {ticket.assigned_technician.name}." if ticket.assigned_technician
                      else "; no technician is available for this branch, assign one below."))
             return redirect(url_for("tickets.page", ticket_id=ticket.id))
     elif request.method == "POST":
-        errors = _errors(form)
+        errors = form_errors(form)
     due = _preview(form.subcategoryId.data, form.priority.data)
     return render_template("dispatcher/ticket_create.html", form=form, errors=errors, due=due), \
         (400 if errors else 200)
@@ -179,12 +154,12 @@ def _ticket_action(ticket_id: str, section: str, form, values, done: str):
     or the page again with the form as typed and its errors."""
     ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
     if not form.validate_on_submit():
-        return page_response(ticket.id, 400, submitted=(section, form), errors=_errors(form))
+        return page_response(ticket.id, 400, submitted=(section, form), errors=form_errors(form))
     try:
         tickets.patch(ticket, {**values(form), "version": form.version.data or None}, current_user)
     except DomainError as exc:
         db.session.rollback()
-        return page_response(ticket_id, exc.status, submitted=(section, form), errors=_errors(form, exc))
+        return page_response(ticket_id, exc.status, submitted=(section, form), errors=form_errors(form, exc))
     flash(done)
     return redirect(url_for("tickets.page", ticket_id=ticket.id))
 
@@ -244,12 +219,12 @@ def technician_create():
         try:
             t = technician_service.create_technician(current_user, F.form_data(form))
         except DomainError as exc:
-            errors = _errors(form, exc)
+            errors = form_errors(form, exc)
         else:
             flash(f"{t.name} added. Give them branches below.")
             return redirect(url_for(".technician_edit", technician_id=t.id))
     elif request.method == "POST":
-        errors = _errors(form)
+        errors = form_errors(form)
     return render_template("dispatcher/technician_form.html", form=form, errors=errors, technician=None), \
         (400 if errors else 200)
 
