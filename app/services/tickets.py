@@ -27,14 +27,14 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
-from app import clock
+from app import clock, signals
 from app.services import access, numbering, sla_clock
 from app.services.assignment import pick_technician
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import notify
 from app.services.timefmt import to_local
 from app.services.validation import Fields
-from app.transaction import transaction_cache
+from app.transaction import on_commit, transaction_cache
 
 DESCRIPTION_MAX = 5000
 NOTES_MAX = 5000
@@ -58,7 +58,17 @@ def record_event(ticket: ServiceTicket, kind: str, actor=None, **data: Any) -> T
     event = TicketEvent(ticket_id=ticket.id, at=at, kind=kind,
                         actor_id=getattr(actor, "id", None), data=data)
     db.session.add(event)
+    _announce(ticket.id, kind)
     return event
+
+
+def _announce(ticket_id: str, kind: str) -> None:
+    """Once the transaction commits, say which tickets changed and how (app/signals.py)."""
+    changed = transaction_cache("changed_tickets")
+    if ticket_id not in changed:
+        kinds = changed[ticket_id] = []
+        on_commit(lambda: signals.ticket_changed.send(ticket_id, kinds=list(kinds)))
+    changed[ticket_id].append(kind)
 
 
 def _remember_assignee(ticket: ServiceTicket, technician_id: str) -> None:

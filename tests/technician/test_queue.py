@@ -103,7 +103,7 @@ def test_accept_takes_one_tap_and_asks_the_page_for_a_location(tech, world):
     db.session.commit()
     r = tech.post(f"/tech/tickets/{ticket.id}/accept", headers=HX)
     assert r.status_code == 200
-    assert json.loads(r.headers["HX-Trigger"]) == {"ticketAccepted": ticket.id}
+    assert json.loads(r.headers["HX-Trigger"]) == {"ticketChanged": {"ids": [ticket.id], "kinds": ["accepted"]}}
     html = r.get_data(as_text=True)
     assert f"Accepted {ticket.ticket_number}" in html
     assert "I&#39;m on site" in html or "I'm on site" in html

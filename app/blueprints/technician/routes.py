@@ -8,7 +8,6 @@ only source of a ticket card.
 """
 from __future__ import annotations
 
-import json
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -59,15 +58,13 @@ def dashboard():
 
 
 def _queue_response(status: int = 200, notice: str | None = None, kind: str = "ok",
-                    decline: dict | None = None, trigger: dict | None = None):
+                    decline: dict | None = None):
     queue = tech_workspace.queue_for(current_user)
     html = render_page_or_partial("technician/dashboard.html", "technician/partials/_queue.html",
                                   queue=queue, notice=notice, notice_kind=kind, decline=decline or {})
     resp = make_response(html, status)
     if status >= 400 and is_htmx():
         swap_in_place(resp)  # the queue with the reason inline, where the tap was
-    if trigger:
-        resp.headers["HX-Trigger"] = json.dumps(trigger)
     return resp
 
 
@@ -77,9 +74,9 @@ def _back_url(ticket_id: str) -> str:
     return url_for("technician.dashboard")
 
 
-def _done(ticket_id: str, message: str, kind: str = "ok", trigger: dict | None = None):
+def _done(ticket_id: str, message: str, kind: str = "ok"):
     if is_htmx():
-        return _queue_response(notice=message, kind=kind, trigger=trigger)
+        return _queue_response(notice=message, kind=kind)
     flash(message, "message" if kind == "ok" else kind)
     return redirect(_back_url(ticket_id), 303)
 
@@ -98,8 +95,7 @@ def accept(ticket_id):
         tickets.accept(ticket, current_user)
     except DomainError as exc:
         return _failed(exc)
-    return _done(ticket.id, f"Accepted {ticket.ticket_number}. Tap “I'm on site” when you get there.",
-                 trigger={"ticketAccepted": ticket.id})
+    return _done(ticket.id, f"Accepted {ticket.ticket_number}. Tap “I'm on site” when you get there.")
 
 
 @bp.post("/tickets/<ticket_id>/decline")

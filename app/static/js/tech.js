@@ -104,8 +104,12 @@
     }, 15 * 1000);
   }
 
-  // A ticket accepted (the server says so with HX-Trigger): where is the technician now?
-  document.body.addEventListener("ticketAccepted", function () { sendLocation(); });
+  // A ticket accepted (the server's HX-Trigger "ticketChanged" says which kinds of
+  // change the action made, app/web.py): where is the technician now?
+  document.body.addEventListener("ticketChanged", function (evt) {
+    var kinds = (evt.detail && evt.detail.kinds) || [];
+    if (kinds.indexOf("accepted") >= 0) sendLocation();
+  });
 
   // "I'm on site": fill in the position before the request goes (quietly without it).
   function fillPosition(form) {
