@@ -170,7 +170,7 @@ def test_an_uploaded_photo_comes_back_as_a_thumbnail_upright_and_without_exif(te
     html = r.get_data(as_text=True)
     photo = db.session.scalar(select(TicketPhoto))
     assert f'id="photo-{photo.id}"' in html and f"/photos/{photo.id}?size=thumb" in html
-    assert "Iced-up evaporator" in html and 'hx-confirm="Remove this photo?"' in html
+    assert "Iced-up evaporator" in html and 'data-confirm="Remove this photo?"' in html
     storage = LocalStorage(app.config["UPLOAD_DIR"])
     full = Image.open(io.BytesIO(storage.get(photo.storage_key)))
     assert full.size == (480, 640) and not full.getexif()
