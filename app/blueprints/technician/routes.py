@@ -187,8 +187,10 @@ def complete(ticket_id):
             return redirect(url_for("technician.dashboard"), 303)
     draft = tech_workspace.completion_draft(current_user, t)
     totals = completions.preview_totals(form.data(), default_rate)
-    return render_template("technician/complete.html", draft=draft, form=form, totals=totals,
-                           error=error), status
+    store_ids = photos.store_photo_ids(draft.photos)
+    return render_template("technician/complete.html", draft=draft, form=form, totals=totals, error=error,
+                           store_photos=[p for p in draft.photos if p.id in store_ids],
+                           own_photos=[p for p in draft.photos if p.id not in store_ids]), status
 
 
 @bp.post("/tickets/<ticket_id>/totals")
