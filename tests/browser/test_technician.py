@@ -474,3 +474,35 @@ def test_after_accept_the_tapped_card_stays_in_view_with_the_confirmation_on_it(
     page.screenshot(path=str(ARTIFACTS / "tech-accept-in-view-viewport-390x844.png"))  # what the thumb sees
     screenshot(page, "tech-accept-in-view-390x844")
     assert axe_violations(page) == []
+
+
+def test_the_store_photo_is_shown_read_only_on_the_complete_page(live, live_world, phone, screenshot):
+    """The store manager's photo of the problem is "From the store", with no Remove
+    (issue 15, item 1); the technician's own photos keep theirs."""
+    from app.extensions import db
+    from app.models import User
+    from app.services import photos, tickets
+    from tests.browser.test_ticket_page import axe_violations
+
+    ticket_id = new_ticket(live, live_world)
+    with live.ctx():
+        ticket = tickets.get_ticket(ticket_id)
+        photos.add_reporter_photo(ticket, db.session.get(User, live_world.ids["manager"]),
+                                  exif_jpeg(800, 600, orientation=1), "warm-chamber.jpg")
+        tickets.accept(ticket, db.session.get(User, live_world.ids["tech"]))
+        db.session.commit()
+    page = phone(bypass_csp=True)
+    login(page, live.url, live_world.emails["tech"])
+    page.goto(f"{live.url}/tech/tickets/{ticket_id}/complete")
+    choose_tag(page, "before")
+    upload(page, "coil.jpg", exif_jpeg(800, 600, orientation=1))
+    page.locator("#photo-list .photo").wait_for()
+    store = page.locator("#store-photos .photo")
+    assert store.count() == 1 and store.locator("img").get_attribute("alt") == "Photo from the store"
+    assert "Photos from the store" in page.locator("#photos").inner_text()
+    assert store.get_by_role("button").count() == 0
+    assert page.locator("#photo-list .photo").get_by_role("button", name="Remove this before photo").count() == 1
+    page.locator("#photos").scroll_into_view_if_needed()
+    assert_fits_the_phone(page)
+    screenshot(page, "tech-complete-store-photo-390x844")
+    assert axe_violations(page) == []

@@ -73,7 +73,8 @@ def test_the_complete_page_shows_the_store_photos_read_only_and_not_as_before(te
     ticket, store_photo, own = reported
     html = tech.get(f"/tech/tickets/{ticket.id}/complete").get_data(as_text=True)
     store_part = html.split('id="store-photos"')[1].split("</ul>")[0]
-    assert f'id="photo-{store_photo}"' in store_part and "From the store" in store_part
+    assert f'id="photo-{store_photo}"' in store_part and 'alt="Photo from the store"' in store_part
+    assert "Photos from the store" in html and '<span class="badge tag-store">Store</span>' in store_part
     assert "Remove" not in store_part and "Before" not in store_part
     own_part = html.split('id="photo-list"')[1].split("</ul>")[0]
     assert f'id="photo-{own}"' in own_part and "Remove this before photo" in own_part

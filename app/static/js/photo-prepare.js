@@ -13,7 +13,7 @@
   var turn = Promise.resolve();
 
   function shrink(file) {
-    if (!window.createImageBitmap || !/^image\/(jpeg|png|webp)$/i.test(file.type)) {
+    if (!window.createImageBitmap || !/^image\/(jpeg|png|webp|heic|heif)$/i.test(file.type)) {
       return Promise.resolve(file);
     }
     return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
