@@ -81,6 +81,14 @@ def parse_completion(data: dict, default_rate: Decimal | None = None) -> dict:
     """The technician's form: hours and rates non-negative, quantities positive, at
     most two decimals; `laborCostPerHour` falls back to `default_rate` when absent.
     Totals a client sends are not read at all."""
+    out, f = _read_completion(data, default_rate)
+    f.check()
+    return out
+
+
+def _read_completion(data: dict, default_rate: Decimal | None) -> tuple[dict, Fields]:
+    """The values of `parse_completion` and the field errors found so far (unchecked,
+    so the caller can add its own before one ValidationError names them all)."""
     f = Fields(data)
     out = {
         "work_description": f.text("workDescription", required=True, max_len=5000),
@@ -118,8 +126,7 @@ def parse_completion(data: dict, default_rate: Decimal | None = None) -> dict:
             f.error("photoIds", "Must be a list of photo ids.")
         else:
             out["photo_ids"] = ids
-    f.check()
-    return out
+    return out, f
 
 
 def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | None = None) -> ServiceCompletion:
@@ -130,20 +137,24 @@ def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | N
     access.require_assigned_technician(actor, ticket)
     if ticket.status != TicketStatus.IN_PROGRESS:
         raise InvalidTransition(f"Only an IN_PROGRESS ticket can be completed (this one is {ticket.status.value})")
-    values = parse_completion(data, default_rate)
+    values, f = _read_completion(data, default_rate)
 
     on_ticket = list(db.session.execute(select(TicketPhoto).where(TicketPhoto.ticket_id == ticket.id)).scalars())
+    photos = [p for p in on_ticket if p.completion_id is None]
     if values["photo_ids"] is not None:
         wanted = set(values["photo_ids"])
         named = [p for p in on_ticket if p.id in wanted]
         if len(named) != len(wanted):
-            raise ValidationError("Unknown photo", {"photoIds": "A photo does not belong to this ticket."})
+            f.error("photoIds", "A photo does not belong to this ticket.")
         photos = [p for p in named if p.completion_id is None]
-    else:
-        photos = [p for p in on_ticket if p.completion_id is None]
     if not any(p.type == PhotoType.AFTER for p in on_ticket):
-        raise ValidationError("Add at least one photo of the finished work",
-                              {"photos": "Add at least one “after” photo."})
+        f.error("photos", "Add at least one “after” photo.")
+    # Every problem in one answer: the text, the hours and the missing photo together.
+    if set(f.errors) == {"photos"}:
+        f.check("Add at least one photo of the finished work")
+    if set(f.errors) == {"photoIds"}:
+        f.check("Unknown photo")
+    f.check()
 
     now = clock.now()
     completion = ServiceCompletion(

@@ -16,10 +16,19 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.extensions import db
-from app.models import PhotoType, ServiceTicket, TicketPhoto, TicketStatus
+from sqlalchemy import select
+
+from app.models import PhotoType, Role, ServiceTicket, TicketPhoto, TicketStatus, User
 from app.models.types import new_id
 from app.services import access
-from app.services.errors import InvalidTransition, NotFound, TooLarge, UnsupportedMedia, ValidationError
+from app.services.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    TooLarge,
+    UnsupportedMedia,
+    ValidationError,
+)
 from app.services.storage import get_storage
 from app.services.tickets import record_event
 from app.transaction import on_commit, on_rollback
@@ -238,12 +247,35 @@ def photo_file(user, photo_id: str, size: str | None = None) -> tuple[bytes, str
         raise NotFound("Photo file missing")
 
 
+STORE_PHOTO_READ_ONLY = "The store's photos show the problem as reported; they cannot be removed."
+NOT_YOUR_PHOTO = "Only the person who added this photo can remove it."
+
+
+def store_photo_ids(photos) -> set[str]:
+    """The store's photos among `photos`: added by whoever reported the problem (the
+    store manager, or staff reporting for the store), i.e. not by a technician; a photo
+    whose uploader is gone counts as the store's. One query for all of them."""
+    photos = list(photos)
+    uploader_ids = {p.uploaded_by_id for p in photos if p.uploaded_by_id}
+    technicians = set(db.session.execute(
+        select(User.id).where(User.id.in_(uploader_ids), User.role == Role.TECHNICIAN)
+    ).scalars()) if uploader_ids else set()
+    return {p.id for p in photos if p.uploaded_by_id not in technicians}
+
+
 def remove_photo(ticket: ServiceTicket, photo_id: str, actor) -> None:
-    """The technician removes a photo not yet part of a submitted completion."""
-    access.require_assigned_technician(actor, ticket)
+    """Remove a photo not yet part of submitted work. Evidence stays with whoever made
+    it: the assigned technician removes only photos they added themselves; the store's
+    photos (the problem as reported) are read-only for everyone but an admin, and an
+    admin may remove any photo not yet submitted."""
+    is_admin = actor.role == Role.ADMIN
+    if not is_admin:
+        access.require_assigned_technician(actor, ticket)
     photo = db.session.get(TicketPhoto, photo_id) if len(photo_id) <= 64 else None
     if photo is None or photo.ticket_id != ticket.id:
         raise NotFound("Photo not found")
+    if not is_admin and photo.uploaded_by_id != actor.id:
+        raise Forbidden(STORE_PHOTO_READ_ONLY if photo.id in store_photo_ids([photo]) else NOT_YOUR_PHOTO)
     if photo.completion_id is not None:
         raise InvalidTransition("This photo belongs to submitted work")
     keys = [photo.storage_key, photo.thumb_key]
@@ -304,8 +336,6 @@ def add_reporter_photo(ticket: ServiceTicket, actor, data: bytes, original_name:
 
     access.require_read_ticket(actor, ticket)
     if not access.can_create_ticket_for_branch(actor, ticket.branch_id):
-        from app.services.errors import Forbidden
-
         raise Forbidden("Only the branch's store manager or a dispatcher may add these photos")
     if ticket.status not in OPEN_STATUSES:
         raise InvalidTransition("Photos of the problem can be added while the ticket is open")

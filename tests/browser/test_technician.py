@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import login
+from tests.browser.conftest import ARTIFACTS, login
 
 PHONE = {"width": 390, "height": 844}
 MOBILE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -441,3 +441,68 @@ def test_every_technician_page_fits_narrow_and_wide_phones(live, live_world, pho
     page.locator("[data-part]").wait_for()
     assert_fits_the_phone(page)
     screenshot(page, f"tech-complete-part-{width}")
+
+
+def test_after_accept_the_tapped_card_stays_in_view_with_the_confirmation_on_it(live, live_world, phone, screenshot):
+    """Accepting re-sorts the queue (the ticket now races its resolution clock, so it
+    moves down the list): the tapped card stays on screen with "Accepted ..." on it,
+    instead of the list jumping and the notice landing far above (issue 15, item 4)."""
+    from tests.browser.test_ticket_page import axe_violations
+
+    ids = [new_ticket(live, live_world, description=f"Display case {n} is warm") for n in range(6)]
+    page = phone(bypass_csp=True)
+    login(page, live.url, live_world.emails["tech"])
+    cards = page.locator("#queue article.tcard")
+    order = [c.get_attribute("data-ticket-id") for c in cards.all()]
+    assert sorted(order) == sorted(ids)
+    tapped = order[1]
+    card = page.locator(f"#ticket-{tapped}")
+    card.scroll_into_view_if_needed()
+    card.get_by_role("button", name="Accept").tap()
+    page.locator(f"#ticket-{tapped}[data-status=IN_PROGRESS]").wait_for()
+    page.wait_for_timeout(100)  # the scroll correction runs right after the swap
+    new_order = [c.get_attribute("data-ticket-id") for c in cards.all()]
+    assert new_order.index(tapped) > 1, "the accepted ticket should move down the queue"
+
+    viewport = page.viewport_size
+    note = page.locator(f"#ticket-{tapped} [data-card-notice]")
+    assert "Accepted" in note.inner_text()
+    for box in (note.bounding_box(), page.locator(f"#ticket-{tapped} .tcard-top").bounding_box()):
+        assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], (box, viewport)
+    assert page.locator("#queue > .notice").count() == 0  # not far above, on the card
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "tech-accept-in-view-viewport-390x844.png"))  # what the thumb sees
+    screenshot(page, "tech-accept-in-view-390x844")
+    assert axe_violations(page) == []
+
+
+def test_the_store_photo_is_shown_read_only_on_the_complete_page(live, live_world, phone, screenshot):
+    """The store manager's photo of the problem is "From the store", with no Remove
+    (issue 15, item 1); the technician's own photos keep theirs."""
+    from app.extensions import db
+    from app.models import User
+    from app.services import photos, tickets
+    from tests.browser.test_ticket_page import axe_violations
+
+    ticket_id = new_ticket(live, live_world)
+    with live.ctx():
+        ticket = tickets.get_ticket(ticket_id)
+        photos.add_reporter_photo(ticket, db.session.get(User, live_world.ids["manager"]),
+                                  exif_jpeg(800, 600, orientation=1), "warm-chamber.jpg")
+        tickets.accept(ticket, db.session.get(User, live_world.ids["tech"]))
+        db.session.commit()
+    page = phone(bypass_csp=True)
+    login(page, live.url, live_world.emails["tech"])
+    page.goto(f"{live.url}/tech/tickets/{ticket_id}/complete")
+    choose_tag(page, "before")
+    upload(page, "coil.jpg", exif_jpeg(800, 600, orientation=1))
+    page.locator("#photo-list .photo").wait_for()
+    store = page.locator("#store-photos .photo")
+    assert store.count() == 1 and store.locator("img").get_attribute("alt") == "Photo from the store"
+    assert "Photos from the store" in page.locator("#photos").inner_text()
+    assert store.get_by_role("button").count() == 0
+    assert page.locator("#photo-list .photo").get_by_role("button", name="Remove this before photo").count() == 1
+    page.locator("#photos").scroll_into_view_if_needed()
+    assert_fits_the_phone(page)
+    screenshot(page, "tech-complete-store-photo-390x844")
+    assert axe_violations(page) == []

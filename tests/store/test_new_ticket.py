@@ -154,3 +154,41 @@ def test_photos_over_the_request_limit_come_back_on_the_form_not_an_error_page(w
     assert f'<option value="{world.branch.id}" selected>' in page
     assert _ticket_count() == 1  # the finished one only
     assert other.status_code == 413 and "report-form" not in other.get_data(as_text=True)
+
+
+def _assert_everything_typed_is_kept(page, world):
+    assert f'<option value="{world.branch.id}" selected>' in page
+    assert f'<option value="{world.category.id}" selected>' in page
+    assert f'<option value="{world.subcategory.id}" selected>' in page
+    assert ">Meat chamber at 9°C, should be 2°C</textarea>" in page
+    assert 'value="HIGH" checked' in page and 'value="NORMAL" checked' not in page
+
+
+def test_a_report_refused_as_too_large_keeps_every_field(world, login, monkeypatch, app):
+    """Five phone photos past the request limit: nothing is saved, but the branch, the
+    category and subcategory, the description and the priority all come back."""
+    data = _form(world)
+    data["photos"] = [(io.BytesIO(os.urandom(30_000)), f"IMG_{i}.jpg") for i in range(5)]
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 100_000)
+    r = login(world.manager).post("/store/tickets/new", data=data, content_type="multipart/form-data")
+    assert r.status_code == 413
+    page = r.get_data(as_text=True)
+    assert "Your answers are kept" in page
+    _assert_everything_typed_is_kept(page, world)
+    assert _ticket_count() == 0
+
+
+def test_a_report_refused_for_a_bad_photo_keeps_every_field(world, login):
+    data = _form(world)
+    data["photos"] = [(io.BytesIO(b"not a photo"), "IMG_1.jpg")]
+    r = login(world.manager).post("/store/tickets/new", data=data, content_type="multipart/form-data")
+    assert r.status_code == 415
+    _assert_everything_typed_is_kept(r.get_data(as_text=True), world)
+    assert _ticket_count() == 0
+
+
+def test_the_subcategory_list_can_come_with_one_chosen(world, login):
+    """A draft restored on the phone asks for its category's list with its choice."""
+    r = login(world.manager).get(f"/store/tickets/new/subcategories?categoryId={world.category.id}"
+                                 f"&subcategoryId={world.subcategory.id}", headers={"HX-Request": "true"})
+    assert f'<option value="{world.subcategory.id}" selected>' in r.get_data(as_text=True)

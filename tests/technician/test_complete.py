@@ -104,6 +104,25 @@ def test_without_an_after_photo_the_error_is_inline_and_everything_typed_stays(t
     assert db.session.get(ServiceTicket, working.id).status == TicketStatus.IN_PROGRESS
 
 
+def test_an_empty_submit_names_the_description_the_hours_and_the_after_photo_at_once(tech, world, working, api):
+    """One round of errors, not two: the missing "after" photo is named together with
+    the empty fields (on the page and over the API)."""
+    r = tech.post(f"/tech/tickets/{working.id}/complete", data={"workDescription": "", "laborHours": ""})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    errors = html.count('class="field-error"')
+    assert "Add at least one “after” photo." in html
+    assert html.count("has-error") >= 2 and errors >= 3
+    for name in ("workDescription", "laborHours"):
+        field = html.split(f'name="{name}"')[1].split("</label>")[0]
+        assert 'class="field-error"' in field, name
+    r = api.as_(world.tech).post(f"/api/tickets/{working.id}/complete", json={})
+    assert r.status_code == 400
+    assert {"workDescription", "laborHours", "photos"} <= set(r.get_json()["fields"])
+    db.session.expire_all()
+    assert db.session.get(ServiceTicket, working.id).status == TicketStatus.IN_PROGRESS
+
+
 def test_a_bad_part_shows_its_error_on_its_own_row(tech, world, working):
     add_after_photo(world, working)
     r = tech.post(f"/tech/tickets/{working.id}/complete",

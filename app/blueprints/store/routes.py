@@ -2,7 +2,10 @@
 signing the work, and the service report (page and PDF)."""
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Field, MultipartDecoder, NeedData, Preamble
 
 from app.auth_helpers import roles_required, store_manager_required
 from app.blueprints.store import bp
@@ -18,7 +21,8 @@ from app.web import render_page_or_partial
 FORM_ERRORS = (ValidationError, TooLarge, UnsupportedMedia)
 CSRF_EXPIRED = "Your form expired; please reload the page and try again."
 PHOTOS_TOO_LARGE = ("The photos together are too large to send, so nothing was saved. "
-                    "Choose fewer or smaller photos and fill in the form again.")
+                    "Your answers are kept: choose fewer or smaller photos and send again.")
+FIELDS_READ_LIMIT = 256 * 1024  # the text fields come first; the photos are never read
 
 
 @bp.get("/store")
@@ -65,24 +69,62 @@ def _report_page(form, choices, errors, message, status):
 @bp.errorhandler(RequestEntityTooLarge)
 def _report_too_large(exc):
     """A report whose photos together pass MAX_CONTENT_LENGTH is refused before its body
-    is read (CSRF or the form would read it): the form comes back, empty as nothing
-    could be kept, with the reason next to the photos instead of a bare error page."""
+    is parsed (CSRF or the form would read it): the form comes back with what was typed
+    (read from the start of the body, where the browser puts the text fields before
+    the files) and the reason next to the photos, instead of a bare error page."""
     db.session.rollback()
     if request.endpoint != "store.new_ticket" or getattr(current_user, "role", None) != Role.STORE_MANAGER:
         return error_response(413, "The upload is too large")
     choices = store_views.report_form_choices(current_user)
-    form = ReportProblemForm(formdata=None)
-    form.branchId.data = choices["branches"][0].id if choices["branches"] else None
+    form = ReportProblemForm(formdata=_fields_before_the_files())
+    if not form.branchId.data:
+        form.branchId.data = choices["branches"][0].id if choices["branches"] else None
     return _report_page(form, choices, {"photos": PHOTOS_TOO_LARGE}, PHOTOS_TOO_LARGE, 413)
+
+
+def _fields_before_the_files() -> MultiDict:
+    """The text fields at the start of a multipart body that was refused as too large,
+    read from at most its first FIELDS_READ_LIMIT bytes: only to show them again on the
+    form (nothing is saved, no file is read)."""
+    mimetype, options = parse_options_header(request.environ.get("CONTENT_TYPE", ""))
+    stream = request.environ.get("wsgi.input")
+    fields: MultiDict = MultiDict()
+    if mimetype != "multipart/form-data" or not options.get("boundary") or stream is None:
+        return fields
+    decoder = MultipartDecoder(options["boundary"].encode("latin-1"), max_form_memory_size=FIELDS_READ_LIMIT)
+    name, value, budget = None, bytearray(), FIELDS_READ_LIMIT
+    try:
+        while budget > 0:
+            chunk = stream.read(min(16384, budget))
+            budget -= len(chunk)
+            decoder.receive_data(chunk or None)
+            event = decoder.next_event()
+            while not isinstance(event, NeedData):
+                if isinstance(event, Field):
+                    name, value = event.name, bytearray()
+                elif isinstance(event, Data) and name is not None:
+                    value += event.data
+                    if not event.more_data:
+                        fields.add(name, value.decode("utf-8", "replace"))
+                        name = None
+                elif not isinstance(event, (Data, Preamble)):  # a file, or the end: no more text fields
+                    return fields
+                event = decoder.next_event()
+            if not chunk:
+                break
+    except (ValueError, OSError):  # a malformed or cut body: keep what was read
+        pass
+    return fields
 
 
 @bp.get("/store/tickets/new/subcategories")
 @store_manager_required
 def subcategory_options():
-    """The subcategory select for the chosen category (swapped in by htmx)."""
+    """The subcategory select for the chosen category (swapped in by htmx), with
+    `subcategoryId` chosen when given (a draft restored on the phone)."""
     return render_template("store/partials/_subcategory_field.html",
                            subcategories=store_views.subcategories_of(request.args.get("categoryId")),
-                           selected=None, errors={})
+                           selected=request.args.get("subcategoryId"), errors={})
 
 
 @bp.get("/store/tickets/<ticket_id>")

@@ -58,10 +58,15 @@ def dashboard():
 
 
 def _queue_response(status: int = 200, notice: str | None = None, kind: str = "ok",
-                    decline: dict | None = None):
+                    decline: dict | None = None, ticket_id: str | None = None):
+    """The queue (page or fragment). A notice about one ticket is shown on that ticket's
+    card when the card is still in the queue (the tapped card stays where the thumb is,
+    with its confirmation on it), otherwise above the list."""
     queue = tech_workspace.queue_for(current_user)
+    on_card = ticket_id if ticket_id and any(i.ticket.id == ticket_id for i in queue.open + queue.awaiting) else None
     html = render_page_or_partial("technician/dashboard.html", "technician/partials/_queue.html",
-                                  queue=queue, notice=notice, notice_kind=kind, decline=decline or {})
+                                  queue=queue, notice=notice, notice_kind=kind, notice_ticket=on_card,
+                                  decline=decline or {})
     resp = make_response(html, status)
     if status >= 400 and is_htmx():
         swap_in_place(resp)  # the queue with the reason inline, where the tap was
@@ -76,14 +81,15 @@ def _back_url(ticket_id: str) -> str:
 
 def _done(ticket_id: str, message: str, kind: str = "ok"):
     if is_htmx():
-        return _queue_response(notice=message, kind=kind)
+        return _queue_response(notice=message, kind=kind, ticket_id=ticket_id)
     flash(message, "message" if kind == "ok" else kind)
     return redirect(_back_url(ticket_id), 303)
 
 
-def _failed(exc: DomainError, decline: dict | None = None):
-    """The queue again, with the reason inline; the status rolls the request back."""
-    return _queue_response(exc.status, notice=exc.message, kind="error", decline=decline)
+def _failed(exc: DomainError, decline: dict | None = None, ticket_id: str | None = None):
+    """The queue again, with the reason inline (on the card when it is still there);
+    the status rolls the request back."""
+    return _queue_response(exc.status, notice=exc.message, kind="error", decline=decline, ticket_id=ticket_id)
 
 
 @bp.post("/tickets/<ticket_id>/accept")
@@ -94,7 +100,7 @@ def accept(ticket_id):
         ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
         tickets.accept(ticket, current_user)
     except DomainError as exc:
-        return _failed(exc)
+        return _failed(exc, ticket_id=ticket_id)
     return _done(ticket.id, f"Accepted {ticket.ticket_number}. Tap “I'm on site” when you get there.")
 
 
@@ -183,8 +189,10 @@ def complete(ticket_id):
             return redirect(url_for("technician.dashboard"), 303)
     draft = tech_workspace.completion_draft(current_user, t)
     totals = completions.preview_totals(form.data(), default_rate)
-    return render_template("technician/complete.html", draft=draft, form=form, totals=totals,
-                           error=error), status
+    store_ids = photos.store_photo_ids(draft.photos)
+    return render_template("technician/complete.html", draft=draft, form=form, totals=totals, error=error,
+                           store_photos=[p for p in draft.photos if p.id in store_ids],
+                           own_photos=[p for p in draft.photos if p.id not in store_ids]), status
 
 
 @bp.post("/tickets/<ticket_id>/totals")

@@ -1,12 +1,10 @@
 // The complete page's photos: each chosen file is downscaled in the browser when it is
-// large (canvas, 2048 px, JPEG 0.85), uploaded at once with a progress bar, and
+// large (photo-prepare.js: canvas, 2048 px, JPEG 0.85), uploaded at once with a progress bar, and
 // replaced by the server's thumbnail fragment. A failed upload keeps its file and can
 // be retried; nothing else on the form is touched. The server always re-processes.
 (function () {
   "use strict";
 
-  var MAX_SIDE = 2048;
-  var QUALITY = 0.85;
   var panel = document.getElementById("photos");
   if (!panel) return;
   var form = panel.closest("form");
@@ -33,36 +31,9 @@
     return checked ? checked.value : "work";
   }
 
-  // Large photos are scaled down here so a patchy connection carries ~0.5 MB, not 5.
-  // Browsers apply the EXIF orientation when decoding (imageOrientation "from-image"),
-  // so the canvas copy is upright; anything we cannot decode goes up unchanged.
-  function prepare(file) {
-    if (!window.createImageBitmap || !/^image\/(jpeg|png|webp)$/i.test(file.type)) {
-      return Promise.resolve(file);
-    }
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var longest = Math.max(bitmap.width, bitmap.height);
-      if (longest <= MAX_SIDE) {
-        if (bitmap.close) bitmap.close();
-        return file;
-      }
-      var scale = MAX_SIDE / longest;
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      var ctx = canvas.getContext("2d");
-      ctx.imageSmoothingQuality = "high";
-      ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      if (bitmap.close) bitmap.close();
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) {
-          if (!blob) { resolve(file); return; }
-          var name = (file.name || "photo").replace(/\.[^.]+$/, "") + ".jpg";
-          resolve(new File([blob], name, { type: "image/jpeg" }));
-        }, "image/jpeg", QUALITY);
-      });
-    }).catch(function () { return file; });
-  }
+  // Large photos are scaled down on the phone (photo-prepare.js, shared with the
+  // store's report form).
+  var prepare = window.EvercoldPhotos.prepare;
 
   function messageFor(xhr) {
     var type = xhr.getResponseHeader("Content-Type") || "";

@@ -150,6 +150,32 @@
     if (document.hidden || busy) evt.preventDefault();
   });
 
+  // An action on a card answers with the whole queue, re-sorted. Keep the tapped card
+  // where the thumb was (the same distance from the top of the screen) and make sure
+  // the confirmation the server put on it is on screen, instead of letting the list
+  // jump and the notice land far above.
+  var tapped = null;
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    var card = elt && elt.closest ? elt.closest(".tcard") : null;
+    if (!card || !card.closest("[data-queue]") || !card.id) return;
+    tapped = { id: card.id, top: card.getBoundingClientRect().top };
+  });
+  document.body.addEventListener("htmx:sendError", function () { tapped = null; });
+  document.body.addEventListener("htmx:afterSwap", function () {
+    if (!tapped) return;
+    var anchor = tapped;
+    tapped = null;
+    var card = document.getElementById(anchor.id);
+    var note = card ? card.querySelector("[data-card-notice]") : document.querySelector("[data-queue] > .notice");
+    if (card) window.scrollBy(0, card.getBoundingClientRect().top - anchor.top);
+    if (!note) return;
+    var box = note.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) note.scrollIntoView({ block: "center" });
+    note.setAttribute("tabindex", "-1");
+    note.focus({ preventScroll: true });
+  });
+
   document.body.addEventListener("htmx:sendError", function () {
     toast("No connection. Nothing was changed; try again when you have signal.");
   });
