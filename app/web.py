@@ -57,13 +57,15 @@ class FormErrors(dict):
     first: str | None = None
 
 
-def form_errors(form=None, exc=None, *, names: dict[str, str] | None = None) -> FormErrors:
+def form_errors(form=None, exc=None, *, names: dict[str, str] | None = None,
+                also: tuple[str, ...] = ()) -> FormErrors:
     """The one way a refused HTML form shows what is wrong, for every blueprint: the
     form's own checks first (WTForms: first message per field), then the service's
-    `DomainError` fields (API names, renamed by `names` to the form's). A service
-    refusal without fields is the form's message; an expired CSRF token says so; a
+    `DomainError` fields (API names, renamed by `names` to the form's) and its message
+    above the form; an expired CSRF token says so; a
     message about a field the page does not draw (a hidden version) says the page is
-    stale. The template side is `partials/_forms.html` (field, check, form_alert)."""
+    stale (`also`: fields the page draws by hand, photos say). The template side is
+    `partials/_forms.html` (field, check, form_alert)."""
     out = FormErrors()
     names = names or {}
     form_errs = getattr(form, "errors", None) or {}
@@ -75,12 +77,12 @@ def form_errors(form=None, exc=None, *, names: dict[str, str] | None = None) -> 
     if exc is not None:
         for name, message in getattr(exc, "fields", {}).items():
             out.setdefault(names.get(name, name), message)
-        if not getattr(exc, "fields", None):
-            out.setdefault("_form", exc.message)
+        out.setdefault("_form", exc.message)  # the service's own summary ("The signature is blank")
     if form is not None and hasattr(form, "_fields"):
         drawn = [n for n, f in form._fields.items() if f.type not in ("HiddenField", "CSRFTokenField")]
+        drawn += list(also)
         if any(n != "_form" and n not in drawn for n in out):
-            out.setdefault("_form", STALE_PAGE)
+            out["_form"] = STALE_PAGE  # what it says cannot be fixed on this page
         out.first = next((n for n in drawn if n in out), None)
     else:
         out.first = next((n for n in out if n != "_form"), None)

@@ -16,10 +16,9 @@ from app.extensions import db
 from app.models import Role
 from app.services import completions, reports, store_views
 from app.services.errors import Conflict, TooLarge, UnsupportedMedia, ValidationError
-from app.web import render_page_or_partial
+from app.web import FormErrors, form_errors, render_page_or_partial
 
 FORM_ERRORS = (ValidationError, TooLarge, UnsupportedMedia)
-CSRF_EXPIRED = "Your form expired; please reload the page and try again."
 PHOTOS_TOO_LARGE = ("The photos together are too large to send, so nothing was saved. "
                     "Your answers are kept: choose fewer or smaller photos and send again.")
 FIELDS_READ_LIMIT = 256 * 1024  # the text fields come first; the photos are never read
@@ -40,7 +39,7 @@ def new_ticket():
     """Report a problem in a few taps; on success, the ticket page names who comes."""
     form = ReportProblemForm()
     choices = store_views.report_form_choices(current_user)
-    errors, message, status = {}, None, 200
+    errors, status = {}, 200
     if request.method == "GET":
         form.branchId.data = choices["branches"][0].id if choices["branches"] else None
         if len(choices["categories"]) == 1:
@@ -51,16 +50,16 @@ def new_ticket():
         try:
             ticket = store_views.report_problem(current_user, form.values(), files)
         except FORM_ERRORS as exc:
-            errors, message, status = dict(exc.fields), exc.message, exc.status
+            errors, status = form_errors(form, exc, also=("photos",)), exc.status
         else:
             return redirect(url_for("tickets.page", ticket_id=ticket.id, created=1))
     else:
-        message, status = CSRF_EXPIRED, 400
-    return _report_page(form, choices, errors, message, status)
+        errors, status = form_errors(form), 400
+    return _report_page(form, choices, errors, status)
 
 
-def _report_page(form, choices, errors, message, status):
-    return render_template("store/new_ticket.html", form=form, errors=errors, message=message,
+def _report_page(form, choices, errors, status):
+    return render_template("store/new_ticket.html", form=form, errors=errors,
                            subcategories=store_views.subcategories_of(form.categoryId.data),
                            priorities=store_views.PRIORITY_HELP, max_photos=store_views.MAX_REPORT_PHOTOS,
                            **choices), status
@@ -79,7 +78,7 @@ def _report_too_large(exc):
     form = ReportProblemForm(formdata=_fields_before_the_files())
     if not form.branchId.data:
         form.branchId.data = choices["branches"][0].id if choices["branches"] else None
-    return _report_page(form, choices, {"photos": PHOTOS_TOO_LARGE}, PHOTOS_TOO_LARGE, 413)
+    return _report_page(form, choices, FormErrors(photos=PHOTOS_TOO_LARGE, _form=PHOTOS_TOO_LARGE), 413)
 
 
 def _fields_before_the_files() -> MultiDict:
@@ -141,10 +140,10 @@ def approve(ticket_id):
     (back to the technician)."""
     t = store_views.load_ticket_page(current_user, ticket_id)
     form = DecisionForm()
-    errors, message, status = {}, None, 200
+    errors, status = {}, 200
     if request.method == "POST":
         if not form.validate_on_submit():
-            errors, message, status = {}, CSRF_EXPIRED, 400
+            errors, status = form_errors(form), 400
         elif t.completion is None:
             flash("There is no finished work to approve on this ticket yet.", "error")
             return redirect(url_for("store.approve", ticket_id=t.id))
@@ -155,7 +154,7 @@ def approve(ticket_id):
                 flash(exc.message, "error")
                 return redirect(url_for("store.approve", ticket_id=t.id))
             except FORM_ERRORS as exc:
-                errors, message, status = dict(exc.fields), exc.message, exc.status
+                errors, status = form_errors(form, exc, also=("signature",)), exc.status
             else:
                 if decided.approval_status.value == "APPROVED":
                     flash(f"Approved: {t.ticket_number} is closed. Thank you!")
@@ -166,7 +165,7 @@ def approve(ticket_id):
     if request.method == "GET":
         form.signedBy.data = current_user.name
     completion = t.completion
-    return render_template("store/approve.html", t=t, form=form, errors=errors, message=message,
+    return render_template("store/approve.html", t=t, form=form, errors=errors,
                            state=store_views.decision_state(t), completion=completion,
                            photos=store_views.photo_set(t, completion)), status
 

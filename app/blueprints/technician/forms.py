@@ -76,10 +76,13 @@ class CompletionForm:
             ],
         }
 
-    def attach_errors(self, fields: dict[str, str]) -> None:
-        """Field messages from the service, parts ones (`partsUsed[2].unitCost`) on their row."""
+    def attach_errors(self, errors: dict[str, str]) -> None:
+        """Field messages (from web.form_errors) beside their inputs, parts ones
+        (`partsUsed[2].unitCost`) on their row."""
         part_field = re.compile(r"^partsUsed\[(\d+)\]\.?(\w*)$")
-        for name, message in (fields or {}).items():
+        for name, message in errors.items():
+            if name == "_form":
+                continue
             m = part_field.match(name)
             if m and int(m.group(1)) < len(self.parts):
                 self.parts[int(m.group(1))].errors[m.group(2) or "name"] = message

@@ -26,7 +26,7 @@ from app.extensions import db
 from app.models import Technician
 from app.services import completions, photos, tech_workspace, technicians, tickets
 from app.services.errors import DomainError, NotFound, ValidationError
-from app.web import is_htmx, render_page_or_partial, swap_in_place
+from app.web import form_errors, is_htmx, render_page_or_partial, swap_in_place
 
 
 @bp.context_processor
@@ -176,21 +176,21 @@ def complete(ticket_id):
     Errors come back inline with everything that was typed."""
     t = tickets.load_readable_ticket(current_user, ticket_id, for_update=request.method == "POST")
     default_rate = tech_workspace.default_labor_rate()
-    form, error, status = CompletionForm(labor_rate=f"{default_rate}"), None, 200
+    form, errors, status = CompletionForm(labor_rate=f"{default_rate}"), {}, 200
     if request.method == "POST":
         form = CompletionForm.from_request(request.form)
         try:
             completions.complete(t, current_user, form.data(), default_rate)
         except ValidationError as exc:
-            form.attach_errors(exc.fields)
-            error, status = exc.message, 422
+            errors, status = form_errors(exc=exc), 422
+            form.attach_errors(errors)
         else:
             flash(f"{t.ticket_number} is COMPLETED and waiting for the store manager's approval.")
             return redirect(url_for("technician.dashboard"), 303)
     draft = tech_workspace.completion_draft(current_user, t)
     totals = completions.preview_totals(form.data(), default_rate)
     store_ids = photos.store_photo_ids(draft.photos)
-    return render_template("technician/complete.html", draft=draft, form=form, totals=totals, error=error,
+    return render_template("technician/complete.html", draft=draft, form=form, totals=totals, errors=errors,
                            store_photos=[p for p in draft.photos if p.id in store_ids],
                            own_photos=[p for p in draft.photos if p.id not in store_ids]), status
 
