@@ -12,19 +12,22 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import json_input
 from app.extensions import db
 from app.models import (
+    ApprovalStatus,
     Customer,
     CustomerBranch,
     IssueCategory,
     IssueSubcategory,
+    ServiceCompletion,
     ServiceTicket,
     Technician,
     TechnicianBranchAssignment,
@@ -53,6 +56,10 @@ RECENT_CLOSED = timedelta(hours=24)
 CARDS_PER_COLUMN = 20
 CLOSED_CARDS = 10
 LIST_PAGE_SIZE = 50
+# However long a column is, a ticket created in the last few minutes is shown in the
+# "Just arrived" strip above the columns (BOARD_ARRIVALS_MINUTES, default 10).
+ARRIVALS_MINUTES = 10
+ARRIVAL_CARDS = 12
 
 FILTER_ARGS = ("priority", "branchId", "technicianId", "categoryId", "overdue", "q")
 
@@ -169,6 +176,14 @@ def _visible(now: datetime):
 
 # --- the board ---------------------------------------------------------------------
 
+def _sent_back():
+    """True for a ticket the store sent back: back in progress with rejected work (the
+    same rule as the technician's queue, tech_workspace.rejected_completion)."""
+    return and_(ServiceTicket.status == TicketStatus.IN_PROGRESS, exists().where(
+        ServiceCompletion.ticket_id == ServiceTicket.id,
+        ServiceCompletion.approval_status == ApprovalStatus.REJECTED))
+
+
 def _card_select():
     """The columns a card or a list row shows, as plain rows (no ORM objects to build):
     the ticket's own fields with its branch, subcategory and technician names."""
@@ -179,7 +194,8 @@ def _card_select():
                ServiceTicket.closed_at, ServiceTicket.response_due_at, ServiceTicket.resolution_due_at,
                ServiceTicket.response_warn_at, ServiceTicket.resolution_warn_at,
                CustomerBranch.branch_code, CustomerBranch.branch_name,
-               IssueSubcategory.name.label("subcategory_name"), Technician.name.label("technician_name"))
+               IssueSubcategory.name.label("subcategory_name"), Technician.name.label("technician_name"),
+               _sent_back().label("sent_back"))
         .select_from(ServiceTicket)
         .join(CustomerBranch, CustomerBranch.id == ServiceTicket.branch_id)
         .join(IssueSubcategory, IssueSubcategory.id == ServiceTicket.subcategory_id)
@@ -218,6 +234,8 @@ class Board:
     filters: dict
     counts: dict
     columns: list[Column] = field(default_factory=list)
+    arrivals: list[Card] = field(default_factory=list)  # created in the last few minutes, newest first
+    arrivals_since: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -228,8 +246,9 @@ class Board:
         return sum(1 for c in self.columns for card in c.cards if card.countdown.state == sla_clock.OVERDUE)
 
 
-def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict]:
-    """(stamp, counts per status) in one aggregate query over the filtered board.
+def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict, datetime | None]:
+    """(stamp, counts per status, when the newest open ticket was created) in one
+    aggregate query over the filtered board.
 
     The stamp changes whenever a visible ticket changes (its `version` grows on every
     update), appears, leaves a column or ages out of the closed window; an idle poll
@@ -237,19 +256,36 @@ def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict
     """
     now = now or clock.now()
     stmt = (
-        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.updated_at), func.sum(ServiceTicket.version))
+        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.updated_at), func.sum(ServiceTicket.version),
+               func.max(ServiceTicket.created_at))
         .where(_visible(now))
         .group_by(ServiceTicket.status)
     )
     stmt = ticket_queries.filtered(stmt, _board_filters(filters), now)
     counts: dict[TicketStatus, int] = {}
     parts = []
-    for status, count, last, versions in db.session.execute(stmt):
+    newest = None
+    for status, count, last, versions, created in db.session.execute(stmt):
         status = TicketStatus(status)
         counts[status] = count
         parts.append(f"{status.value}:{count}:{last}:{versions}")
+        if status != TicketStatus.CLOSED and created is not None:
+            newest = created if newest is None else max(newest, created)
     digest = hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()[:16]
-    return digest, counts
+    return digest, counts, newest
+
+
+def arrivals_window() -> timedelta:
+    minutes = current_app.config.get("BOARD_ARRIVALS_MINUTES", ARRIVALS_MINUTES)
+    return timedelta(minutes=max(int(minutes), 0))
+
+
+def _arrivals_query(filters: dict, since: datetime, now: datetime):
+    """Open tickets created since `since`, newest first: the "Just arrived" strip."""
+    ids = select(ServiceTicket.id).where(ServiceTicket.status.in_(BOARD_ACTIVE), ServiceTicket.created_at >= since)
+    ids = ticket_queries.filtered(ids, _board_filters(filters), now)
+    order = (ServiceTicket.created_at.desc(), ServiceTicket.id)
+    return _card_select().where(ServiceTicket.id.in_(ids.order_by(*order).limit(ARRIVAL_CARDS))).order_by(*order)
 
 
 def _column_query(status: TicketStatus, filters: dict, now: datetime):
@@ -276,22 +312,39 @@ def load_board(filters: dict, known_stamp: str | None = None) -> Board | None:
     """The board for these filters, or None when `known_stamp` is still current
     (the caller answers "nothing changed" without rendering).
 
-    Queries: one aggregate (counts and stamp), then one per non-empty column.
+    Queries: one aggregate (counts and stamp), then one per non-empty column, and one
+    for the "Just arrived" strip when a ticket was created within the window.
     """
     now = clock.now()
-    stamp, counts = board_summary(filters, now)
+    stamp, counts, newest = board_summary(filters, now)
     if known_stamp is not None and known_stamp == stamp:
         return None
     board = Board(stamp=stamp, now=now, filters=filters, counts=counts)
+    window = arrivals_window()
+    if window and newest is not None and _aware(newest) >= now - window:
+        board.arrivals_since = now - window
+        for ticket in db.session.execute(_arrivals_query(filters, board.arrivals_since, now)):
+            board.arrivals.append(_card(ticket, now))
     for status, title in BOARD_COLUMNS:
         total = counts.get(status, 0)
         column = Column(status=status, title=title, total=total)
         if total:
             for ticket in db.session.execute(_column_query(status, filters, now)):
-                age = (now - ticket.created_at).total_seconds()
-                column.cards.append(Card(ticket, countdown(ticket, now), age, humanize(age)))
+                column.cards.append(_card(ticket, now))
         board.columns.append(column)
     return board
+
+
+def _card(ticket, now: datetime) -> Card:
+    age = (now - ticket.created_at).total_seconds()
+    return Card(ticket, countdown(ticket, now), age, humanize(age))
+
+
+def _aware(at: datetime) -> datetime:
+    """An aggregate's datetime (SQLite hands back a naive UTC one from MAX())."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 # --- the ticket list (every ticket, paginated) ---------------------------------
