@@ -3,34 +3,20 @@
 desktop (side panel of controls), screenshots under artifacts/screenshots/, and
 axe-core finds no serious or critical accessibility violation on either.
 
-axe-core is vendored (tests/browser/vendor/, MPL-2.0, licence alongside) and injected
-into a context that bypasses the page's CSP (the app's policy forbids inline scripts,
-which is how Playwright injects a file)."""
+axe-core runs through tests/browser/axe.py (vendored, injected into a context that
+bypasses the page's CSP)."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import login
 from tests.browser.test_technician import MOBILE_UA, NEAR_BRANCH, accepted_ticket, assert_fits_the_phone, new_ticket
 
-AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 BIG_TAP = 48  # px: a gloved thumb
-
-
-def axe_violations(page) -> list[str]:
-    """Serious and critical axe-core findings on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-            .map(v => v.id + ': ' + v.help + ' -> ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
-    }""")
-    return result
 
 
 @pytest.fixture
