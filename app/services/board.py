@@ -1,5 +1,6 @@
-"""The dispatcher's read models: the live board, the ticket list, the SLA countdowns,
-reassignment candidates and the lists the management pages show.
+"""The dispatcher's read models: the live board (with its "Just arrived" strip), the
+ticket list, the SLA countdowns and reassignment candidates; the lists the management
+pages show live in services/board_lists.py (re-exported here).
 
 Everything here reads; nothing writes. Each list is one query (plus one per board
 column), eager-loaded so templates never touch the database. SLA colours are decided
@@ -17,28 +18,36 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from app import json_input
 from app.extensions import db
 from app.models import (
     ApprovalStatus,
-    Customer,
     CustomerBranch,
-    IssueCategory,
     IssueSubcategory,
     ServiceCompletion,
     ServiceTicket,
     Technician,
-    TechnicianBranchAssignment,
     TechnicianStatus,
-    TicketPriority,
     TicketStatus,
 )
 from app import clock
 from app.services import assignment, sla_clock, ticket_queries
-from app.services.errors import NotFound, ValidationError
-from app.services.technicians import get_technician
+from app.services.errors import ValidationError
+from app.services.board_lists import (  # noqa: F401  (the pages ask the board module for these)
+    FilterOptions,
+    TechnicianRow,
+    active_branches,
+    branch_with_customer,
+    categories_with_subcategories,
+    customers_with_branches,
+    filter_options,
+    humanize,
+    located_ago,
+    subcategories_of,
+    technician_rows,
+    technician_with_assignments,
+)
 from app.services.tickets import haversine_m
 
 # Columns, left to right. CLOSED shows only what closed recently.
@@ -62,23 +71,6 @@ ARRIVALS_MINUTES = 10
 ARRIVAL_CARDS = 12
 
 FILTER_ARGS = ("priority", "branchId", "technicianId", "categoryId", "overdue", "q")
-
-
-# --- durations -------------------------------------------------------------------
-
-def humanize(seconds: float) -> str:
-    """A short duration for a busy screen: "45s", "12m", "3h 05m", "2d 4h"."""
-    seconds = int(abs(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
 
 
 # --- SLA countdown (the rules are the SLA clock's: services/sla_clock.py) ------------
@@ -451,113 +443,3 @@ def reassign_candidates(ticket: ServiceTicket) -> list[Candidate]:
     role_rank = {"primary": 0, "secondary": 1, None: 2}
     out.sort(key=lambda c: (role_rank[c.role], c.distance_m is None, c.distance_m or 0, c.technician.name))
     return out
-
-
-# --- lists for forms and management pages ----------------------------------------
-
-@dataclass
-class FilterOptions:
-    branches: list  # rows: id, branch_code, branch_name, is_active
-    technicians: list  # rows: id, name
-    categories: list  # rows: id, name
-    priorities: tuple = tuple(TicketPriority)
-
-
-def filter_options() -> FilterOptions:
-    """The filter choices as plain rows: three small queries."""
-    branches = db.session.execute(
-        select(CustomerBranch.id, CustomerBranch.branch_code, CustomerBranch.branch_name, CustomerBranch.is_active)
-        .order_by(CustomerBranch.branch_code)).all()
-    technicians = db.session.execute(select(Technician.id, Technician.name).order_by(Technician.name)).all()
-    categories = db.session.execute(select(IssueCategory.id, IssueCategory.name).order_by(IssueCategory.name)).all()
-    return FilterOptions(branches, technicians, categories)
-
-
-def active_branches() -> list[CustomerBranch]:
-    """Branches a new ticket can be raised for, with their customer."""
-    return list(db.session.execute(
-        select(CustomerBranch).options(joinedload(CustomerBranch.customer))
-        .where(CustomerBranch.is_active.is_(True)).order_by(CustomerBranch.branch_code)
-    ).scalars())
-
-
-def categories_with_subcategories() -> list[IssueCategory]:
-    return list(db.session.execute(
-        select(IssueCategory).options(selectinload(IssueCategory.subcategories)).order_by(IssueCategory.name)
-    ).scalars())
-
-
-def subcategories_of(category_id: str | None) -> list[IssueSubcategory]:
-    if not category_id or not isinstance(category_id, str) or len(category_id) > 64:
-        return []
-    return list(db.session.execute(
-        select(IssueSubcategory).where(IssueSubcategory.category_id == category_id).order_by(IssueSubcategory.name)
-    ).scalars())
-
-
-@dataclass
-class TechnicianRow:
-    technician: Technician
-    primary: list[TechnicianBranchAssignment]
-    secondary: list[TechnicianBranchAssignment]
-    located_ago: str | None
-    open_tickets: int
-
-
-def technician_rows() -> list[TechnicianRow]:
-    """Every technician with current territories, last location and open workload
-    (three queries)."""
-    now = clock.now()
-    technicians = db.session.execute(
-        select(Technician).options(
-            selectinload(Technician.branch_assignments).joinedload(TechnicianBranchAssignment.branch)
-        ).order_by(Technician.name)
-    ).scalars().all()
-    load = dict(db.session.execute(
-        select(ServiceTicket.assigned_technician_id, func.count())
-        .where(ServiceTicket.status.in_((TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)),
-               ServiceTicket.assigned_technician_id.is_not(None))
-        .group_by(ServiceTicket.assigned_technician_id)
-    ).all())
-    rows = []
-    for t in technicians:
-        current = [a for a in t.branch_assignments if a.end_date is None]
-        rows.append(TechnicianRow(t, [a for a in current if a.is_primary], [a for a in current if not a.is_primary],
-                                  located_ago(t, now), load.get(t.id, 0)))
-    return rows
-
-
-def technician_with_assignments(technician_id: str) -> tuple[Technician, list[TechnicianBranchAssignment],
-                                                              list[TechnicianBranchAssignment]]:
-    """One technician, their current and past territories (newest first)."""
-    t = get_technician(technician_id)
-    current = [a for a in t.branch_assignments if a.end_date is None]
-    past = sorted((a for a in t.branch_assignments if a.end_date is not None), key=lambda a: a.end_date, reverse=True)
-    return t, current, past
-
-
-def located_ago(technician: Technician, now: datetime | None = None) -> str | None:
-    """How long ago the technician last reported their location ("12m ago")."""
-    if technician.last_location_update is None:
-        return None
-    return humanize(((now or clock.now()) - technician.last_location_update).total_seconds()) + " ago"
-
-
-def branch_with_customer(branch_id: str) -> CustomerBranch:
-    """One branch and its customer (for the edit page)."""
-    b = None
-    if isinstance(branch_id, str) and len(branch_id) <= 64:
-        b = db.session.execute(select(CustomerBranch).options(joinedload(CustomerBranch.customer))
-                               .where(CustomerBranch.id == branch_id)).scalar_one_or_none()
-    if b is None:
-        raise NotFound("Branch not found")
-    return b
-
-
-def customers_with_branches() -> tuple[list[Customer], list[CustomerBranch]]:
-    customers = list(db.session.execute(select(Customer).order_by(Customer.name)).scalars())
-    branches = list(db.session.execute(
-        select(CustomerBranch).options(joinedload(CustomerBranch.customer))
-        .order_by(CustomerBranch.is_active.desc(), CustomerBranch.branch_code)
-    ).scalars())
-    return customers, branches

@@ -133,10 +133,12 @@ def _pick_ids(live) -> Demo:
     from app.extensions import db
     from app.models import (
         ApprovalStatus,
+        CustomerBranch,
         IssueSubcategory,
         Role,
         ServiceCompletion,
         ServiceTicket,
+        Technician,
         TicketStatus,
         User,
         user_branches,
@@ -155,8 +157,6 @@ def _pick_ids(live) -> Demo:
         completed = one(ServiceTicket.status == S.COMPLETED, ServiceTicket.id.in_(pending))
         closed_done = one(ServiceTicket.status == S.CLOSED, ServiceTicket.completed_at.is_not(None))
         sub = db.session.execute(select(IssueSubcategory).limit(1)).scalar_one()
-        from app.models import CustomerBranch, Technician
-
         branch = db.session.execute(select(CustomerBranch.id).limit(1)).scalar()
         technician = db.session.execute(select(Technician.id).limit(1)).scalar()
 
@@ -211,8 +211,6 @@ def _pick_ids(live) -> Demo:
                 assert "<" not in path and "//" not in path, (role, name, path)
                 urls[role][name] = path
         emails = {"dispatcher": dispatcher, "admin": admin, "technician": tech.email, "store_manager": manager.email}
-    from flask import current_app  # noqa: F401  (the live app's config says the demo password)
-
     return Demo(emails=emails, urls=urls, password=live.app.config.get("DEMO_PASSWORD") or "evercold")
 
 

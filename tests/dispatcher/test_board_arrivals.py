@@ -74,16 +74,13 @@ def test_a_normal_ticket_that_just_arrived_is_on_the_board_however_long_its_colu
     assert _strip(html) == ""
 
 
-def test_the_arrivals_window_is_configurable_and_follows_the_filters(app, world, as_dispatcher, freeze):
+def test_the_arrivals_window_is_configurable_and_follows_the_filters(app, world, as_dispatcher, freeze, monkeypatch):
     start = freeze("2026-11-24T08:00:00Z")
     high = make_ticket(world, priority=TicketPriority.HIGH)
     normal = make_ticket(world)
     db.session.commit()
     clock.set_now(start + timedelta(minutes=20))
     assert _strip(as_dispatcher.get("/dispatcher/tickets", headers=HX).get_data(as_text=True)) == ""
-    app.config["BOARD_ARRIVALS_MINUTES"] = 30
-    try:
-        strip = _strip(as_dispatcher.get("/dispatcher/tickets?priority=HIGH", headers=HX).get_data(as_text=True))
-    finally:
-        app.config.pop("BOARD_ARRIVALS_MINUTES")
+    monkeypatch.setitem(app.config, "BOARD_ARRIVALS_MINUTES", 30)
+    strip = _strip(as_dispatcher.get("/dispatcher/tickets?priority=HIGH", headers=HX).get_data(as_text=True))
     assert high.ticket_number in strip and normal.ticket_number not in strip
