@@ -30,7 +30,7 @@ from app.models import (
     TicketStatus,
     user_branches,
 )
-from app.services.errors import Forbidden, NotFound
+from app.services.errors import Forbidden, InvalidTransition, NotFound
 
 
 def branch_ids_of(user) -> list[str]:
@@ -165,6 +165,7 @@ class TicketActions:
     priority: bool = False
     notes: bool = False
     close: bool = False
+    store_evidence: bool = False  # the branch's store manager: a note or a photo while open
 
     @property
     def technician(self) -> bool:
@@ -173,6 +174,22 @@ class TicketActions:
     @property
     def staff(self) -> bool:
         return self.assign or self.priority or self.notes or self.close
+
+
+def can_add_store_evidence(user, ticket: ServiceTicket) -> bool:
+    """A note or a photo of the problem from the store, on its own branch's ticket while
+    it is open (the reporter's photos stay read-only for everyone else)."""
+    return (user.role == Role.STORE_MANAGER and ticket.status in OPEN
+            and ticket.branch_id in branch_ids_of(user))
+
+
+def require_store_evidence(user, ticket: ServiceTicket, what: str = "notes and photos") -> None:
+    """can_add_store_evidence, or the reason why not (closed: a conflict; anyone else: forbidden)."""
+    if can_add_store_evidence(user, ticket):
+        return
+    if user.role == Role.STORE_MANAGER and ticket.status not in OPEN:
+        raise InvalidTransition(f"The work is done: {what} can be added while the ticket is open.")
+    raise Forbidden(f"Only the branch's store manager may add {what} here.")
 
 
 def _allowed(rule, *args) -> bool:
@@ -202,4 +219,5 @@ def ticket_actions(user, ticket: ServiceTicket) -> TicketActions:
         priority=staff and status != TicketStatus.CLOSED,
         notes=staff,
         close=staff and status in OPEN,
+        store_evidence=can_add_store_evidence(user, ticket),
     )

@@ -1,5 +1,6 @@
-"""The dispatcher's read models: the live board, the ticket list, the SLA countdowns,
-reassignment candidates and the lists the management pages show.
+"""The dispatcher's read models: the live board (with its "Just arrived" strip), the
+ticket list, the SLA countdowns and reassignment candidates; the lists the management
+pages show live in services/board_lists.py (re-exported here).
 
 Everything here reads; nothing writes. Each list is one query (plus one per board
 column), eager-loaded so templates never touch the database. SLA colours are decided
@@ -12,30 +13,41 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select
 
 from app import json_input
 from app.extensions import db
 from app.models import (
-    Customer,
+    ApprovalStatus,
     CustomerBranch,
-    IssueCategory,
     IssueSubcategory,
+    ServiceCompletion,
     ServiceTicket,
     Technician,
-    TechnicianBranchAssignment,
     TechnicianStatus,
-    TicketPriority,
     TicketStatus,
 )
 from app import clock
 from app.services import assignment, sla_clock, ticket_queries
-from app.services.errors import NotFound, ValidationError
-from app.services.technicians import get_technician
+from app.services.errors import ValidationError
+from app.services.board_lists import (  # noqa: F401  (the pages ask the board module for these)
+    FilterOptions,
+    TechnicianRow,
+    active_branches,
+    branch_with_customer,
+    categories_with_subcategories,
+    customers_with_branches,
+    filter_options,
+    humanize,
+    located_ago,
+    subcategories_of,
+    technician_rows,
+    technician_with_assignments,
+)
 from app.services.tickets import haversine_m
 
 # Columns, left to right. CLOSED shows only what closed recently.
@@ -53,25 +65,12 @@ RECENT_CLOSED = timedelta(hours=24)
 CARDS_PER_COLUMN = 20
 CLOSED_CARDS = 10
 LIST_PAGE_SIZE = 50
+# However long a column is, a ticket created in the last few minutes is shown in the
+# "Just arrived" strip above the columns (BOARD_ARRIVALS_MINUTES, default 10).
+ARRIVALS_MINUTES = 10
+ARRIVAL_CARDS = 12
 
 FILTER_ARGS = ("priority", "branchId", "technicianId", "categoryId", "overdue", "q")
-
-
-# --- durations -------------------------------------------------------------------
-
-def humanize(seconds: float) -> str:
-    """A short duration for a busy screen: "45s", "12m", "3h 05m", "2d 4h"."""
-    seconds = int(abs(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
 
 
 # --- SLA countdown (the rules are the SLA clock's: services/sla_clock.py) ------------
@@ -169,6 +168,14 @@ def _visible(now: datetime):
 
 # --- the board ---------------------------------------------------------------------
 
+def _sent_back():
+    """True for a ticket the store sent back: back in progress with rejected work (the
+    same rule as the technician's queue, tech_workspace.rejected_completion)."""
+    return and_(ServiceTicket.status == TicketStatus.IN_PROGRESS, exists().where(
+        ServiceCompletion.ticket_id == ServiceTicket.id,
+        ServiceCompletion.approval_status == ApprovalStatus.REJECTED))
+
+
 def _card_select():
     """The columns a card or a list row shows, as plain rows (no ORM objects to build):
     the ticket's own fields with its branch, subcategory and technician names."""
@@ -179,7 +186,8 @@ def _card_select():
                ServiceTicket.closed_at, ServiceTicket.response_due_at, ServiceTicket.resolution_due_at,
                ServiceTicket.response_warn_at, ServiceTicket.resolution_warn_at,
                CustomerBranch.branch_code, CustomerBranch.branch_name,
-               IssueSubcategory.name.label("subcategory_name"), Technician.name.label("technician_name"))
+               IssueSubcategory.name.label("subcategory_name"), Technician.name.label("technician_name"),
+               _sent_back().label("sent_back"))
         .select_from(ServiceTicket)
         .join(CustomerBranch, CustomerBranch.id == ServiceTicket.branch_id)
         .join(IssueSubcategory, IssueSubcategory.id == ServiceTicket.subcategory_id)
@@ -218,6 +226,8 @@ class Board:
     filters: dict
     counts: dict
     columns: list[Column] = field(default_factory=list)
+    arrivals: list[Card] = field(default_factory=list)  # created in the last few minutes, newest first
+    arrivals_since: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -228,8 +238,9 @@ class Board:
         return sum(1 for c in self.columns for card in c.cards if card.countdown.state == sla_clock.OVERDUE)
 
 
-def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict]:
-    """(stamp, counts per status) in one aggregate query over the filtered board.
+def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict, datetime | None]:
+    """(stamp, counts per status, when the newest open ticket was created) in one
+    aggregate query over the filtered board.
 
     The stamp changes whenever a visible ticket changes (its `version` grows on every
     update), appears, leaves a column or ages out of the closed window; an idle poll
@@ -237,19 +248,36 @@ def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict
     """
     now = now or clock.now()
     stmt = (
-        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.updated_at), func.sum(ServiceTicket.version))
+        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.updated_at), func.sum(ServiceTicket.version),
+               func.max(ServiceTicket.created_at))
         .where(_visible(now))
         .group_by(ServiceTicket.status)
     )
     stmt = ticket_queries.filtered(stmt, _board_filters(filters), now)
     counts: dict[TicketStatus, int] = {}
     parts = []
-    for status, count, last, versions in db.session.execute(stmt):
+    newest = None
+    for status, count, last, versions, created in db.session.execute(stmt):
         status = TicketStatus(status)
         counts[status] = count
         parts.append(f"{status.value}:{count}:{last}:{versions}")
+        if status != TicketStatus.CLOSED and created is not None:
+            newest = created if newest is None else max(newest, created)
     digest = hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()[:16]
-    return digest, counts
+    return digest, counts, newest
+
+
+def arrivals_window() -> timedelta:
+    minutes = current_app.config.get("BOARD_ARRIVALS_MINUTES", ARRIVALS_MINUTES)
+    return timedelta(minutes=max(int(minutes), 0))
+
+
+def _arrivals_query(filters: dict, since: datetime, now: datetime):
+    """Open tickets created since `since`, newest first: the "Just arrived" strip."""
+    ids = select(ServiceTicket.id).where(ServiceTicket.status.in_(BOARD_ACTIVE), ServiceTicket.created_at >= since)
+    ids = ticket_queries.filtered(ids, _board_filters(filters), now)
+    order = (ServiceTicket.created_at.desc(), ServiceTicket.id)
+    return _card_select().where(ServiceTicket.id.in_(ids.order_by(*order).limit(ARRIVAL_CARDS))).order_by(*order)
 
 
 def _column_query(status: TicketStatus, filters: dict, now: datetime):
@@ -276,22 +304,39 @@ def load_board(filters: dict, known_stamp: str | None = None) -> Board | None:
     """The board for these filters, or None when `known_stamp` is still current
     (the caller answers "nothing changed" without rendering).
 
-    Queries: one aggregate (counts and stamp), then one per non-empty column.
+    Queries: one aggregate (counts and stamp), then one per non-empty column, and one
+    for the "Just arrived" strip when a ticket was created within the window.
     """
     now = clock.now()
-    stamp, counts = board_summary(filters, now)
+    stamp, counts, newest = board_summary(filters, now)
     if known_stamp is not None and known_stamp == stamp:
         return None
     board = Board(stamp=stamp, now=now, filters=filters, counts=counts)
+    window = arrivals_window()
+    if window and newest is not None and _aware(newest) >= now - window:
+        board.arrivals_since = now - window
+        for ticket in db.session.execute(_arrivals_query(filters, board.arrivals_since, now)):
+            board.arrivals.append(_card(ticket, now))
     for status, title in BOARD_COLUMNS:
         total = counts.get(status, 0)
         column = Column(status=status, title=title, total=total)
         if total:
             for ticket in db.session.execute(_column_query(status, filters, now)):
-                age = (now - ticket.created_at).total_seconds()
-                column.cards.append(Card(ticket, countdown(ticket, now), age, humanize(age)))
+                column.cards.append(_card(ticket, now))
         board.columns.append(column)
     return board
+
+
+def _card(ticket, now: datetime) -> Card:
+    age = (now - ticket.created_at).total_seconds()
+    return Card(ticket, countdown(ticket, now), age, humanize(age))
+
+
+def _aware(at: datetime) -> datetime:
+    """An aggregate's datetime (SQLite hands back a naive UTC one from MAX())."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 # --- the ticket list (every ticket, paginated) ---------------------------------
@@ -398,113 +443,3 @@ def reassign_candidates(ticket: ServiceTicket) -> list[Candidate]:
     role_rank = {"primary": 0, "secondary": 1, None: 2}
     out.sort(key=lambda c: (role_rank[c.role], c.distance_m is None, c.distance_m or 0, c.technician.name))
     return out
-
-
-# --- lists for forms and management pages ----------------------------------------
-
-@dataclass
-class FilterOptions:
-    branches: list  # rows: id, branch_code, branch_name, is_active
-    technicians: list  # rows: id, name
-    categories: list  # rows: id, name
-    priorities: tuple = tuple(TicketPriority)
-
-
-def filter_options() -> FilterOptions:
-    """The filter choices as plain rows: three small queries."""
-    branches = db.session.execute(
-        select(CustomerBranch.id, CustomerBranch.branch_code, CustomerBranch.branch_name, CustomerBranch.is_active)
-        .order_by(CustomerBranch.branch_code)).all()
-    technicians = db.session.execute(select(Technician.id, Technician.name).order_by(Technician.name)).all()
-    categories = db.session.execute(select(IssueCategory.id, IssueCategory.name).order_by(IssueCategory.name)).all()
-    return FilterOptions(branches, technicians, categories)
-
-
-def active_branches() -> list[CustomerBranch]:
-    """Branches a new ticket can be raised for, with their customer."""
-    return list(db.session.execute(
-        select(CustomerBranch).options(joinedload(CustomerBranch.customer))
-        .where(CustomerBranch.is_active.is_(True)).order_by(CustomerBranch.branch_code)
-    ).scalars())
-
-
-def categories_with_subcategories() -> list[IssueCategory]:
-    return list(db.session.execute(
-        select(IssueCategory).options(selectinload(IssueCategory.subcategories)).order_by(IssueCategory.name)
-    ).scalars())
-
-
-def subcategories_of(category_id: str | None) -> list[IssueSubcategory]:
-    if not category_id or not isinstance(category_id, str) or len(category_id) > 64:
-        return []
-    return list(db.session.execute(
-        select(IssueSubcategory).where(IssueSubcategory.category_id == category_id).order_by(IssueSubcategory.name)
-    ).scalars())
-
-
-@dataclass
-class TechnicianRow:
-    technician: Technician
-    primary: list[TechnicianBranchAssignment]
-    secondary: list[TechnicianBranchAssignment]
-    located_ago: str | None
-    open_tickets: int
-
-
-def technician_rows() -> list[TechnicianRow]:
-    """Every technician with current territories, last location and open workload
-    (three queries)."""
-    now = clock.now()
-    technicians = db.session.execute(
-        select(Technician).options(
-            selectinload(Technician.branch_assignments).joinedload(TechnicianBranchAssignment.branch)
-        ).order_by(Technician.name)
-    ).scalars().all()
-    load = dict(db.session.execute(
-        select(ServiceTicket.assigned_technician_id, func.count())
-        .where(ServiceTicket.status.in_((TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)),
-               ServiceTicket.assigned_technician_id.is_not(None))
-        .group_by(ServiceTicket.assigned_technician_id)
-    ).all())
-    rows = []
-    for t in technicians:
-        current = [a for a in t.branch_assignments if a.end_date is None]
-        rows.append(TechnicianRow(t, [a for a in current if a.is_primary], [a for a in current if not a.is_primary],
-                                  located_ago(t, now), load.get(t.id, 0)))
-    return rows
-
-
-def technician_with_assignments(technician_id: str) -> tuple[Technician, list[TechnicianBranchAssignment],
-                                                              list[TechnicianBranchAssignment]]:
-    """One technician, their current and past territories (newest first)."""
-    t = get_technician(technician_id)
-    current = [a for a in t.branch_assignments if a.end_date is None]
-    past = sorted((a for a in t.branch_assignments if a.end_date is not None), key=lambda a: a.end_date, reverse=True)
-    return t, current, past
-
-
-def located_ago(technician: Technician, now: datetime | None = None) -> str | None:
-    """How long ago the technician last reported their location ("12m ago")."""
-    if technician.last_location_update is None:
-        return None
-    return humanize(((now or clock.now()) - technician.last_location_update).total_seconds()) + " ago"
-
-
-def branch_with_customer(branch_id: str) -> CustomerBranch:
-    """One branch and its customer (for the edit page)."""
-    b = None
-    if isinstance(branch_id, str) and len(branch_id) <= 64:
-        b = db.session.execute(select(CustomerBranch).options(joinedload(CustomerBranch.customer))
-                               .where(CustomerBranch.id == branch_id)).scalar_one_or_none()
-    if b is None:
-        raise NotFound("Branch not found")
-    return b
-
-
-def customers_with_branches() -> tuple[list[Customer], list[CustomerBranch]]:
-    customers = list(db.session.execute(select(Customer).order_by(Customer.name)).scalars())
-    branches = list(db.session.execute(
-        select(CustomerBranch).options(joinedload(CustomerBranch.customer))
-        .order_by(CustomerBranch.is_active.desc(), CustomerBranch.branch_code)
-    ).scalars())
-    return customers, branches

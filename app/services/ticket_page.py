@@ -87,7 +87,6 @@ class TicketPage:
     card: tech_workspace.QueueItem | None = None  # the technician's card (SLA, maps, actions)
     candidates: list = field(default_factory=list)  # staff: who the ticket can go to
     mine: bool = True  # technician: the ticket is assigned to them now
-    store_row: store_views.TicketRow | None = None  # store: the deadline in the store's words
 
     @property
     def staff(self) -> bool:
@@ -121,8 +120,6 @@ def build(user, ticket: ServiceTicket) -> TicketPage:
     if view == TECHNICIAN:
         page.card = tech_workspace.queue_item(user, ticket, now)
         page.mine = ticket.assigned_technician_id == user.technician_id
-    if view == STORE:
-        page.store_row = store_views.ticket_row(ticket, now)
     if page.actions.assign:
         page.candidates = board.reassign_candidates(ticket)
     return page

@@ -260,6 +260,23 @@ def update_notes(ticket: ServiceTicket, actor, *, internal: str | None = None, s
     return ticket
 
 
+STORE_NOTE_MAX = 2000
+
+
+def add_store_note(ticket: ServiceTicket, actor, text) -> TicketEvent:
+    """A note from the branch's store manager on its open ticket: one more line in the
+    timeline, which everyone who reads the ticket sees; earlier notes stay as written."""
+    access.require_store_evidence(actor, ticket, "notes")
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        raise ValidationError("Write the note first.", {"note": "Write the note first."})
+    if len(text) > STORE_NOTE_MAX:
+        raise ValidationError("The note is too long.", {"note": f"At most {STORE_NOTE_MAX} characters."})
+    event = record_event(ticket, "store_note", actor, text=text)
+    db.session.flush()
+    return event
+
+
 def close_without_completion(ticket: ServiceTicket, reason: str, actor) -> ServiceTicket:
     """Staff close NEW/ASSIGNED/IN_PROGRESS tickets with a reason (in the timeline)."""
     access.require_staff(actor)

@@ -218,3 +218,74 @@ def test_every_dispatcher_page_at_desktop_and_phone_width(live, live_world, page
             assert resp.status == 200, path
             screenshot(page, f"dispatcher-{name}-{size}")
             _no_horizontal_scroll(page)
+
+
+def test_a_new_ticket_is_seen_within_5_s_on_a_long_board(live, live_world, browser, screenshot):
+    """61 ASSIGNED tickets more urgent than a NORMAL one: the column shows its 20 most
+    urgent, and the NORMAL ticket that just arrived shows in "Just arrived" by the next
+    poll. A ticket the store sent back carries its flag on the board."""
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import CustomerBranch, IssueSubcategory, TicketPriority, User
+    from app import clock
+    from app.services import completions, photos, tickets
+    from tests.browser.axe import axe_violations
+    from tests.factories import jpeg_bytes, make_ticket
+
+    ids = live_world.ids
+    with live.ctx():
+        w = type("W", (), {})()
+        w.dispatcher = db.session.get(User, ids["dispatcher"])
+        w.branch = db.session.get(CustomerBranch, ids["branch"])
+        w.subcategory = db.session.get(IssueSubcategory, ids["subcategory"])
+        tech = db.session.get(User, ids["tech"])
+        manager = db.session.get(User, ids["manager"])
+        now = clock.now()
+        try:
+            clock.set_now(now - timedelta(minutes=40))
+            for i in range(61):
+                make_ticket(w, priority=TicketPriority.HIGH if i % 2 else TicketPriority.CRITICAL,
+                            description=f"Display fridge {i} warm")
+            back = make_ticket(w, priority=TicketPriority.HIGH, description="Door seal torn")
+            tickets.accept(back, tech)
+            photos.add_photo(back, tech, jpeg_bytes(), "after", "Fixed", "after.jpg")
+            c = completions.complete(back, tech, {"workDescription": "New seal", "laborHours": 1,
+                                                  "laborCostPerHour": "40.00", "partsUsed": []})
+            completions.decide(c, manager, {"action": "reject", "reason": "The door still does not close"})
+            db.session.commit()
+            back_id = back.id
+        finally:
+            clock.set_now(None)
+
+    context = browser.new_context(viewport=DESKTOP, bypass_csp=True)
+    try:
+        page = context.new_page()
+        login(page, live.url, live_world.emails["dispatcher"])
+        page.goto(f"{live.url}/dispatcher/tickets")
+        assigned = page.locator("#col-ASSIGNED").locator("xpath=..")
+        expect(assigned.locator(".count")).to_have_text("61")
+        expect(assigned.locator(".tcard")).to_have_count(20)
+        expect(page.locator(".arrivals")).to_have_count(0)
+        expect(page.locator(f"#card-{back_id}")).to_contain_text("Sent back by the store")
+        page.evaluate("window.__sameDocument = true")
+
+        new_id, number = _ticket(live, ids)  # NORMAL: the least urgent of the column
+        strip = page.locator(".arrivals")
+        expect(strip.locator(f"#arrival-{new_id}")).to_be_visible(timeout=5000)
+        expect(strip).to_contain_text("Just arrived")
+        expect(strip).to_contain_text(number)
+        expect(assigned.locator(".count")).to_have_text("62")
+        expect(assigned.locator(f"#card-{new_id}")).to_have_count(0)  # still not among the 20 most urgent
+        assert page.evaluate("window.__sameDocument === true"), "the board reloaded"
+        assert axe_violations(page) == []
+        screenshot(page, "dispatcher-board-just-arrived-1440")
+        page.set_viewport_size(PHONE)
+        expect(strip.locator(f"#arrival-{new_id}")).to_be_in_viewport()  # near the top, not below 20 cards
+        assert axe_violations(page) == []
+        _no_horizontal_scroll(page)
+        screenshot(page, "dispatcher-board-just-arrived-390")
+        strip.locator(f"#arrival-{new_id} a").click()
+        page.wait_for_url(f"**/tickets/{new_id}")
+    finally:
+        context.close()

@@ -3,34 +3,20 @@
 desktop (side panel of controls), screenshots under artifacts/screenshots/, and
 axe-core finds no serious or critical accessibility violation on either.
 
-axe-core is vendored (tests/browser/vendor/, MPL-2.0, licence alongside) and injected
-into a context that bypasses the page's CSP (the app's policy forbids inline scripts,
-which is how Playwright injects a file)."""
+axe-core runs through tests/browser/axe.py (vendored, injected into a context that
+bypasses the page's CSP)."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import login
 from tests.browser.test_technician import MOBILE_UA, NEAR_BRANCH, accepted_ticket, assert_fits_the_phone, new_ticket
 
-AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 BIG_TAP = 48  # px: a gloved thumb
-
-
-def axe_violations(page) -> list[str]:
-    """Serious and critical axe-core findings on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-            .map(v => v.id + ': ' + v.help + ' -> ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
-    }""")
-    return result
 
 
 @pytest.fixture
@@ -95,4 +81,34 @@ def test_the_dispatcher_page_on_a_desktop(live, live_world, context_for, screens
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     screenshot(page, "ticket-page-dispatcher-1440x900")
+    assert axe_violations(page) == []
+
+
+def test_the_store_manager_follows_the_ticket_and_adds_a_note_and_a_photo_on_a_phone(live, live_world, context_for,
+                                                                                    screenshot, tmp_path):
+    from tests.factories import jpeg_bytes
+
+    ticket_id = accepted_ticket(live, live_world)
+    page = context_for(PHONE, has_touch=True, is_mobile=True, user_agent=MOBILE_UA)
+    login(page, live.url, live_world.emails["manager"])
+    page.goto(f"{live.url}/tickets/{ticket_id}")
+    expect(page.locator(".tp-clocks")).to_contain_text("Must be fixed by")
+    expect(page.locator(".tp-timeline")).to_contain_text("Accepted by the technician")
+
+    page.fill("#store-note", "The alarm went off again at 14:00")
+    add_note = page.get_by_role("button", name="Add note")
+    assert add_note.bounding_box()["height"] >= BIG_TAP
+    add_note.tap()
+    expect(page.locator(".flash")).to_contain_text("Your note was added to the timeline.")
+    expect(page.locator(".tp-timeline")).to_contain_text("Store note: The alarm went off again at 14:00")
+
+    photo = tmp_path / "leak.jpg"
+    photo.write_bytes(jpeg_bytes(color=(200, 30, 30)))
+    page.set_input_files("#store-photo", str(photo))
+    page.fill("#store-caption", "Water under the fridge")
+    page.get_by_role("button", name="Add photo").tap()
+    expect(page.locator(".flash")).to_contain_text("Your photo was added.")
+    expect(page.locator("#photos img[alt*='Water under the fridge']")).to_be_visible()
+    assert_fits_the_phone(page)
+    screenshot(page, "ticket-page-store-manager-added-390x844")
     assert axe_violations(page) == []

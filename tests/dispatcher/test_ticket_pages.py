@@ -172,8 +172,8 @@ def test_changing_priority_moves_both_due_times(world, as_dispatcher, freeze):
     db.session.refresh(ticket)
     assert ticket.priority == TicketPriority.CRITICAL
     html = as_dispatcher.get(f"/tickets/{ticket.id}").get_data(as_text=True)
-    assert "Response due</dt><dd>24 Nov 2026 09:00" in html
-    assert "Resolution due</dt><dd>24 Nov 2026 12:00" in html
+    assert "Technician must respond by</dt><dd>24 Nov 2026 09:00" in html
+    assert "Must be fixed by</dt><dd>24 Nov 2026 12:00" in html
     assert "Priority changed from Normal to Critical" in html
 
 

@@ -164,6 +164,11 @@ PAGES = {
         f"{P}/{s.waiting.id}/approve", data={"action": "approve", "signedBy": "D", "signature": signature_data_url()})),
     "reject": ("POST", "/tickets/<ticket_id>/approve", lambda w, s, c, a: c.post(
         f"{P}/{s.waiting.id}/approve", data={"action": "reject", "reason": "Still warm"})),
+    "store note": ("POST", "/tickets/<ticket_id>/store-note", lambda w, s, c, a: c.post(
+        f"{P}/{s.assigned.id}/store-note", data={"note": "The alarm went off again"})),
+    "store photo": ("POST", "/tickets/<ticket_id>/store-photo", lambda w, s, c, a: c.post(
+        f"{P}/{s.assigned.id}/store-photo", content_type="multipart/form-data",
+        data={"photo": (io.BytesIO(jpeg_bytes()), "p.jpg")})),
     "report": ("GET", "/tickets/<ticket_id>/report", lambda w, s, c, a: c.get(f"{P}/{s.done.id}/report")),
     "report pdf": ("GET", "/tickets/<ticket_id>/report.pdf", lambda w, s, c, a: c.get(f"{P}/{s.done.id}/report.pdf")),
     # auth
@@ -250,6 +255,8 @@ TABLE = {
     'approve form':               (302, 200, 403, 403, 403, 200, 404),
     'approve':                    (302, 302, 403, 403, 403, 302, 404),
     'reject':                     (302, 302, 403, 403, 403, 302, 404),
+    'store note':                 (302, 403, 403, 403, 404, 302, 404),
+    'store photo':                (302, 403, 403, 403, 404, 302, 404),
     'report':                     (302, 200, 200, 403, 403, 200, 404),
     'report pdf':                 (302, 200, 200, 403, 403, 200, 404),
     'login page':                 (200, 302, 302, 302, 302, 302, 302),

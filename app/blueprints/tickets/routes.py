@@ -1,7 +1,8 @@
 """The ticket page: one URL for every role that may read the ticket. The service
 (services/ticket_page.py) decides what the role sees and may do; this draws it.
 
-The actions keep their own endpoints: the dispatcher's forms post to
+The store manager adds a note or a photo from the page itself (/tickets/<id>/store-note,
+/tickets/<id>/store-photo). The other actions keep their own endpoints: the dispatcher's forms post to
 /tickets/<id>/{assign,priority,notes,close} (dispatcher blueprint, which redraws this
 page with a refused form's errors), the technician's to /tech/tickets/<id>/...,
 approval has its own screen (/tickets/<id>/approve) and so has completing the job
@@ -9,13 +10,18 @@ approval has its own screen (/tickets/<id>/approve) and so has completing the jo
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.blueprints.dispatcher import forms as F
 from app.blueprints.tickets import bp
-from app.services import ticket_page, ticket_queries, tickets
+from app.extensions import db
+from app.services import access, photos, ticket_page, ticket_queries, tickets
+from app.services.errors import Conflict, DomainError, Forbidden, ValidationError
 from app.web import home_for
+
+PHOTO_TOO_LARGE = "This photo is too large to upload. Choose a smaller one, or take it again at a lower resolution."
 
 
 @bp.context_processor
@@ -26,12 +32,13 @@ def _helpers():
     return {"distance_text": distance_text, "num": plain_number}
 
 
-def page_response(ticket_id: str, status: int = 200, *, submitted=None, errors=None):
+def page_response(ticket_id: str, status: int = 200, *, submitted=None, errors=None, section=None, typed=None):
     """The page of `ticket_id` for the current user. `submitted` is (section, form) of
-    a dispatcher form that failed: it is shown as typed, with its `errors`."""
+    a dispatcher form that failed: it is shown as typed, with its `errors`; a store
+    form that failed names its `section` and what was `typed`."""
     ticket = ticket_page.load_ticket(current_user, ticket_id)
     page = ticket_page.build(current_user, ticket)
-    forms, section = {}, None
+    forms = {}
     if page.actions.staff:
         version = {"version": ticket.version}
         forms = {
@@ -45,7 +52,7 @@ def page_response(ticket_id: str, status: int = 200, *, submitted=None, errors=N
             forms[section] = form
             form.version.data = ticket.version  # a retry carries the version on screen now
     return render_template("tickets/page.html", page=page, t=ticket, forms=forms, errors=errors or {},
-                           error_section=section, home=home_for(current_user),
+                           error_section=section, home=home_for(current_user), typed=typed or {},
                            created=bool(request.args.get("created"))), status
 
 
@@ -62,6 +69,69 @@ def timeline(ticket_id):
     """The page's timeline fragment (htmx refreshes it when the ticket changes)."""
     ticket = tickets.load_readable_ticket(current_user, ticket_id)
     return render_template("tickets/_timeline.html", events=ticket_queries.timeline(current_user, ticket.id))
+
+
+@bp.post("/tickets/<ticket_id>/store-note")
+@login_required
+def store_note(ticket_id):
+    """The store manager's note on its open ticket: added to the timeline."""
+    ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
+    text = request.form.get("note", "")
+    try:
+        tickets.add_store_note(ticket, current_user, text)
+    except DomainError as exc:
+        db.session.rollback()
+        return _store_refused(ticket_id, exc, "note", {"note": text})
+    flash("Your note was added to the timeline.")
+    return redirect(url_for("tickets.page", ticket_id=ticket.id) + "#add-to-report")
+
+
+@bp.post("/tickets/<ticket_id>/store-photo")
+@login_required
+def store_photo(ticket_id):
+    """A photo of the problem from the store manager while the ticket is open."""
+    ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
+    caption = request.form.get("caption") or None
+    try:
+        access.require_store_evidence(current_user, ticket, "photos")
+        upload = request.files.get("photo")
+        if upload is None or not upload.filename:
+            raise _choose_photo()
+        photos.add_reporter_photo(ticket, current_user, upload.read(current_app.config["PHOTO_MAX_BYTES"] + 1),
+                                  upload.filename, caption)
+    except DomainError as exc:
+        db.session.rollback()
+        return _store_refused(ticket_id, exc, "photo", {"caption": caption or ""})
+    flash("Your photo was added.")
+    return redirect(url_for("tickets.page", ticket_id=ticket.id) + "#photos")
+
+
+def _choose_photo():
+    return ValidationError("Choose a photo to add.", {"photo": "Choose a photo to add."})
+
+
+def _store_refused(ticket_id: str, exc: DomainError, field: str, typed: dict):
+    """The page again, with what was typed: a refused input's reason beside its field
+    (the caption's, or else `field`); a refused action's (not allowed, ticket no longer
+    open) at the top of the page."""
+    if isinstance(exc, (Forbidden, Conflict)):
+        return page_response(ticket_id, exc.status, errors={"_form": exc.message})
+    fields = exc.fields or {}
+    errors = {"caption": fields["caption"]} if "caption" in fields else {field: fields.get(field) or exc.message}
+    return page_response(ticket_id, exc.status, errors=errors, section="store", typed=typed)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    """A photo larger than the whole request may be is refused before it is read: the
+    page comes back with the reason beside the photo field, not a bare error page."""
+    db.session.rollback()
+    ticket_id = (request.view_args or {}).get("ticket_id")
+    if request.endpoint != "tickets.store_photo" or not ticket_id:
+        from app.errors import error_response
+
+        return error_response(413, "The upload is too large")
+    return page_response(ticket_id, 413, errors={"photo": PHOTO_TOO_LARGE}, section="store")
 
 
 def moved(ticket_id: str):

@@ -53,6 +53,22 @@
     document.querySelectorAll("#board .age[data-since]").forEach(function (el) {
       el.textContent = human((now - Date.parse(el.dataset.since)) / 1000);
     });
+    expireArrivals(now);
+  }
+
+  // "Just arrived" keeps a ticket for the server's window (data-since is where the
+  // window began at the last render); an idle board drops what aged out by itself.
+  function expireArrivals(now) {
+    var strip = document.querySelector("#board .arrivals");
+    if (!strip) { return; }
+    var width = Date.parse(strip.dataset.now) - Date.parse(strip.dataset.since);
+    var left = 0;
+    strip.querySelectorAll(".arrival[data-created]").forEach(function (el) {
+      if (now - Date.parse(el.dataset.created) > width) { el.remove(); } else { left += 1; }
+    });
+    var count = strip.querySelector(".arrivals-head .count");
+    if (count) { count.textContent = left; }
+    if (!left) { strip.remove(); }
   }
 
   function versions(el) {
