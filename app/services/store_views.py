@@ -193,19 +193,24 @@ def load_ticket_page(user, ticket_id: str) -> ServiceTicket:
 
 @dataclass
 class PhotoSet:
+    store: list = field(default_factory=list)  # the problem as the store reported it
     before: list = field(default_factory=list)
     after: list = field(default_factory=list)
     work: list = field(default_factory=list)
 
 
 def photo_set(ticket: ServiceTicket, completion: ServiceCompletion | None) -> PhotoSet:
-    """Before photos of the ticket; after/work photos of the given completion (or, with
+    """The store's photos of the problem (never called "before": the technician's are);
+    the technician's before photos; after/work photos of the given completion (or, with
     none, any on the ticket)."""
     out = PhotoSet()
     chosen = completion.photos if completion is not None else []
     chosen_ids = {p.id for p in chosen}
+    store_ids = photos.store_photo_ids(p for p in ticket.photos if p.type == PhotoType.BEFORE)
     for p in ticket.photos:
-        if p.type == PhotoType.BEFORE:
+        if p.id in store_ids:
+            out.store.append(p)
+        elif p.type == PhotoType.BEFORE:
             out.before.append(p)
         elif p.id in chosen_ids or completion is None:
             (out.after if p.type == PhotoType.AFTER else out.work).append(p)
