@@ -44,7 +44,6 @@ from app.services.board_lists import (  # noqa: F401  (the pages ask the board m
     filter_options,
     humanize,
     located_ago,
-    subcategories_of,
     technician_rows,
     technician_with_assignments,
 )

@@ -78,12 +78,6 @@ def categories_with_subcategories() -> list[IssueCategory]:
     ).scalars())
 
 
-def subcategories_of(category_id: str | None) -> list[IssueSubcategory]:
-    if not category_id or not isinstance(category_id, str) or len(category_id) > 64:
-        return []
-    return list(db.session.execute(
-        select(IssueSubcategory).where(IssueSubcategory.category_id == category_id).order_by(IssueSubcategory.name)
-    ).scalars())
 
 
 @dataclass

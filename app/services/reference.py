@@ -30,7 +30,16 @@ def get_category(category_id: str) -> IssueCategory:
 
 
 def list_subcategories(category_id: str) -> list[IssueSubcategory]:
+    """The subcategories of a category (404 for an unknown one)."""
     get_category(category_id)
+    return subcategories_of(category_id)
+
+
+def subcategories_of(category_id: str | None) -> list[IssueSubcategory]:
+    """The subcategories of a category, by name (none for an unknown or empty id): the
+    forms' dependent list."""
+    if not category_id or not isinstance(category_id, str) or len(category_id) > 64:
+        return []
     return list(db.session.execute(
         select(IssueSubcategory).where(IssueSubcategory.category_id == category_id).order_by(IssueSubcategory.name)
     ).scalars())

@@ -300,9 +300,9 @@ def render_pdf(report: ServiceReport) -> bytes:
         doc.table(["Part", "Qty", "Unit price", "Amount"], rows, (52, 12, 18, 18), ("LEFT", "RIGHT", "RIGHT", "RIGHT"),
                   bold_last=1)
 
-    if report.photos.before or report.photos.after:
+    if report.photos.problem or report.photos.after:
         doc.heading("Photos")
-        doc.photo_groups([("Before", _thumbs(report.photos.before)), ("After", _thumbs(report.photos.after))])
+        doc.photo_groups([("Before", _thumbs(report.photos.problem)), ("After", _thumbs(report.photos.after))])
 
     if c is not None:
         doc.heading("Approval")

@@ -145,13 +145,6 @@ def report_form_choices(user) -> dict:
     return {"branches": branches, "categories": reference.list_categories()}
 
 
-def subcategories_of(category_id: str | None) -> list[IssueSubcategory]:
-    """The subcategories of a category (none for an unknown or empty id)."""
-    if not category_id or not isinstance(category_id, str) or len(category_id) > 64:
-        return []
-    return list(db.session.execute(
-        select(IssueSubcategory).where(IssueSubcategory.category_id == category_id).order_by(IssueSubcategory.name)
-    ).scalars())
 
 
 def report_problem(actor, data: dict, files: list[tuple[bytes, str | None]]) -> ServiceTicket:
@@ -197,6 +190,12 @@ class PhotoSet:
     before: list = field(default_factory=list)
     after: list = field(default_factory=list)
     work: list = field(default_factory=list)
+
+    @property
+    def problem(self) -> list:
+        """Everything before the repair (the store's, then the technician's): the
+        report's "Before" column."""
+        return self.store + self.before
 
 
 def photo_set(ticket: ServiceTicket, completion: ServiceCompletion | None) -> PhotoSet:

@@ -134,7 +134,7 @@ def create_ticket():
 @staff_required
 def create_ticket_subcategories():
     """The subcategory options of the chosen category (htmx swaps them in)."""
-    subs = board_service.subcategories_of(request.args.get("categoryId"))
+    subs = reference.subcategories_of(request.args.get("categoryId"))
     resp = render_template("dispatcher/partials/_subcategory_options.html", subcategories=subs)
     return resp, 200, {"HX-Trigger-After-Swap": "subcategoriesChanged"}
 

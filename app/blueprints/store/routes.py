@@ -14,7 +14,7 @@ from app.blueprints.tickets.routes import moved
 from app.errors import error_response
 from app.extensions import db
 from app.models import Role
-from app.services import completions, reports, store_views
+from app.services import completions, reference, reports, store_views
 from app.services.errors import Conflict, TooLarge, UnsupportedMedia, ValidationError
 from app.web import FormErrors, form_errors, render_page_or_partial
 
@@ -60,7 +60,7 @@ def new_ticket():
 
 def _report_page(form, choices, errors, status):
     return render_template("store/new_ticket.html", form=form, errors=errors,
-                           subcategories=store_views.subcategories_of(form.categoryId.data),
+                           subcategories=reference.subcategories_of(form.categoryId.data),
                            priorities=store_views.PRIORITY_HELP, max_photos=store_views.MAX_REPORT_PHOTOS,
                            **choices), status
 
@@ -122,7 +122,7 @@ def subcategory_options():
     """The subcategory select for the chosen category (swapped in by htmx), with
     `subcategoryId` chosen when given (a draft restored on the phone)."""
     return render_template("store/partials/_subcategory_field.html",
-                           subcategories=store_views.subcategories_of(request.args.get("categoryId")),
+                           subcategories=reference.subcategories_of(request.args.get("categoryId")),
                            selected=request.args.get("subcategoryId"), errors={})
 
 
