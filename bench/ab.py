@@ -163,9 +163,11 @@ class SlaWorker:
         return out
 
     def final(self) -> dict:
-        out = self.sweep("sweep, committed", at=self.mod.NOW, commit=True)
-        out.update(self.sweep("idle sweep after it", at=self.mod.NOW, commit=True))
-        return out
+        return self.sweep("sweep, committed", at=self.mod.NOW, commit=True)
+
+    def after(self) -> dict:
+        """After the committed sweep: an idle sweep (what each further minute costs)."""
+        return self.sweep("idle sweep (after the committed one)", at=self.mod.NOW, commit=True)
 
 
 class BoardWorker:
@@ -248,6 +250,9 @@ class BoardWorker:
     def final(self) -> dict:
         return {}
 
+    def after(self) -> dict:
+        return {}
+
 
 class AnalyticsWorker:
     def __init__(self, root: Path, db: str, tickets: int, runs: int):
@@ -297,6 +302,9 @@ class AnalyticsWorker:
         return out
 
     def final(self) -> dict:
+        return {}
+
+    def after(self) -> dict:
         return {}
 
 
@@ -395,22 +403,33 @@ def run_bench(kind: str, args, old_root: Path, new_root: Path) -> dict:
         for name in ("old", "new"):
             loads_seen.append(os.getloadavg()[0])
             finals[name] = sides[name].ask("final")
+        after = {"old": [], "new": []}
+        for i in range(args.pairs):  # rounds after the final step, interleaved too
+            for name in (("old", "new") if i % 2 == 0 else ("new", "old")):
+                loads_seen.append(os.getloadavg()[0])
+                result = sides[name].ask("after")
+                if not result:
+                    break
+                after[name].append(result)
     finally:
         for s in sides.values():
             s.close()
-    return {"kind": kind, "rounds": rounds, "finals": finals, "load": loads_seen}
+    return {"kind": kind, "rounds": rounds, "finals": finals, "after": after, "load": loads_seen}
 
 
 def summarize(res: dict) -> list[dict]:
-    rows = []
-    names = list(res["rounds"]["old"][0])
-    for name in names:
-        row = {"figure": name, "n": len(res["rounds"]["old"])}
-        for metric in ("wall_ms", "cpu_ms", "db_cpu_ms"):
-            for side in ("old", "new"):
-                row[f"{side}_{metric}"] = statistics.median(r[name][metric] for r in res["rounds"][side])
-        row["escalated"] = {s: res["rounds"][s][0][name].get("escalated") for s in ("old", "new")}
-        rows.append(row)
+    def medians(rounds: dict) -> list[dict]:
+        out = []
+        for name in (rounds["old"][0] if rounds["old"] else {}):
+            row = {"figure": name, "n": len(rounds["old"])}
+            for metric in ("wall_ms", "cpu_ms", "db_cpu_ms"):
+                for side in ("old", "new"):
+                    row[f"{side}_{metric}"] = statistics.median(r[name][metric] for r in rounds[side])
+            row["escalated"] = {s: rounds[s][0][name].get("escalated") for s in ("old", "new")}
+            out.append(row)
+        return out
+
+    rows = medians(res["rounds"])
     for name in res["finals"]["old"]:
         row = {"figure": name + " (once)", "n": 1}
         for metric in ("wall_ms", "cpu_ms", "db_cpu_ms"):
@@ -418,7 +437,7 @@ def summarize(res: dict) -> list[dict]:
                 row[f"{side}_{metric}"] = res["finals"][side][name][metric]
         row["escalated"] = {s: res["finals"][s][name].get("escalated") for s in ("old", "new")}
         rows.append(row)
-    return rows
+    return rows + medians(res.get("after", {"old": [], "new": []}))
 
 
 def ratio(new: float, old: float) -> str:
