@@ -190,7 +190,8 @@ class BoardWorker:
         took = mod.generate(app, self.tickets)
         with app.app_context():
             self.engine = db.engine
-            branch_id = db.session.execute(text("SELECT id FROM customer_branches ORDER BY branch_code LIMIT 1")).scalar()
+            branch_id = db.session.execute(text(
+                "SELECT id FROM customer_branches ORDER BY branch_code LIMIT 1")).scalar()
             tech_id = db.session.execute(text("SELECT id FROM technicians ORDER BY name LIMIT 1")).scalar()
             number = db.session.execute(text(
                 "SELECT ticket_number FROM service_tickets WHERE status = 'IN_PROGRESS' "
@@ -458,10 +459,10 @@ def print_table(res: dict) -> None:
     print(head)
     print(line)
     for r in rows:
-        cells = [r["figure"], f"{r['old_wall_ms']:.1f}", f"{r['new_wall_ms']:.1f}", ratio(r["new_wall_ms"], r["old_wall_ms"]),
-                 f"{r['old_cpu_ms']:.1f}", f"{r['new_cpu_ms']:.1f}", ratio(r["new_cpu_ms"], r["old_cpu_ms"])]
-        if pg:
-            cells += [f"{r['old_db_cpu_ms']:.0f}", f"{r['new_db_cpu_ms']:.0f}", ratio(r["new_db_cpu_ms"], r["old_db_cpu_ms"])]
+        cells = [r["figure"]]
+        for metric, digits in (("wall_ms", 1), ("cpu_ms", 1), ("db_cpu_ms", 0))[:3 if pg else 2]:
+            old, new = r[f"old_{metric}"], r[f"new_{metric}"]
+            cells += [f"{old:.{digits}f}", f"{new:.{digits}f}", ratio(new, old)]
         print("| " + " | ".join(cells) + " |")
     esc = [r for r in rows if r["escalated"]["old"] is not None]
     if esc:
