@@ -100,10 +100,16 @@ def install(app, engine) -> None:
         # SQLAlchemy's, but it waits DB_PING_TIMEOUT, not the statement limit.
         if connection_record.info.pop("evercold_fresh", False):
             return
+        # In autocommit, as SQLAlchemy's own ping: no transaction opened, so no ROLLBACK,
+        # which would make psycopg forget the connection's prepared statements.
         try:
             with answer_limit(_override.get() or ping):
-                dbapi_connection.execute(";")
-                dbapi_connection.rollback()  # back to idle, as the pool handed it out
+                dbapi_connection.autocommit = True
+                try:
+                    dbapi_connection.execute(";")
+                finally:
+                    if not dbapi_connection.closed:
+                        dbapi_connection.autocommit = False
         except psycopg.Error as error:
             # The pool throws this connection away and tries a new one.
             raise exc.DisconnectionError(str(error)) from error
