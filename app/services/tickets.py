@@ -58,7 +58,7 @@ def record_event(ticket: ServiceTicket, kind: str, actor=None, **data: Any) -> T
     event = TicketEvent(ticket_id=ticket.id, at=at, kind=kind,
                         actor_id=getattr(actor, "id", None), data=data)
     db.session.add(event)
-    acted_on(ticket, actor)  # the actor's items about it are read; all of them once it closed
+    acted_on(ticket, actor, kind)  # the actor's items about it are read; all of them once it closed
     return event
 
 

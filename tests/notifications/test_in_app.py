@@ -39,7 +39,9 @@ def test_api_lists_only_the_callers_notifications_newest_first_with_a_cursor(api
     assert [i["title"] for i in first.json["items"]] == [
         f"Ticket {made[2].ticket_number} has no technician", f"Ticket {made[1].ticket_number} has no technician"]
     item = first.json["items"][0]
-    assert set(item) == {"id", "ticketId", "kind", "title", "body", "createdAt", "readAt"}
+    # The contract's fields, and two added compatibly (docs/notifications.md).
+    assert set(item) == {"id", "ticketId", "kind", "title", "body", "createdAt", "readAt", "ticketNumber", "stale"}
+    assert item["ticketNumber"] == made[2].ticket_number and item["stale"] is False
     assert item["ticketId"] == made[2].id and item["kind"] == "ticket_unassigned"
     assert item["createdAt"] == "2026-11-24T09:02:00Z" and item["readAt"] is None
     assert "Description: Problem number 2" in item["body"]

@@ -63,6 +63,23 @@ def test_a_technician_taken_off_a_ticket_is_told_in_app_and_on_telegram_and_the_
     assert "/accept" not in ticket_page and "Decline" not in ticket_page
 
 
+def test_the_api_says_which_items_of_a_technician_taken_off_are_stale(api, channels, linked, at):
+    at()
+    ticket = make_ticket(linked)
+    db.session.commit()
+    at(minutes=5)
+    tickets.assign(ticket, linked.secondary.id, linked.dispatcher)
+    db.session.commit()
+
+    items = api.as_(linked.tech).get("/api/notifications").json["items"]
+    assert [(i["kind"], i["stale"], i["readAt"] is None) for i in items] == [
+        ("ticket_taken_off", False, True), ("ticket_assigned", True, False)]
+    assert items[0]["title"] == f"You were taken off ticket {ticket.ticket_number}"
+    assert items[0]["ticketNumber"] == ticket.ticket_number
+    [new] = api.as_(linked.tech2).get("/api/notifications").json["items"]
+    assert (new["kind"], new["stale"]) == ("ticket_assigned", False)
+
+
 def test_assigning_the_same_technician_again_or_a_first_technician_takes_nobody_off(channels, linked, at):
     at()
     lonely = make_branch(linked.customer, "FM-009", "Freshmart Lonely")
@@ -137,6 +154,21 @@ def test_closing_a_ticket_marks_its_items_read_for_everybody_and_a_rollback_keep
     tickets.close_without_completion(ticket, "Duplicate", linked.dispatcher)
     db.session.commit()
     assert unread(linked.dispatcher) == unread(linked.dispatcher2) == []
+
+
+def test_once_a_dispatcher_assigns_a_ticket_the_no_technician_alerts_are_read_for_every_dispatcher(
+        channels, linked, at):
+    at()
+    lonely = make_branch(linked.customer, "FM-009", "Freshmart Lonely")
+    db.session.commit()
+    ticket = make_ticket(linked, branch=lonely, by=linked.admin)
+    db.session.commit()
+    assert [n.kind for n in unread(linked.dispatcher2)] == ["ticket_unassigned"]
+
+    tickets.assign(ticket, linked.primary.id, linked.dispatcher)
+    db.session.commit()
+    assert unread(linked.dispatcher) == unread(linked.dispatcher2) == []
+    assert [n.kind for n in unread(linked.tech)] == ["ticket_assigned"]
 
 
 # --- nobody is told of their own action ----------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import (
     Notification,
+    ServiceTicket,
 )
 from app import clock
 from app.services import access
@@ -50,8 +51,11 @@ def parse_cursor(cursor: dict | None) -> tuple[datetime, str] | None:
 def list_in_app(user, *, unread_only: bool = False, limit: int = 50,
                 cursor: dict | None = None) -> tuple[list[Notification], dict | None]:
     """The user's own in-app notifications, newest first, keyset-paginated:
-    (rows, cursor for the next page or None)."""
-    stmt = select(Notification).where(Notification.user_id == user.id, Notification.channel == IN_APP)
+    (rows, cursor for the next page or None); each row's ticket number and assignee
+    come in the same query."""
+    stmt = (select(Notification).where(Notification.user_id == user.id, Notification.channel == IN_APP)
+            .options(joinedload(Notification.ticket).load_only(ServiceTicket.ticket_number,
+                                                               ServiceTicket.assigned_technician_id)))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     after = parse_cursor(cursor)
@@ -141,19 +145,28 @@ def _mark_read_where(*where) -> int:
 
 # --- items the user has since acted on, or whose ticket closed -------------------------
 
-def acted_on(ticket, actor) -> int:
+# Alerts that a technician now holding the ticket answers, for every dispatcher.
+RESOLVED_BY_ASSIGNMENT = ("ticket_unassigned", "ticket_declined", "sla_new_overdue", "sla_response_warning_new")
+
+
+def acted_on(ticket, actor, event: str | None = None) -> int:
     """Called with every fact recorded on a ticket (tickets.record_event), in the same
     transaction: the actor's unread items about the ticket are read ("ready for your
     approval" once they approved, "assigned to you" once they accepted or declined);
-    a closed ticket's items are read for everybody. What is notified after the fact
-    (the approval to the technician, say) is new, and stays unread."""
+    a closed ticket's items are read for everybody; once someone gives the ticket a
+    technician, the "no technician" alerts about it are read for every dispatcher. What
+    is notified after the fact (the approval to the technician, say) is new, and stays
+    unread."""
     from app.models import TicketStatus
 
     if getattr(ticket, "status", None) == TicketStatus.CLOSED:
         return _mark_read_where(Notification.ticket_id == ticket.id)
+    done = 0
+    if event in ("assigned", "reassigned") and getattr(actor, "id", None):
+        done += _mark_read_where(Notification.ticket_id == ticket.id, Notification.kind.in_(RESOLVED_BY_ASSIGNMENT))
     if getattr(actor, "id", None):
-        return _mark_read_where(Notification.ticket_id == ticket.id, Notification.user_id == actor.id)
-    return 0
+        done += _mark_read_where(Notification.ticket_id == ticket.id, Notification.user_id == actor.id)
+    return done
 
 
 def taken_off(ticket, previous_technician_id: str | None, actor) -> int:
