@@ -228,3 +228,36 @@ def test_the_confirmation_of_a_ticket_nobody_could_take_says_it_waits_for_a_tech
     [mine] = outbox(user_id=linked.manager.id, channel=IN_APP, kind="ticket_created")
     assert mine.body.startswith(f"Ticket {ticket.ticket_number} received: waiting for a technician, who must "
                                 "respond by ")
+
+
+# --- the inbox page ----------------------------------------------------------------------
+
+def test_the_inbox_is_one_line_per_item_grouped_by_ticket_with_relative_times(client, channels, linked, at):
+    at()
+    lonely = make_branch(linked.customer, "FM-009", "Freshmart Lonely")
+    db.session.commit()
+    first = make_ticket(linked, branch=lonely, by=linked.admin)
+    db.session.commit()
+    at(minutes=1)
+    second = make_ticket(linked, branch=lonely, by=linked.admin)
+    db.session.commit()
+    at(minutes=50)
+    notifications.notify("sla_new_overdue", first)
+    at(minutes=55)
+    notifications.notify("sla_resolution_overdue", first)
+    db.session.commit()
+
+    at(minutes=60)
+    login(client, "dispatcher@example.com")
+    page = client.get("/notifications").get_data(as_text=True)
+    groups = page.split('class="inbox-group')[1:]
+    # The ticket with the latest item first, its items newest first, one line each.
+    assert [first.ticket_number in g for g in groups] == [True, False]
+    assert second.ticket_number in groups[1]
+    assert "3 new" in groups[0] and "1 new" in groups[1]
+    lines = [part.split("</span>")[0] for part in groups[0].split('class="notif-text">')[1:]]
+    assert lines == ["Resolution overdue", "No technician, past its response time", "No technician available"]
+    assert ('datetime="2026-11-24T09:55:00Z" title="24 Nov 2026 14:55 (Asia/Tashkent)">5 min ago</time>'
+            in groups[0])
+    assert ">1 h ago</time>" in groups[0] and ">59 min ago</time>" in groups[1]
+    assert "Description:" not in page  # no long blocks

@@ -26,7 +26,7 @@ ITEMS_SHOWN = 3  # at most this many unread items shown in a group; the rest fol
 # shows its title.
 LINES = {
     "ticket_assigned": "Assigned to you",
-    "ticket_unassigned": "No technician for it",
+    "ticket_unassigned": "No technician available",
     "ticket_escalated": "Escalated: response overdue",
     "ticket_declined": "Declined by the technician",
     "ticket_completed": "Ready for your approval",

@@ -140,7 +140,9 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
     here (the same `ticket_text`/`sms_text` as `notify`), and the database fans the
     alerts out to their recipients and channels (`INSERT ... SELECT`, ids made in SQL).
     The views need what `ticket_text`/`sms_text` read (no ORM objects); `extra`'s
-    "creator_id" names the reporting store manager for a route to the creator. Unless
+    "creator_id" names the reporting store manager for a route to the creator, and
+    "actor_id" the person whose action it was, who is not told (the creator's
+    confirmation excepted). Unless
     `digests` is off (`notify`: one event), more than SLA_DIGEST_THRESHOLD
     alerts of one kind for the dispatchers become one digest per kind for them, more
     than SLA_TECHNICIAN_DIGEST_THRESHOLD for one technician one digest for that
