@@ -31,7 +31,7 @@ from app import clock, signals
 from app.services import access, numbering, sla_clock
 from app.services.assignment import pick_technician
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from app.services.notifications import notify
+from app.services.notifications import acted_on, notify, taken_off
 from app.services.timefmt import to_local
 from app.services.validation import Fields
 from app.transaction import on_commit, transaction_cache
@@ -58,6 +58,7 @@ def record_event(ticket: ServiceTicket, kind: str, actor=None, **data: Any) -> T
     event = TicketEvent(ticket_id=ticket.id, at=at, kind=kind,
                         actor_id=getattr(actor, "id", None), data=data)
     db.session.add(event)
+    acted_on(ticket, actor, kind)  # the actor's items about it are read; all of them once it closed
     _announce(ticket.id, kind)
     return event
 
@@ -223,6 +224,7 @@ def assign(ticket: ServiceTicket, technician_id: str, actor) -> ServiceTicket:
     record_event(ticket, "reassigned" if previous else "assigned", actor, technicianId=technician.id,
                  technicianName=technician.name, previousTechnicianId=previous)
     notify("ticket_assigned", ticket, actor)
+    taken_off(ticket, previous, actor)
     db.session.flush()
     return ticket
 

@@ -3,12 +3,22 @@ header refreshes by itself (htmx polling, driven by Playwright's clock — no sl
 marking read updates it at once; the profile page at phone and desktop widths."""
 from __future__ import annotations
 
+import re
+
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login
+from tests.browser.test_ticket_page import axe_violations
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    """axe-core is injected as a script: the test's browser lets it past the CSP."""
+    return {**browser_context_args, "bypass_csp": True}
 
 
 def unassigned_tickets(live, world, n: int, start: int = 0) -> None:
@@ -65,7 +75,7 @@ def test_bell_counts_unread_and_notifications_page_marks_read(live, live_world, 
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "notif-notifications-390x844")
 
-    page.locator(".notif.is-unread").first.get_by_role("button", name="Mark read").click()
+    page.locator(".inbox-group.has-unread").first.get_by_role("button", name=re.compile("^Mark read")).click()
     expect(page.locator(".notif.is-unread")).to_have_count(3)
     expect(page.locator("#unread-summary")).to_have_text("3 unread")
     expect(count).to_have_text("3")  # the bell heard notificationsChanged
@@ -110,3 +120,121 @@ def test_profile_page_at_phone_and_desktop_widths(live, live_world, page, screen
     finally:
         live.app.config["TELEGRAM_BOT_TOKEN"] = ""
         live.app.config["TELEGRAM_BOT_USERNAME"] = ""
+
+
+def _store_manager_inbox(live, world, tickets: int = 14) -> list[str]:
+    """A store manager's month: `tickets` reports of theirs, each with its confirmation
+    and two "ready for your approval" (the first sent back), ~3 items a ticket, spread
+    over the last days; the newest two tickets unread, the rest read. Ticket numbers."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from app import clock
+    from app.extensions import db
+    from app.models import Notification, User
+    from app.services import notifications
+    from tests.factories import make_ticket
+
+    numbers = []
+    with live.ctx():
+        manager = db.session.get(User, world.ids["manager"])
+        sub_world = type("W", (), {"subcategory": _cold_chambers(), "dispatcher": manager,
+                                   "branch": manager.branches[0]})
+        now = clock.now()
+        for i in range(tickets):
+            ticket = make_ticket(sub_world, by=manager, description=f"Display fridge #{i} at 9°C")
+            notifications.notify("ticket_completed", ticket, None)
+            notifications.notify("ticket_completed", ticket, None)
+            db.session.flush()
+            rows = db.session.execute(select(Notification).where(
+                Notification.ticket_id == ticket.id, Notification.user_id == manager.id)).scalars().all()
+            for j, row in enumerate(sorted(rows, key=lambda r: (r.kind != "ticket_created", r.id))):
+                row.created_at = now - timedelta(hours=(tickets - i) * 7, minutes=30 - j * 10)
+            numbers.append(ticket.ticket_number)
+        db.session.execute(update(Notification).where(Notification.user_id == manager.id,
+                                                      Notification.ticket_id.notin_([])).values(read_at=now))
+        db.session.commit()
+        newest = db.session.execute(select(Notification.ticket_id).where(Notification.user_id == manager.id)
+                                    .order_by(Notification.created_at.desc())).scalars().all()
+        keep_unread = list(dict.fromkeys(newest))[:2]
+        db.session.execute(update(Notification).where(Notification.user_id == manager.id,
+                                                      Notification.ticket_id.in_(keep_unread)).values(read_at=None))
+        db.session.commit()
+    return numbers
+
+
+def test_a_store_managers_inbox_of_40_items_is_short_on_a_phone(live, live_world, page, screenshot):
+    numbers = _store_manager_inbox(live, live_world)
+    page.set_viewport_size(PHONE)
+    login(page, live.url, live_world.emails["manager"])
+    page.goto(f"{live.url}/notifications")
+
+    groups = page.locator(".inbox-group")
+    expect(groups).to_have_count(14)
+    # Grouped by ticket, the latest first; each group says how many items it holds.
+    expect(groups.first.locator(".inbox-ticket")).to_contain_text(numbers[-1])
+    expect(groups.first.locator(".inbox-count")).to_have_text("3 new")
+    expect(groups.nth(5).locator(".inbox-count")).to_have_text("3 updates")
+    expect(page.locator(".notif.is-unread")).to_have_count(6)
+    # One line per item with a relative time, the exact local time on hover / for readers.
+    first = page.locator(".notif").first
+    assert first.bounding_box()["height"] <= 48
+    expect(first.locator("time")).to_have_attribute("title", re.compile(r"^\d\d \w{3} \d{4} \d\d:\d\d \(UTC\)$"))
+    expect(first.locator("time")).to_have_text(re.compile(r"ago$"))
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 2500, height
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_violations(page) == []
+    screenshot(page, "notif-inbox-manager-390x844")
+
+    # The earlier items of a ticket unfold in place.
+    group = groups.nth(5)
+    group.locator("summary").click()
+    expect(group.locator(".notif")).to_have_count(3)
+    expect(group).to_contain_text("received: assigned to Timur Primary, who must respond by")
+
+    # A group's "Mark read" reads its items at once and the bell follows.
+    groups.first.get_by_role("button", name=re.compile("^Mark read")).click()
+    expect(page.locator(".notif.is-unread")).to_have_count(3)
+    expect(page.locator("#bell .bell-count")).to_have_text("3")
+
+    page.set_viewport_size(DESKTOP)
+    page.reload()
+    assert axe_violations(page) == []
+    screenshot(page, "notif-inbox-manager-1440x900")
+
+
+def test_a_technician_taken_off_a_ticket_sees_the_old_item_struck_through(live, live_world, page, screenshot):
+    from app.extensions import db
+    from app.models import User
+    from app.services import tickets
+    from tests.factories import make_ticket
+
+    with live.ctx():
+        manager = db.session.get(User, live_world.ids["manager"])
+        dispatcher = db.session.get(User, live_world.ids["dispatcher"])
+        sub_world = type("W", (), {"subcategory": _cold_chambers(), "dispatcher": manager,
+                                   "branch": manager.branches[0]})
+        ticket = make_ticket(sub_world, by=manager)
+        db.session.commit()
+        tickets.assign(ticket, live_world.ids["secondary"], dispatcher)
+        db.session.commit()
+        number = ticket.ticket_number
+
+    page.set_viewport_size(PHONE)
+    login(page, live.url, live_world.emails["tech"])
+    page.goto(f"{live.url}/notifications")
+    group = page.locator(".inbox-group").first
+    expect(group.locator(".inbox-ticket")).to_contain_text(number)
+    expect(group.locator(".notif.is-unread")).to_have_text(re.compile("Given to someone else"))
+    group.locator("summary").click()
+    stale = group.locator(".notif.is-stale")
+    expect(stale).to_contain_text("You were taken off this ticket")
+    expect(stale.locator("s")).to_have_text("Assigned to you")
+    assert axe_violations(page) == []
+    screenshot(page, "notif-taken-off-390x844")
+
+    stale.get_by_role("button").click()
+    expect(page.locator("h1")).to_contain_text(number)
+    expect(page.get_by_role("button", name="Accept")).to_have_count(0)

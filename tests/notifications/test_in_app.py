@@ -39,7 +39,9 @@ def test_api_lists_only_the_callers_notifications_newest_first_with_a_cursor(api
     assert [i["title"] for i in first.json["items"]] == [
         f"Ticket {made[2].ticket_number} has no technician", f"Ticket {made[1].ticket_number} has no technician"]
     item = first.json["items"][0]
-    assert set(item) == {"id", "ticketId", "kind", "title", "body", "createdAt", "readAt"}
+    # The contract's fields, and two added compatibly (docs/notifications.md).
+    assert set(item) == {"id", "ticketId", "kind", "title", "body", "createdAt", "readAt", "ticketNumber", "stale"}
+    assert item["ticketNumber"] == made[2].ticket_number and item["stale"] is False
     assert item["ticketId"] == made[2].id and item["kind"] == "ticket_unassigned"
     assert item["createdAt"] == "2026-11-24T09:02:00Z" and item["readAt"] is None
     assert "Description: Problem number 2" in item["body"]
@@ -156,10 +158,12 @@ def test_notifications_page_query_count_does_not_grow_with_the_list(client, worl
     def on_notifications(statements):
         return [s for s in statements if "FROM notifications" in s]
 
-    # The list, the unread count, the failed deliveries: whatever the number of items,
-    # and nothing loaded per item (only the signed-in user is read besides).
-    assert len(on_notifications(few)) == len(on_notifications(many)) == 3
-    assert all("FROM notifications" in s or "FROM users" in s for s in many), many
+    # The groups, their items, the unread count, the failed deliveries, and the groups'
+    # tickets: whatever the number of items, nothing loaded per item or per group (only
+    # the signed-in user is read besides).
+    assert len(on_notifications(few)) == len(on_notifications(many)) == 4
+    assert len(few) == len(many), many
+    assert all("FROM notifications" in s or "FROM users" in s or "FROM service_tickets" in s for s in many), many
 
 
 def test_someone_elses_notification_cannot_be_read_or_opened(client, world, at):
@@ -186,10 +190,10 @@ def test_load_more_returns_the_next_items_for_htmx(app, client, world, at, monke
     monkeypatch.setattr(routes, "PAGE_SIZE", 2)
     login(client, "dispatcher@example.com")
     page = client.get("/notifications").get_data(as_text=True)
-    assert page.count('class="notif is-unread"') == 2 and "Load more" in page
+    assert page.count('class="notif is-unread"') == 2 and "Show more" in page
     cursor = page.split("cursor=")[1].split('"')[0].split("&")[0]
     more = client.get(f"/notifications?cursor={cursor}", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert more.count('class="notif is-unread"') == 1 and "Load more" not in more and "<html" not in more
+    assert more.count('class="notif is-unread"') == 1 and "Show more" not in more and "<html" not in more
 
 
 # --- profile ---------------------------------------------------------------------------

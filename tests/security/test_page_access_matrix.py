@@ -50,6 +50,9 @@ PAGES = {
     "open notification": ("POST", "/notifications/<notification_id>/open",
                           lambda w, s, c, a: c.post(f"/notifications/{_note(w, a)}/open")),
     "read all": ("POST", "/notifications/read-all", lambda w, s, c, a: c.post("/notifications/read-all")),
+    # Only one's own items about the ticket: harmless for any ticket id.
+    "mark a ticket's items read": ("POST", "/notifications/tickets/<ticket_id>/read",
+                                   lambda w, s, c, a: c.post(f"/notifications/tickets/{s.done_completion.ticket_id}/read")),
     "retry failed delivery": ("POST", "/notifications/failed/<notification_id>/retry",
                               lambda w, s, c, a: c.post(f"/notifications/failed/{s.failed.id}/retry")),
     "profile": ("GET", "/profile", lambda w, s, c, a: c.get("/profile")),
@@ -191,6 +194,7 @@ TABLE = {
     "mark another's read":        (302, 404, 404, 404, 404, 302, 404),
     'open notification':          (302, 404, 302, 302, 302, 302, 302),
     'read all':                   (302, 302, 302, 302, 302, 302, 302),
+    "mark a ticket's items read": (302, 302, 302, 302, 302, 302, 302),
     'retry failed delivery':      (302, 302, 302, 403, 403, 403, 403),
     'profile':                    (302, 200, 200, 200, 200, 200, 200),
     'save profile':               (302, 302, 302, 302, 302, 302, 302),

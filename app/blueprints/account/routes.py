@@ -12,7 +12,7 @@ from app.services import access, notifications, users
 from app.services.errors import ValidationError, WrongPassword
 from app.web import form_errors, is_htmx, render_page_or_partial
 
-PAGE_SIZE = 30
+PAGE_SIZE = 15  # tickets (groups) per page
 CHANGED = "notificationsChanged"
 LINK_CODE_KEY = "telegram_link_code"
 
@@ -40,12 +40,12 @@ def bell():
 @bp.get("/notifications")
 @login_required
 def notifications_page():
-    """The user's in-app notifications, newest first; staff also see failed deliveries.
-    htmx "Load more" gets just the next items."""
+    """The user's inbox: one line per item, grouped by ticket (the latest first); staff
+    also see failed deliveries. htmx "Show more" gets just the next groups."""
     cursor = request.args.get("cursor")
-    rows, next_cursor = notifications.list_in_app(
-        _me(), unread_only=_unread_only(), limit=PAGE_SIZE, cursor=decode_cursor(cursor) if cursor else None)
-    ctx = {"items": rows, "next_cursor": encode_cursor(next_cursor) if next_cursor else None,
+    groups, next_cursor = notifications.inbox_groups(
+        _me(), unread_only=_unread_only(), groups=PAGE_SIZE, cursor=decode_cursor(cursor) if cursor else None)
+    ctx = {"groups": groups, "next_cursor": encode_cursor(next_cursor) if next_cursor else None,
            "unread_only": _unread_only()}
     if is_htmx() and cursor:
         return render_template("account/partials/_notification_page.html", **ctx)
@@ -54,17 +54,33 @@ def notifications_page():
     return render_page_or_partial("account/notifications.html", "account/partials/_panel.html", **ctx)
 
 
-@bp.post("/notifications/<notification_id>/read")
-@login_required
-def mark_read(notification_id):
-    """Mark one notification read; htmx gets the item back and the bell is told."""
-    item = notifications.mark_read(_me(), notification_id)
-    if not is_htmx():
-        return _back()
-    resp = make_response(render_template("account/partials/_notification_read.html", n=item,
+def _group_fragment(ticket_id: str):
+    """One ticket's group (gone from the Unread tab once read) and the header's count."""
+    groups, _ = notifications.inbox_groups(_me(), unread_only=_unread_only(), ticket_id=ticket_id)
+    resp = make_response(render_template("account/partials/_notification_read.html", groups=groups,
                                          unread=notifications.unread_count(_me()), unread_only=_unread_only()))
     resp.headers["HX-Trigger"] = CHANGED
     return resp
+
+
+@bp.post("/notifications/<notification_id>/read")
+@login_required
+def mark_read(notification_id):
+    """Mark one notification read; htmx gets its group back and the bell is told."""
+    item = notifications.mark_read(_me(), notification_id)
+    if not is_htmx():
+        return _back()
+    return _group_fragment(item.ticket_id or item.id)
+
+
+@bp.post("/notifications/tickets/<ticket_id>/read")
+@login_required
+def mark_ticket_read(ticket_id):
+    """Mark the user's items about one ticket read (the group's "Mark read")."""
+    notifications.mark_ticket_read(_me(), ticket_id)
+    if not is_htmx():
+        return _back()
+    return _group_fragment(ticket_id)
 
 
 @bp.post("/notifications/<notification_id>/open")
@@ -85,9 +101,9 @@ def mark_all_read():
     if not is_htmx():
         flash("All notifications marked as read.")
         return _back()
-    rows, next_cursor = notifications.list_in_app(_me(), unread_only=_unread_only(), limit=PAGE_SIZE)
+    groups, next_cursor = notifications.inbox_groups(_me(), unread_only=_unread_only(), groups=PAGE_SIZE)
     resp = make_response(render_template(
-        "account/partials/_panel.html", items=rows, unread=0, unread_only=_unread_only(),
+        "account/partials/_panel.html", groups=groups, unread=0, unread_only=_unread_only(),
         next_cursor=encode_cursor(next_cursor) if next_cursor else None))
     resp.headers["HX-Trigger"] = CHANGED
     return resp

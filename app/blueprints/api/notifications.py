@@ -1,7 +1,11 @@
 """API: the caller's in-app notifications. The contract (API.md, "Notifications"):
 "`GET /api/notifications?unread=true` → the caller's in-app notifications `{items: [{id,
 ticketId, kind, title, body, createdAt, readAt}], nextCursor}`; `POST
-/api/notifications/{id}/read`; `POST /api/notifications/read-all`."""
+/api/notifications/{id}/read`; `POST /api/notifications/read-all`.
+
+Extended compatibly (docs/notifications.md): each item also carries `stale` (true for a
+technician's "assigned to you" or escalation whose ticket was since given to someone
+else: its actions no longer apply) and `ticketNumber`."""
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -13,10 +17,12 @@ from app.services.timefmt import iso_utc
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def notification_json(n) -> dict:
+def notification_json(n, user) -> dict:
     return {
         "id": n.id, "ticketId": n.ticket_id, "kind": n.kind, "title": n.title, "body": n.body,
         "createdAt": iso_utc(n.created_at), "readAt": iso_utc(n.read_at),
+        "ticketNumber": n.ticket.ticket_number if n.ticket is not None else None,
+        "stale": notifications.is_stale(user, n, n.ticket),
     }
 
 
@@ -26,14 +32,16 @@ def list_notifications():
     limit, cursor = page_params()
     unread = request.args.get("unread", "").strip().lower() in _TRUE
     rows, next_cursor = notifications.list_in_app(api_user(), unread_only=unread, limit=limit, cursor=cursor)
-    return jsonify({"items": [notification_json(n) for n in rows],
+    me = api_user()
+    return jsonify({"items": [notification_json(n, me) for n in rows],
                     "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
 
 
 @bp.post("/notifications/<notification_id>/read")
 def read_notification(notification_id):
     """Mark one of the caller's notifications read (404 for anyone else's)."""
-    return jsonify(notification_json(notifications.mark_read(api_user(), notification_id)))
+    me = api_user()
+    return jsonify(notification_json(notifications.mark_read(me, notification_id), me))
 
 
 @bp.post("/notifications/read-all")

@@ -3,8 +3,9 @@
 One module per part: `routing` (who is told what, on which channels: one table),
 `texts` (titles, bodies, SMS, digests, links), `outbox` (rows written with the business
 transaction; deliveries queued once it commits), `delivery` (claim, send, record,
-back-off, the relay), `inbox` (the bell and /notifications), `telegram_links` (linking
-a chat, the buttons). The names below are the package's API.
+back-off, the relay), `inbox` (the bell and /notifications), `inbox_view` (the
+inbox page: one line per item, grouped by ticket), `telegram_links` (linking a chat,
+the buttons). The names below are the package's API.
 
 `notify()` only adds rows; nothing is sent from a request thread. In-app rows are
 born "sent" (the bell and /notifications read them). Telegram and SMS rows are
@@ -41,6 +42,7 @@ from app.services.notifications.routing import (  # noqa: F401
     PREVIOUS_TECHNICIAN,
     ROUTES,
     Route,
+    STALE_WHEN_TAKEN_OFF,
     SENDING,
     SENT,
     SMS,
@@ -99,14 +101,25 @@ from app.services.notifications.delivery import (  # noqa: F401
 )
 
 from app.services.notifications.inbox import (  # noqa: F401
+    acted_on,
     failed_deliveries,
     get_own,
     list_in_app,
     mark_all_read,
     mark_read,
+    mark_ticket_read,
     parse_cursor,
     retry_failed,
+    taken_off,
     unread_count,
+)
+
+from app.services.notifications.inbox_view import (  # noqa: F401
+    GROUPS_PER_PAGE,
+    ITEMS_SHOWN,
+    ago,
+    inbox_groups,
+    is_stale,
 )
 
 from app.services.notifications.telegram_links import (  # noqa: F401

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import (
     Notification,
+    ServiceTicket,
 )
 from app import clock
 from app.services import access
@@ -50,8 +51,11 @@ def parse_cursor(cursor: dict | None) -> tuple[datetime, str] | None:
 def list_in_app(user, *, unread_only: bool = False, limit: int = 50,
                 cursor: dict | None = None) -> tuple[list[Notification], dict | None]:
     """The user's own in-app notifications, newest first, keyset-paginated:
-    (rows, cursor for the next page or None)."""
-    stmt = select(Notification).where(Notification.user_id == user.id, Notification.channel == IN_APP)
+    (rows, cursor for the next page or None); each row's ticket number and assignee
+    come in the same query."""
+    stmt = (select(Notification).where(Notification.user_id == user.id, Notification.channel == IN_APP)
+            .options(joinedload(Notification.ticket).load_only(ServiceTicket.ticket_number,
+                                                               ServiceTicket.assigned_technician_id)))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     after = parse_cursor(cursor)
@@ -122,3 +126,58 @@ def retry_failed(actor, notification_id: str) -> Notification:
     return row
 
 
+
+
+def mark_ticket_read(user, ticket_id: str) -> int:
+    """Mark the user's unread in-app items about one ticket read (a group's "Mark read")."""
+    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
+        raise NotFound("Notification not found")
+    return _mark_read_where(Notification.ticket_id == ticket_id, Notification.user_id == user.id)
+
+
+def _mark_read_where(*where) -> int:
+    result = db.session.execute(
+        update(Notification).where(Notification.channel == IN_APP, Notification.read_at.is_(None), *where)
+        .values(read_at=clock.now()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+# --- items the user has since acted on, or whose ticket closed -------------------------
+
+# Alerts that a technician now holding the ticket answers, for every dispatcher.
+RESOLVED_BY_ASSIGNMENT = ("ticket_unassigned", "ticket_declined", "sla_new_overdue", "sla_response_warning_new")
+
+
+def acted_on(ticket, actor, event: str | None = None) -> int:
+    """Called with every fact recorded on a ticket (tickets.record_event), in the same
+    transaction: the actor's unread items about the ticket are read ("ready for your
+    approval" once they approved, "assigned to you" once they accepted or declined);
+    a closed ticket's items are read for everybody; once someone gives the ticket a
+    technician, the "no technician" alerts about it are read for every dispatcher. What
+    is notified after the fact (the approval to the technician, say) is new, and stays
+    unread."""
+    from app.models import TicketStatus
+
+    if getattr(ticket, "status", None) == TicketStatus.CLOSED:
+        return _mark_read_where(Notification.ticket_id == ticket.id)
+    done = 0
+    if event in ("assigned", "reassigned") and getattr(actor, "id", None):
+        done += _mark_read_where(Notification.ticket_id == ticket.id, Notification.kind.in_(RESOLVED_BY_ASSIGNMENT))
+    if getattr(actor, "id", None):
+        done += _mark_read_where(Notification.ticket_id == ticket.id, Notification.user_id == actor.id)
+    return done
+
+
+def taken_off(ticket, previous_technician_id: str | None, actor) -> int:
+    """A technician taken off a ticket (reassigned to someone else): their items about it
+    are read (the old "assigned to you" shows as stale, see inbox_view), and they are
+    told, in-app and on Telegram ("ticket_taken_off"). Same transaction as the change."""
+    from app.models import User
+    from app.services.notifications.outbox import notify
+
+    if not previous_technician_id or previous_technician_id == ticket.assigned_technician_id:
+        return 0
+    _mark_read_where(Notification.ticket_id == ticket.id,
+                     Notification.user_id.in_(select(User.id).where(User.technician_id == previous_technician_id)))
+    return notify("ticket_taken_off", ticket, actor, previous_technician_id=previous_technician_id)

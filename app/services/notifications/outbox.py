@@ -44,6 +44,8 @@ def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> int:
     db.session.flush()  # the ticket's row first: the outbox rows point to it
     if CREATOR in ROUTES[kind].recipients and actor is not None and getattr(actor, "role", None) == Role.STORE_MANAGER:
         extra = {**extra, "creator_id": actor.id}
+    if getattr(actor, "id", None):
+        extra = {**extra, "actor_id": actor.id}
     return notify_many([(kind, ticket, extra)], digests=False)
 
 
@@ -59,7 +61,7 @@ def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> int:
 _OUTBOX_COLUMNS = ("id, user_id, ticket_id, channel, kind, title, body, status, attempts, sent_at, "
                    "next_attempt_at, queued_at, created_at")
 _ALERT_FIELDS = ("kind", "ticket_id", "title", "body", "sms_body", "urgent", "tech", "prev", "disp", "branch", "mgr",
-                 "creator")
+                 "creator", "actor")
 _BOOL_FIELDS = ("urgent", "disp", "mgr")
 
 
@@ -84,23 +86,27 @@ def _outbox_insert_sql(dialect: str, returning: bool) -> str:
     # Each user once per alert: the technician's row wins over "previous" and "dispatchers".
     not_tech = "(u.technician_id IS NULL OR u.technician_id <> coalesce(a.tech, ''))"
     not_prev = "(u.technician_id IS NULL OR u.technician_id <> coalesce(a.prev, ''))"
+    # Nobody hears of their own action (the creator's confirmation excepted).
+    not_actor = "u.id <> coalesce(a.actor, '')"
     sql = f"""
 WITH a AS ({alerts}),
 r AS (
   SELECT a.*, u.id AS user_id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
     FROM a JOIN users u ON u.technician_id = a.tech AND u.is_active = {true}
+   WHERE {not_actor}
   UNION ALL
   SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
     FROM a JOIN users u ON u.technician_id = a.prev AND {not_tech} AND u.is_active = {true}
+   WHERE {not_actor}
   UNION ALL
   SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
     FROM a JOIN users u ON a.disp = {true} AND u.role = :dispatcher AND u.is_active = {true}
-   WHERE {not_tech} AND {not_prev}
+   WHERE {not_tech} AND {not_prev} AND {not_actor}
   UNION ALL
   SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
     FROM a JOIN user_branches ub ON a.mgr = {true} AND ub.branch_id = a.branch
            JOIN users u ON u.id = ub.user_id AND u.role = :manager AND u.is_active = {true}
-   WHERE {not_tech} AND {not_prev}
+   WHERE {not_tech} AND {not_prev} AND {not_actor}
   UNION ALL
   SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
     FROM a JOIN users u ON u.id = a.creator AND u.is_active = {true}
@@ -134,7 +140,9 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
     here (the same `ticket_text`/`sms_text` as `notify`), and the database fans the
     alerts out to their recipients and channels (`INSERT ... SELECT`, ids made in SQL).
     The views need what `ticket_text`/`sms_text` read (no ORM objects); `extra`'s
-    "creator_id" names the reporting store manager for a route to the creator. Unless
+    "creator_id" names the reporting store manager for a route to the creator, and
+    "actor_id" the person whose action it was, who is not told (the creator's
+    confirmation excepted). Unless
     `digests` is off (`notify`: one event), more than SLA_DIGEST_THRESHOLD
     alerts of one kind for the dispatchers become one digest per kind for them, more
     than SLA_TECHNICIAN_DIGEST_THRESHOLD for one technician one digest for that
@@ -188,7 +196,7 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
         add(kind=kind, ticket_id=ticket.id, title=title, body=ticket_text(kind, ticket, extra),
             sms_body=sms_text(title, ticket, ticket_link(ticket.id, kind)) if sms_on and urgent else None,
             urgent=urgent, tech=tech, prev=prev, disp=disp, branch=ticket.branch_id if mgr else None, mgr=mgr,
-            creator=creator)
+            creator=creator, actor=extra.get("actor_id"))
     for kind in sorted(digested):
         tickets = per_kind[kind]
         title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets])

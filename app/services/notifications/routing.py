@@ -39,13 +39,17 @@ class Route:
     critical_sms: bool = True  # SMS when the ticket is CRITICAL (events someone must act on)
 
 
-# Who hears what. Documented in the README ("Who hears what"); keep the two in step.
+# Who hears what. Nobody hears of their own action (the fan-out leaves out the event's
+# actor), except the reporter's confirmation ("ticket_created", to the CREATOR): who was
+# assigned and by when they must respond. Documented in the README ("Who hears what"); keep the two in step.
 # The one fan-out that turns a route into people and channels is the outbox's
 # INSERT ... SELECT (outbox._outbox_insert_sql), for one event and for a sweep alike.
 ROUTES: dict[str, Route] = {
     "ticket_assigned": Route((TECHNICIAN,), "New ticket {number} assigned to you"),
     "ticket_created": Route((CREATOR,), "Ticket {number} received", critical_sms=False),
     "ticket_unassigned": Route((DISPATCHERS,), "Ticket {number} has no technician"),
+    # The technician a dispatcher took off the ticket (reassigned to someone else).
+    "ticket_taken_off": Route((PREVIOUS_TECHNICIAN,), "You were taken off ticket {number}", critical_sms=False),
     "ticket_escalated": Route((TECHNICIAN, PREVIOUS_TECHNICIAN, DISPATCHERS), "Ticket {number} escalated", urgent=True),
     "ticket_declined": Route((DISPATCHERS,), "Ticket {number} declined"),
     "ticket_completed": Route((STORE_MANAGERS,), "Ticket {number} is ready for your approval", critical_sms=False),
@@ -61,5 +65,8 @@ ROUTES: dict[str, Route] = {
 
 # Telegram messages of these kinds to the ticket's current technician carry Accept/Decline.
 ASSIGNMENT_KINDS = ("ticket_assigned", "ticket_escalated")
+# An in-app item of these kinds is "stale" for a technician no longer on its ticket
+# (taken off, escalated away, declined): shown struck through, offering no actions.
+STALE_WHEN_TAKEN_OFF = ASSIGNMENT_KINDS
 # In-app alert to dispatchers when a Telegram/SMS message fails for good (not routed by ROUTES).
 DELIVERY_FAILED = "delivery_failed"

@@ -32,19 +32,38 @@ def _due(ticket: ServiceTicket) -> tuple[str, datetime]:
     return ("Response due" if phase == "response" else "Resolution due"), due_at
 
 
+def received_text(ticket: ServiceTicket) -> str:
+    """The reporter's confirmation: not their own report again, but who was assigned and
+    by when they must respond (or that it waits for a technician)."""
+    from app.services.timefmt import local_str
+
+    _, due_at = _due(ticket)
+    due = f"{local_str(due_at)} ({current_app.config.get('APP_TIMEZONE', 'UTC')})"
+    technician = getattr(ticket, "assigned_technician", None)
+    if technician is not None:
+        return (f"Ticket {ticket.ticket_number} received: assigned to {technician.name}, "
+                f"who must respond by {due}.")
+    return (f"Ticket {ticket.ticket_number} received: waiting for a technician, "
+            f"who must respond by {due}.")
+
+
 def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
     """Plain-text body (in-app as is; Telegram escapes it for HTML)."""
     from app.services.timefmt import local_str
 
+    if kind == "ticket_created":
+        return received_text(ticket)
     due_label, due_at = _due(ticket)
     tz = current_app.config.get("APP_TIMEZONE", "UTC")
-    lines = [
+    lines = [] if kind != "ticket_taken_off" else [
+        "It was given to another technician: nothing more to do on it, thank you."]
+    lines += [
         f"Ticket: {ticket.ticket_number}",
         f"Branch: {ticket.branch.branch_code} {ticket.branch.branch_name}",
         f"Priority: {ticket.priority.value}",
         f"Problem: {ticket.subcategory.name}",
     ]
-    if ticket.assigned_technician is not None and kind not in ("ticket_created", "ticket_completed"):
+    if ticket.assigned_technician is not None and kind != "ticket_completed":
         lines.append(f"Technician: {ticket.assigned_technician.name}")
     lines.append(f"Description: {shorten(ticket.description)}")
     if extra.get("reason"):
