@@ -191,7 +191,7 @@ def completion_blocker(user, ticket: ServiceTicket) -> str | None:
     if ticket.status == TicketStatus.CLOSED:
         return "This ticket is closed."
     if ticket.status != TicketStatus.IN_PROGRESS:
-        return f"This ticket is {ticket.status.value}."
+        return f"This ticket is {ticket.status.label.lower()}."
     return None
 
 

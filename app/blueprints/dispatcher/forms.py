@@ -21,8 +21,8 @@ def choices(pairs, placeholder: str | None = None, optgroup=None) -> list[Select
                   for value, label in pairs]
 
 
-PRIORITY_CHOICES = choices((p.value, p.value.title()) for p in TicketPriority)
-STATUS_CHOICES = choices((s.value, s.value.replace("_", " ").title()) for s in TechnicianStatus)
+PRIORITY_CHOICES = choices((p.value, p.label) for p in TicketPriority)
+STATUS_CHOICES = choices((s.value, s.label) for s in TechnicianStatus)
 
 
 def form_data(form: FlaskForm, *, skip=("csrf_token",)) -> dict:

@@ -34,14 +34,13 @@ def _due(ticket: ServiceTicket) -> tuple[str, datetime]:
 
 def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
     """Plain-text body (in-app as is; Telegram escapes it for HTML)."""
-    from app.services.timefmt import local_str
+    from app.services.timefmt import zoned
 
     due_label, due_at = _due(ticket)
-    tz = current_app.config.get("APP_TIMEZONE", "UTC")
     lines = [
         f"Ticket: {ticket.ticket_number}",
         f"Branch: {ticket.branch.branch_code} {ticket.branch.branch_name}",
-        f"Priority: {ticket.priority.value}",
+        f"Priority: {ticket.priority.label}",
         f"Problem: {ticket.subcategory.name}",
     ]
     if ticket.assigned_technician is not None and kind not in ("ticket_created", "ticket_completed"):
@@ -49,7 +48,7 @@ def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
     lines.append(f"Description: {shorten(ticket.description)}")
     if extra.get("reason"):
         lines.append(f"Reason: {shorten(str(extra['reason']))}")
-    lines.append(f"{due_label}: {local_str(due_at)} ({tz})")
+    lines.append(f"{due_label}: {zoned(due_at)}")
     return "\n".join(lines)
 
 
@@ -85,11 +84,12 @@ def link_text(kind: str) -> str:
 
 def sms_text(title: str, ticket: ServiceTicket, link: str) -> str:
     """One SMS segment where possible: the richest variant that fits wins."""
-    from app.services.timefmt import local_str
+    from app.services.timefmt import zoned
 
     _, due_at = _due(ticket)
-    due = local_str(due_at, "%d %b %H:%M")
-    prio, code, name, sub = ticket.priority.value, ticket.branch.branch_code, ticket.branch.branch_name, ticket.subcategory.name
+    due = zoned(due_at)
+    prio = f"{ticket.priority.label} priority"
+    code, name, sub = ticket.branch.branch_code, ticket.branch.branch_name, ticket.subcategory.name
     return sms.fit([
         f"{title}. {prio}, {code} {name}: {sub}. Due {due}. {link}",
         f"{title}. {prio}, {code} {name}. Due {due}. {link}",
@@ -124,10 +124,10 @@ def digest_text(kind: str, numbers: list[str], *, part: str = DISPATCHERS) -> tu
     (`part` TECHNICIAN / PREVIOUS_TECHNICIAN, linking to their queue)."""
     count = len(numbers)
     if part == DISPATCHERS:
-        template, path, where = DIGEST_TITLES.get(kind, "{count} alerts: " + kind), BOARD_OVERDUE_PATH, \
+        template, path, where = DIGEST_TITLES.get(kind, "{count} alerts"), BOARD_OVERDUE_PATH, \
             "Overdue tickets on the board"
     else:
-        template, path, where = PERSON_DIGEST_TITLES.get((kind, part), "{count} alerts: " + kind), \
+        template, path, where = PERSON_DIGEST_TITLES.get((kind, part), "{count} alerts"), \
             TECHNICIAN_QUEUE_PATH, "Your queue"
     title = template.format(count=f"{count:,}")
     link = f"{current_app.config['APP_BASE_URL'].rstrip('/')}{path}"
