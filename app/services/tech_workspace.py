@@ -219,10 +219,13 @@ def completion_draft(user, ticket: ServiceTicket) -> CompletionDraft:
     return CompletionDraft(
         item=queue_item(user, ticket),
         photos=photos,
-        default_rate=default_labor_rate(),
+        default_rate=default_labor_rate(ticket),
         blocker=completion_blocker(user, ticket),
     )
 
 
-def default_labor_rate() -> Decimal:
-    return Decimal(str(current_app.config.get("DEFAULT_LABOR_RATE") or "0")).quantize(Decimal("0.01"))
+def default_labor_rate(ticket: ServiceTicket | None = None) -> Decimal:
+    """The labour rate of the ticket's technician (theirs, or the company's)."""
+    from app.services.technicians import labor_rate_for
+
+    return labor_rate_for(ticket.assigned_technician if ticket is not None else None)

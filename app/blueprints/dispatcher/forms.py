@@ -73,6 +73,13 @@ class TechnicianForm(FlaskForm):
     phone = StringField("Phone", validators=[DataRequired(REQUIRED), Length(max=50)])
     email = StringField("Email", validators=[Optional(), Length(max=254)])
     status = SelectField("Status", choices=STATUS_CHOICES, default="ACTIVE", validate_choice=False)
+    laborRate = StringField("Labour rate per hour", validators=[Optional(), Length(max=20)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from app.services.timefmt import money_header
+
+        self.laborRate.label.text = money_header("Labour rate per hour")  # "... (USD)"
 
 
 class TerritoryForm(FlaskForm):
