@@ -117,12 +117,20 @@ def money(value: Decimal | float | int | None) -> str:
     "UZS 1,234.50"); "—" for none."""
     if value is None:
         return "—"
-    return format_currency(Decimal(str(value)), currency(), locale=locale())
+    return _spaced(format_currency(Decimal(str(value)), currency(), locale=locale()))
 
 
 def short_money(value: Decimal | float | int) -> str:
     """An axis label: "$12K"."""
-    return format_compact_currency(Decimal(str(value)), currency(), locale=locale(), fraction_digits=1)
+    return _spaced(format_compact_currency(Decimal(str(value)), currency(), locale=locale(), fraction_digits=1))
+
+
+def _spaced(text: str) -> str:
+    """A currency shown by its code keeps a (no-break) space from the digits, as CLDR's
+    currency spacing asks and Babel does not do: "UZS 150,000.00", not "UZS150,000.00"."""
+    code = currency()
+    text = re.sub(rf"^(-?){code}(?=\d)", lambda m: f"{m.group(1)}{code}\xa0", text)
+    return re.sub(rf"(?<=\d){code}$", lambda m: f"\xa0{code}", text)
 
 
 def money_header(label: str) -> str:
