@@ -88,3 +88,25 @@ def test_an_unknown_time_zone_stops_the_app_with_a_clear_message():
 def _config() -> dict:
     return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()} | {
         "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+
+
+def test_make_run_shows_the_demo_in_tashkent_time_and_the_tests_keep_utc():
+    """`make run` exports APP_TIMEZONE=Asia/Tashkent (the demo's branches are there)
+    unless the environment names a zone; `make test` and the app's default stay UTC."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("APP_TIMEZONE", "MAKEFLAGS", "MAKELEVEL")}
+
+    def settings(target, **extra):
+        out = subprocess.run(["make", "-n", "-p", "-o", ".venv/.installed", target], cwd=root, env={**env, **extra},
+                             capture_output=True, text=True, timeout=60).stdout
+        return {line.split(":", 1)[0] for line in out.splitlines() if ": APP_TIMEZONE := " in line}, out
+
+    targets, out = settings("run")
+    assert {"run", "seed", "web", "worker"} <= targets and "run: APP_TIMEZONE := Asia/Tashkent" in out
+    assert "test" not in targets
+    _, out = settings("run", APP_TIMEZONE="Europe/Berlin")
+    assert "run: APP_TIMEZONE := Europe/Berlin" in out
