@@ -234,4 +234,10 @@ def test_no_page_of_any_role_shows_a_raw_value(app, world, freeze):
                 continue
             for m in RAW.finditer(visible_text(resp.get_data(as_text=True))):
                 problems.append(f"{user.role.value} {url}: {m.group(0)!r}")
+    from app import clock
+
+    clock.advance(hours=5)  # the critical and high tickets are now overdue: at risk
+    at_risk = _client(app, world.dispatcher).get("/dispatcher/analytics/at-risk.csv?from=2026-11-01&to=2026-11-30")
+    assert at_risk.status_code == 200 and "High" in at_risk.get_data(as_text=True)
+    problems += [f"at-risk.csv: {m.group(0)!r}" for m in RAW.finditer(at_risk.get_data(as_text=True))]
     assert not problems, "\n".join(sorted(set(problems))[:60])
