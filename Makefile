@@ -16,6 +16,11 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Log lines from the web server and the worker show up as they happen under honcho.
 export PYTHONUNBUFFERED := 1
+# The demo's branches are in Tashkent: `make run` (and its helpers) show their times
+# there. An APP_TIMEZONE in the environment wins; the app's own default stays UTC, and
+# `make test` never gets this (the tests set their zones themselves).
+DEMO_TIMEZONE ?= Asia/Tashkent
+run dev seed migrate web worker delivery: export APP_TIMEZONE := $(or $(APP_TIMEZONE),$(DEMO_TIMEZONE))
 
 .PHONY: run dev test venv migrate seed web worker delivery clean
 

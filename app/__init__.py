@@ -27,6 +27,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    from app.services.timefmt import check_settings
+
+    check_settings(app.config)  # CURRENCY, APP_TIMEZONE: a clear error now, not wrong words later
     if app.config.get("PREFERRED_URL_SCHEME") == "https":  # cookies only ever over HTTPS
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     os.makedirs(app.instance_path, exist_ok=True)

@@ -46,6 +46,9 @@ class Config:
     CRON_SECRET = os.environ.get("CRON_SECRET") or ""
     APP_BASE_URL = (os.environ.get("APP_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     APP_TIMEZONE = os.environ.get("APP_TIMEZONE") or "UTC"
+    # Every amount a person reads carries it (ISO 4217, checked at startup; formatted by
+    # Babel in app/services/timefmt.py). The API's amounts stay plain decimal strings.
+    CURRENCY = os.environ.get("CURRENCY") or "USD"
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
     # Photos and signatures: "local" (files under UPLOAD_DIR) or "s3" (S3-compatible bucket).
     STORAGE_BACKEND = (os.environ.get("STORAGE_BACKEND") or "local").strip().lower()
@@ -85,6 +88,8 @@ class Config:
     SIGNATURE_MAX_PIXELS = 4_000_000
     DESCRIPTION_MAX_CHARS = 5000
 
+    # The company's labour rate per hour (in CURRENCY), for technicians without their own
+    # rate (set by dispatchers on /dispatcher/technicians/<id>).
     DEFAULT_LABOR_RATE = os.environ.get("DEFAULT_LABOR_RATE") or "45.00"
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "evercold"  # flask demo: every demo login
     ARRIVAL_RADIUS_M = int(os.environ.get("ARRIVAL_RADIUS_M") or 500)

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from app import signals
 from app.extensions import db, login_manager
 from app.models import Role, User
+from app.models.enums import label as enum_label
 from app.services import timefmt
 
 CSP = (
@@ -146,12 +147,16 @@ def home_for(user) -> str:
 
 def register_web(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = timefmt.local_str
+    app.jinja_env.filters["zoned"] = timefmt.zoned  # a time with its zone: "7 Dec 14:25 UTC+5"
     app.jinja_env.filters["isotime"] = timefmt.iso_utc
     app.jinja_env.filters["money"] = timefmt.money
+    app.jinja_env.filters["duration"] = timefmt.duration  # minutes in words: 1440 -> "1 day"
+    app.jinja_env.filters["label"] = enum_label  # an enum's words: {{ t.status|label }}
 
     @app.context_processor
     def _ctx():
-        return {"Role": Role, "app_timezone": app.config["APP_TIMEZONE"]}
+        return {"Role": Role, "app_timezone": app.config["APP_TIMEZONE"], "zone_label": timefmt.zone_label,
+                "currency": app.config["CURRENCY"]}
 
     @app.after_request
     def _headers(response):

@@ -1,21 +1,31 @@
-"""Domain enumerations (values are what the API speaks)."""
+"""Domain enumerations (values are what the API speaks) and the words people read for
+them (`label`): every page, message and PDF says `status.label` (the `label` filter in
+templates), never the value. The words live in LABELS below, one line per value."""
 import enum
 
 
-class Role(str, enum.Enum):
+class Labelled(str, enum.Enum):
+    """A str enum whose members carry the words a person reads (LABELS)."""
+
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+
+class Role(Labelled):
     ADMIN = "admin"
     DISPATCHER = "dispatcher"
     TECHNICIAN = "technician"
     STORE_MANAGER = "store_manager"
 
 
-class TechnicianStatus(str, enum.Enum):
+class TechnicianStatus(Labelled):
     ACTIVE = "ACTIVE"
     INACTIVE = "INACTIVE"
     ON_LEAVE = "ON_LEAVE"
 
 
-class TicketStatus(str, enum.Enum):
+class TicketStatus(Labelled):
     NEW = "NEW"
     ASSIGNED = "ASSIGNED"
     IN_PROGRESS = "IN_PROGRESS"
@@ -26,32 +36,32 @@ class TicketStatus(str, enum.Enum):
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
 
 
-class TicketPriority(str, enum.Enum):
+class TicketPriority(Labelled):
     CRITICAL = "CRITICAL"
     HIGH = "HIGH"
     NORMAL = "NORMAL"
     LOW = "LOW"
 
 
-class ApprovalStatus(str, enum.Enum):
+class ApprovalStatus(Labelled):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
 
 
-class PhotoType(str, enum.Enum):
+class PhotoType(Labelled):
     BEFORE = "before"
     AFTER = "after"
     WORK = "work"
 
 
-class NotificationChannel(str, enum.Enum):
+class NotificationChannel(Labelled):
     IN_APP = "in_app"
     TELEGRAM = "telegram"
     SMS = "sms"
 
 
-class NotificationStatus(str, enum.Enum):
+class NotificationStatus(Labelled):
     PENDING = "pending"
     SENDING = "sending"  # claimed by one worker (lease in next_attempt_at)
     SENT = "sent"
@@ -59,9 +69,58 @@ class NotificationStatus(str, enum.Enum):
     CANCELLED = "cancelled"  # the recipient turned the channel off or unlinked it
 
 
-class TokenKind(str, enum.Enum):
+class TokenKind(Labelled):
     LOGIN = "login"  # POST /api/auth/token (and a password change): a person's, expires
     SERVICE = "service"  # issued by an admin for another system (the CRM, the bot): never expires
+
+
+# What a person reads for each value (translated with the rest in issue 17).
+LABELS: dict[Labelled, str] = {
+    Role.ADMIN: "Admin",
+    Role.DISPATCHER: "Dispatcher",
+    Role.TECHNICIAN: "Technician",
+    Role.STORE_MANAGER: "Store manager",
+    TechnicianStatus.ACTIVE: "Active",
+    TechnicianStatus.INACTIVE: "Inactive",
+    TechnicianStatus.ON_LEAVE: "On leave",
+    TicketStatus.NEW: "New",
+    TicketStatus.ASSIGNED: "Assigned",
+    TicketStatus.IN_PROGRESS: "In progress",
+    TicketStatus.COMPLETED: "Waiting for approval",
+    TicketStatus.CLOSED: "Closed",
+    TicketPriority.CRITICAL: "Critical",
+    TicketPriority.HIGH: "High",
+    TicketPriority.NORMAL: "Normal",
+    TicketPriority.LOW: "Low",
+    ApprovalStatus.PENDING: "Waiting for approval",
+    ApprovalStatus.APPROVED: "Approved",
+    ApprovalStatus.REJECTED: "Rejected",
+    PhotoType.BEFORE: "Before",
+    PhotoType.AFTER: "After",
+    PhotoType.WORK: "During the work",
+    NotificationChannel.IN_APP: "In the app",
+    NotificationChannel.TELEGRAM: "Telegram",
+    NotificationChannel.SMS: "SMS",
+    NotificationStatus.PENDING: "Waiting to be sent",
+    NotificationStatus.SENDING: "Sending",
+    NotificationStatus.SENT: "Sent",
+    NotificationStatus.FAILED: "Failed",
+    NotificationStatus.CANCELLED: "Cancelled",
+    TokenKind.LOGIN: "Sign-in token",
+    TokenKind.SERVICE: "Service token",
+}
+
+
+def label(value) -> str:
+    """The words for an enum member, or for its value as stored in an event's data
+    ("HIGH" -> "High"); anything else as it is."""
+    if isinstance(value, Labelled):
+        return value.label
+    if isinstance(value, str):
+        for member in LABELS:
+            if member.value == value and member.name == value.upper():
+                return member.label
+    return "" if value is None else str(value)
 
 
 def enum_column(enum_cls):

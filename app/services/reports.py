@@ -100,7 +100,12 @@ def load_report(user, ticket_id: str) -> ServiceReport:
 
 # --- PDF -------------------------------------------------------------------------
 
-_money = timefmt.money  # the pages' `money` filter: one way to write an amount
+_money = timefmt.money  # the pages' `money` filter: one way to write an amount, with its currency
+
+
+def _when(dt, zone: bool = False) -> str:
+    """A document outlives the year: its times always carry the year."""
+    return local_str(dt, "full", zone=zone)
 
 
 def _qty(value: Decimal) -> str:
@@ -256,7 +261,8 @@ def render_pdf(report: ServiceReport) -> bytes:
     pdf.cell(doc.width * 0.4, 8, t.ticket_number, align="R", new_x="LMARGIN", new_y="NEXT")
     doc.font(8)
     pdf.set_text_color(93, 107, 124)
-    pdf.cell(0, 4.5, doc.clean(f"Evercold Service Desk · generated {local_str(report.generated_at)}"),
+    pdf.cell(0, 4.5, doc.clean(f"Evercold Service Desk · generated {_when(report.generated_at)} · "
+                               f"times in {timefmt.zone_label(report.generated_at)}"),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(28, 36, 48)
 
@@ -265,7 +271,7 @@ def render_pdf(report: ServiceReport) -> bytes:
         ("Branch", f"{b.branch_code} · {b.branch_name}"),
         ("Address", b.address or "—"),
         ("Problem", f"{t.category.name} / {t.subcategory.name}"),
-        ("Priority", t.priority.value.title()),
+        ("Priority", t.priority.label),
         ("Technician", " · ".join(x for x in (report.technician_name, report.technician_phone) if x) or "—"),
         ("Contact", " · ".join(x for x in (t.contact_name, t.contact_phone) if x) or "—"),
     ])
@@ -277,14 +283,15 @@ def render_pdf(report: ServiceReport) -> bytes:
 
     doc.heading("Times and SLA")
     doc.pairs([
-        ("Reported", local_str(t.created_at)),
-        ("Responded", local_str(t.first_response_at)),
-        ("On site", local_str(t.arrived_at)),
-        ("Work finished", local_str(t.completed_at)),
-        ("Closed", local_str(t.closed_at)),
+        ("Reported", _when(t.created_at)),
+        ("Responded", _when(t.first_response_at)),
+        ("On site", _when(t.arrived_at)),
+        ("Work finished", _when(t.completed_at)),
+        ("Closed", _when(t.closed_at)),
         ("", ""),
-        ("Response SLA", f"{sla_words(report.response_met).upper()} (due {local_str(t.response_due_at)})"),
-        ("Resolution SLA", f"{sla_words(report.resolution_met).upper()} (due {local_str(t.resolution_due_at)})"),
+        ("Response SLA", f"{sla_words(report.response_met).capitalize()} (due {_when(t.response_due_at, zone=True)})"),
+        ("Resolution SLA", f"{sla_words(report.resolution_met).capitalize()} "
+                           f"(due {_when(t.resolution_due_at, zone=True)})"),
     ])
 
     doc.heading("Work done")
@@ -316,7 +323,7 @@ def render_pdf(report: ServiceReport) -> bytes:
         pdf.set_xy(pdf.l_margin + 66, y + 2)
         doc.font(8.5)
         pdf.multi_cell(doc.width - 66, 4.8, doc.clean(
-            f"Signed by {c.signed_by or '—'}\non {local_str(c.signed_at)}\n"
+            f"Signed by {c.signed_by or '—'}\non {_when(c.signed_at, zone=True)}\n"
             f"Approved in the app by {report.approved_by or '—'}"), new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(max(pdf.get_y(), y + 26))
     return doc.output()

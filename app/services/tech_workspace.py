@@ -191,7 +191,7 @@ def completion_blocker(user, ticket: ServiceTicket) -> str | None:
     if ticket.status == TicketStatus.CLOSED:
         return "This ticket is closed."
     if ticket.status != TicketStatus.IN_PROGRESS:
-        return f"This ticket is {ticket.status.value}."
+        return f"This ticket is {ticket.status.label.lower()}."
     return None
 
 
@@ -219,10 +219,13 @@ def completion_draft(user, ticket: ServiceTicket) -> CompletionDraft:
     return CompletionDraft(
         item=queue_item(user, ticket),
         photos=photos,
-        default_rate=default_labor_rate(),
+        default_rate=default_labor_rate(ticket),
         blocker=completion_blocker(user, ticket),
     )
 
 
-def default_labor_rate() -> Decimal:
-    return Decimal(str(current_app.config.get("DEFAULT_LABOR_RATE") or "0")).quantize(Decimal("0.01"))
+def default_labor_rate(ticket: ServiceTicket | None = None) -> Decimal:
+    """The labour rate of the ticket's technician (theirs, or the company's)."""
+    from app.services.technicians import labor_rate_for
+
+    return labor_rate_for(ticket.assigned_technician if ticket is not None else None)

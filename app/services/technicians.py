@@ -1,6 +1,9 @@
-"""Technicians: records, status and last known location."""
+"""Technicians: records, status, labour rate and last known location."""
 from __future__ import annotations
 
+from decimal import Decimal
+
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -10,6 +13,22 @@ from app import clock
 from app.services import access
 from app.services.errors import Forbidden, NotFound
 from app.services.validation import Fields
+
+
+MAX_LABOR_RATE = Decimal("100000")
+
+
+def company_labor_rate() -> Decimal:
+    """The company's labour rate per hour (DEFAULT_LABOR_RATE, in CURRENCY)."""
+    return Decimal(str(current_app.config.get("DEFAULT_LABOR_RATE") or "0")).quantize(Decimal("0.01"))
+
+
+def labor_rate_for(technician: Technician | None) -> Decimal:
+    """The rate a job of `technician` is charged at: their own when the office set one,
+    else the company's. Technicians do not choose it (the web form shows it read-only)."""
+    if technician is not None and technician.labor_rate is not None:
+        return Decimal(technician.labor_rate).quantize(Decimal("0.01"))
+    return company_labor_rate()
 
 
 def list_technicians() -> list[Technician]:
@@ -64,22 +83,24 @@ def create_technician(actor, data: dict) -> Technician:
     phone = f.text("phone", required=True, max_len=50)
     email = f.text("email", max_len=254)
     status = f.choice("status", TechnicianStatus, default=TechnicianStatus.ACTIVE)
+    rate = f.decimal("laborRate", max_value=MAX_LABOR_RATE)
     f.check()
-    t = Technician(name=name, phone=phone, email=email, status=status)
+    t = Technician(name=name, phone=phone, email=email, status=status, labor_rate=rate)
     db.session.add(t)
     db.session.flush()
     return t
 
 
 def update_technician(actor, technician: Technician, data: dict) -> Technician:
-    """Staff edit anything; a technician may only report their own location."""
+    """Staff edit anything (an empty `laborRate` returns the technician to the company's
+    rate); a technician may only report their own location."""
     own = actor.role == Role.TECHNICIAN and actor.technician_id == technician.id
     f = Fields(data)
     location_keys = {"latitude", "longitude"}
     if not access.is_staff(actor):
         if not own or set(data) - location_keys:
             raise Forbidden("You may only update your own location")
-    allowed = location_keys | {"status", "name", "phone", "email"}
+    allowed = location_keys | {"status", "name", "phone", "email", "laborRate"}
     for k in sorted(set(data) - allowed):
         f.error(k, "Unknown field.")
     lat = f.floating("latitude", min_value=-90, max_value=90)
@@ -90,7 +111,10 @@ def update_technician(actor, technician: Technician, data: dict) -> Technician:
     name = f.text("name", max_len=200)
     phone = f.text("phone", max_len=50)
     email = f.text("email", max_len=254)
+    rate = f.decimal("laborRate", max_value=MAX_LABOR_RATE)
     f.check()
+    if "laborRate" in data:
+        technician.labor_rate = rate
     if lat is not None and lon is not None:
         technician.latitude, technician.longitude = lat, lon
         technician.last_location_update = clock.now()

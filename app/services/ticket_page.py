@@ -39,7 +39,6 @@ STATUS_WORDS = {
     TicketStatus.COMPLETED: "Completed, waiting for the store's approval",
     TicketStatus.CLOSED: "Closed",
 }
-PRIORITY_WORDS = {"CRITICAL": "Critical", "HIGH": "High", "NORMAL": "Normal", "LOW": "Low"}
 
 
 def view_of(user) -> str:
@@ -107,7 +106,7 @@ def build(user, ticket: ServiceTicket) -> TicketPage:
         view=view,
         actions=access.ticket_actions(user, ticket),
         status_words=store_views.plain_status(ticket) if view == STORE else STATUS_WORDS[ticket.status],
-        priority_words=PRIORITY_WORDS[ticket.priority.value],
+        priority_words=ticket.priority.label,
         events=ticket_queries.timeline(user, ticket.id),
         completion=completion,
         earlier=earlier,

@@ -1,12 +1,59 @@
-"""What pages show of times and money: times in APP_TIMEZONE (storage and the API stay
-in UTC), amounts with two decimals and thousands separators (the `money` filter)."""
+"""How people see times and money (docs/time-and-money.md). Storage and the API stay in
+UTC and plain decimals; everything a person reads goes through here:
+
+- times in APP_TIMEZONE, one 24-hour style ("7 Dec 14:25"; the year only when it is not
+  this year), with the zone ("7 Dec 14:25 UTC+5") where a time could be read in another
+  zone: due times, the timeline, the PDF, Telegram and SMS;
+- amounts with the currency (CURRENCY, ISO 4217) through Babel: "$1,234.50", "UZS 1,234.50".
+
+Babel formats for the reader's locale; until issue 17 brings the user's language that is
+DEFAULT_LOCALE ("en").
+"""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_datetime
+from babel.numbers import (
+    UnknownCurrencyError,
+    format_compact_currency,
+    format_currency,
+    get_currency_name,
+    validate_currency,
+)
 from flask import current_app, has_app_context
+
+from app import clock
+
+# One pattern per kind of time a page shows (CLDR patterns: HH is 00-23).
+PATTERNS = {
+    "datetime": "d MMM HH:mm",  # this year's; another year's adds the year
+    "full": "d MMM y HH:mm",  # always with the year (documents: the PDF)
+    "date": "d MMM y",
+    "day": "d MMM",
+    "time": "HH:mm",
+    "seconds": "HH:mm:ss",
+    "sortable": "y-MM-dd HH:mm",  # CSV cells: sorts as text, read by spreadsheets
+}
+# strftime formats older templates pass, read as the style they meant.
+_LEGACY = {
+    "%d %b %Y %H:%M": "datetime",
+    "%d %b %H:%M": "datetime",
+    "%H:%M": "time",
+    "%H:%M:%S": "seconds",
+    "%d %b %Y": "date",
+    "%d %b": "day",
+    "%Y-%m-%d %H:%M": "sortable",
+}
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def locale() -> str:
+    return (current_app.config.get("DEFAULT_LOCALE") if has_app_context() else None) or "en"
 
 
 def app_zone() -> ZoneInfo:
@@ -20,10 +67,39 @@ def to_local(dt: datetime | None) -> datetime | None:
     return dt.astimezone(app_zone())
 
 
-def local_str(dt: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+def zone_label(dt: datetime | None = None) -> str:
+    """The zone as a UTC offset at `dt` (now by default): "UTC", "UTC+5", "UTC-4",
+    "UTC+5:30". An offset reads the same in every language and is never ambiguous, unlike
+    abbreviations ("+05", "IST")."""
+    offset = (dt or clock.now()).astimezone(app_zone()).utcoffset()
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign, minutes = ("+" if minutes > 0 else "-"), abs(minutes)
+    hours, rest = divmod(minutes, 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local_str(dt: datetime | None, style: str = "datetime", zone: bool = False) -> str:
+    """`dt` in APP_TIMEZONE in one of PATTERNS' styles ("7 Dec 14:25"), with the zone
+    label after it when `zone` ("7 Dec 14:25 UTC+5"); "—" for no time."""
     if dt is None:
         return "—"
-    return to_local(dt).strftime(fmt)
+    style = _LEGACY.get(style, style)
+    local = dt.astimezone(app_zone())
+    pattern = PATTERNS.get(style)
+    if pattern is None:  # an unknown strftime format: still local, still 24-hour if asked
+        text = local.strftime(style)
+    else:
+        if style == "datetime" and local.year != clock.now().astimezone(app_zone()).year:
+            pattern = PATTERNS["full"]
+        text = format_datetime(local, pattern, tzinfo=app_zone(), locale=locale())
+    return f"{text} {zone_label(dt)}" if zone else text
+
+
+def zoned(dt: datetime | None, style: str = "datetime") -> str:
+    """A time that could be read in another zone (due times, the timeline): with its zone."""
+    return local_str(dt, style, zone=True)
 
 
 def iso_utc(dt: datetime | None) -> str | None:
@@ -32,6 +108,77 @@ def iso_utc(dt: datetime | None) -> str | None:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def money(value: Decimal | None) -> str:
-    """An amount as every page and the service report show it: "1,234.50"; "—" for none."""
-    return "—" if value is None else f"{value:,.2f}"
+def currency() -> str:
+    return (current_app.config.get("CURRENCY") if has_app_context() else None) or "USD"
+
+
+def money(value: Decimal | float | int | None) -> str:
+    """An amount as every page, PDF and message shows it: with the currency ("$1,234.50",
+    "UZS 1,234.50"); "—" for none."""
+    if value is None:
+        return "—"
+    return _spaced(format_currency(Decimal(str(value)), currency(), locale=locale()))
+
+
+def short_money(value: Decimal | float | int) -> str:
+    """An axis label: "$12K"."""
+    return _spaced(format_compact_currency(Decimal(str(value)), currency(), locale=locale(), fraction_digits=1))
+
+
+def _spaced(text: str) -> str:
+    """A currency shown by its code keeps a (no-break) space from the digits, as CLDR's
+    currency spacing asks and Babel does not do: "UZS 150,000.00", not "UZS150,000.00"."""
+    code = currency()
+    text = re.sub(rf"^(-?){code}(?=\d)", lambda m: f"{m.group(1)}{code}\xa0", text)
+    return re.sub(rf"(?<=\d){code}$", lambda m: f"\xa0{code}", text)
+
+
+def money_header(label: str) -> str:
+    """A column of amounts names its currency once: "Total (USD)"."""
+    return f"{label} ({currency()})"
+
+
+def check_settings(config) -> None:
+    """Refuse to start with a CURRENCY that is not an ISO 4217 code, or an APP_TIMEZONE
+    that is not an IANA zone: a clear message now, not wrong amounts later."""
+    code = str(config.get("CURRENCY") or "USD").strip().upper()
+    try:
+        if not _CURRENCY_CODE.match(code):
+            raise UnknownCurrencyError(code)
+        validate_currency(code, locale="en")
+    except UnknownCurrencyError:
+        raise ValueError(f"CURRENCY={config.get('CURRENCY')!r} is not an ISO 4217 currency code "
+                         "(three letters, e.g. USD, EUR, UZS).") from None
+    config["CURRENCY"] = code
+    name = str(config.get("APP_TIMEZONE") or "UTC")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"APP_TIMEZONE={name!r} is not a time zone name (e.g. UTC, Asia/Tashkent).") from None
+    try:
+        Locale.parse(config.get("DEFAULT_LOCALE") or "en")
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"DEFAULT_LOCALE={config.get('DEFAULT_LOCALE')!r} is not a known language.") from None
+
+
+def currency_name() -> str:
+    """"US Dollar": where a form says what its amounts are in."""
+    return get_currency_name(currency(), locale=locale())
+
+
+def duration(minutes: int | float | None) -> str:
+    """A length of time set in minutes, exactly, in words: "45 min", "1 h 30 min",
+    "24 h" -> "1 day", "1 day 12 h", "2 days" (SLA settings are whole minutes)."""
+    if minutes is None:
+        return "—"
+    m = int(round(minutes))
+    days, rest = divmod(m, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(f"{days} day" if days == 1 else f"{days} days")
+    if hours:
+        parts.append(f"{hours} h")
+    if mins or not parts:
+        parts.append(f"{mins} min")
+    return " ".join(parts)

@@ -18,9 +18,9 @@ def test_technicians_page_lists_status_territories_location_and_workload(world, 
     clock.set_now(start.replace(hour=9))
     html = as_dispatcher.get("/dispatcher/technicians").get_data(as_text=True)
     row = html.split("Timur Primary", 1)[1].split("</tr>", 1)[0]
-    assert "Active" in row and "FM-001" in row and "FM-002" in row and "41.3000, 69.2800" in row
+    assert "Active" in row and "FM-001" in row and "FM-002" in row and "41.300, 69.280" in row and "Open in map" in row
     assert "1h 00m ago" in row
-    assert "On Leave" in html.split("Olim Outsider", 1)[1].split("</tr>", 1)[0]
+    assert "On leave" in html.split("Olim Outsider", 1)[1].split("</tr>", 1)[0]
 
 
 def test_a_new_technician_is_created_and_errors_keep_what_was_typed(world, as_dispatcher):
@@ -77,7 +77,7 @@ def test_branches_page_shows_customers_branches_coordinates_and_active_flag(worl
     html = as_dispatcher.get("/dispatcher/branches").get_data(as_text=True)
     assert "Freshmart" in html and "Coldline" in html
     row = html.split("FM-001", 1)[1].split("</tr>", 1)[0]
-    assert "41.3111, 69.2797" in row and "Dilnoza K." in row and "Yes" in row
+    assert "41.311, 69.280" in row and 'href="https://maps.google.com/?q=41.311100,69.279700"' in row and "Dilnoza K." in row and "Yes" in row
     assert "No" in html.split("FM-002", 1)[1].split("</tr>", 1)[0]
 
 
@@ -116,7 +116,8 @@ def test_a_branch_is_edited_and_deactivated(world, as_dispatcher):
 def test_categories_page_shows_every_subcategory_with_its_eight_sla_values(world, as_dispatcher):
     html = as_dispatcher.get("/dispatcher/categories").get_data(as_text=True)
     row = html.split("<td data-label=\"Subcategory\">Cold Chambers</td>", 1)[1].split("</tr>", 1)[0]
-    assert re.findall(r"(\d+) min", row) == ["60", "240", "1440", "2880", "240", "1440", "2880", "4320"]
+    cells = re.findall(r'class="num">([^<]+)</td>', row)
+    assert cells == ["1 h", "4 h", "1 day", "2 days", "4 h", "1 day", "2 days", "3 days"]  # not "1440 min"
 
 
 def test_a_category_and_a_subcategory_with_sla_minutes_are_added(world, as_dispatcher):

@@ -28,7 +28,7 @@ def test_due_times_are_shown_before_saving(world, as_dispatcher, freeze):
     freeze("2026-11-24T08:00:00Z")
     html = as_dispatcher.get(f"/tickets/create/preview?subcategoryId={world.subcategory.id}&priority=CRITICAL") \
         .get_data(as_text=True)
-    assert "24 Nov 2026 09:00" in html and "24 Nov 2026 12:00" in html  # 60 and 240 minutes
+    assert "24 Nov 09:00 UTC" in html and "24 Nov 12:00 UTC" in html  # 60 and 240 minutes
     assert "Choose a subcategory" in as_dispatcher.get("/tickets/create/preview?priority=HIGH").get_data(as_text=True)
 
 
@@ -172,8 +172,8 @@ def test_changing_priority_moves_both_due_times(world, as_dispatcher, freeze):
     db.session.refresh(ticket)
     assert ticket.priority == TicketPriority.CRITICAL
     html = as_dispatcher.get(f"/tickets/{ticket.id}").get_data(as_text=True)
-    assert "Technician must respond by</dt><dd>24 Nov 2026 09:00" in html
-    assert "Must be fixed by</dt><dd>24 Nov 2026 12:00" in html
+    assert "Technician must respond by</dt><dd>24 Nov 09:00 UTC" in html
+    assert "Must be fixed by</dt><dd>24 Nov 12:00 UTC" in html
     assert "Priority changed from Normal to Critical" in html
 
 

@@ -146,7 +146,7 @@ def test_accept_button_accepts_as_the_linked_technician_and_edits_the_message(cl
     assert edit.body["chat_id"] == CHATS["tech"] and edit.body["message_id"] == sent["message_id"]
     assert edit.body["parse_mode"] == "HTML" and "reply_markup" not in edit.body
     assert edit.body["text"].startswith(f"<b>New ticket {ticket.ticket_number} assigned to you</b>")
-    assert edit.body["text"].endswith("<i>✅ Accepted by you at 24 Nov 14:03.</i>")
+    assert edit.body["text"].endswith("<i>✅ Accepted by you at 24 Nov 14:03 UTC+5.</i>")
 
 
 def test_accept_pressed_twice_changes_nothing_the_second_time(client, channels, linked, at):

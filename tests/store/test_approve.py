@@ -23,10 +23,10 @@ def test_page_shows_photos_side_by_side_costs_and_a_signature_pad(world, login):
     assert page.index(f"/photos/{before.id}?size=thumb") < page.index(f"/photos/{after.id}?size=thumb")
     assert 'class="tp-photo-sets tp-compare"' in page  # before and after side by side
     assert "Replaced the fan motor" in page
-    assert "Fan motor" in page and "120.50" in page
-    assert "R404A refrigerant (kg)" in page and "30.50" in page      # 2 x 15.25
-    assert "Labour: 1.5 h × 40.00" in page and "60.00" in page
-    assert '<td class="num" id="total-cost">211.00</td>' in page    # 120.50 + 30.50 + 60.00
+    assert "Fan motor" in page and "$120.50" in page
+    assert "R404A refrigerant (kg)" in page and "$30.50" in page      # 2 x 15.25
+    assert "Labour: 1.5 h × $40.00" in page and "$60.00" in page
+    assert '<td class="num" id="total-cost">$211.00</td>' in page    # 120.50 + 30.50 + 60.00
     assert '<canvas id="signature-pad"' in page
     assert 'name="signedBy" value="Manager"' in page
     assert '>Clear</button>' in page

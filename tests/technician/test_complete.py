@@ -53,7 +53,9 @@ def form(**changes):
 def test_the_complete_page_offers_camera_photos_and_the_default_labour_rate(tech, working, app):
     html = tech.get(f"/tech/tickets/{working.id}/complete").get_data(as_text=True)
     assert '<input type="file" id="photo-input" class="file-hidden" accept="image/*" capture="environment" multiple>' in html
-    assert f'value="{app.config["DEFAULT_LABOR_RATE"]}"' in html and 'name="laborCostPerHour"' in html
+    # The office's rate, with its currency, shown and not typed.
+    assert f'id="labor-rate" aria-labelledby="rate-label">${app.config["DEFAULT_LABOR_RATE"]}</output>' in html
+    assert 'name="laborCostPerHour"' not in html and "Set by the office" in html
     for tag in ("before", "after", "work"):
         assert f'name="photoTag" value="{tag}"' in html
     assert 'name="photoTag" value="before" checked' in html  # no photo yet: start with "before"
@@ -74,7 +76,7 @@ def test_submitting_creates_the_completion_with_totals_computed_by_the_server(te
     ]
     assert [p.type for p in c.photos] == [PhotoType.AFTER]
     page = tech.get("/tech/dashboard").get_data(as_text=True)
-    assert "is COMPLETED and waiting for the store manager" in page
+    assert "is submitted and waiting for the store manager" in page
 
 
 def test_blank_parts_rows_are_ignored_and_a_blank_rate_uses_the_default(tech, world, working):
@@ -139,14 +141,16 @@ def test_a_bad_part_shows_its_error_on_its_own_row(tech, world, working):
 
 
 def test_the_running_total_is_computed_by_the_server_in_decimal(tech, working):
-    data = form(laborHours="0.1", laborCostPerHour="0.30")
+    working.assigned_technician.labor_rate = Decimal("0.30")  # the office's rate for them
+    db.session.commit()
+    data = form(laborHours="0.1")
     data["part"] = ["k1"]
     data.update({"part-k1-quantity": "3", "part-k1-unitCost": "0.10"})
     r = tech.post(f"/tech/tickets/{working.id}/totals", data=data, headers=HX)
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert '<strong class="num" data-total>0.33</strong>' in html  # 0.30 + 0.03, no float drift
-    assert "Parts (1)" in html and "0.1 h × 0.30" in html
+    assert '<strong class="num" data-total>$0.33</strong>' in html  # 0.30 + 0.03, no float drift
+    assert "Parts (1)" in html and "0.1 h × $0.30" in html
 
 
 def test_the_running_total_counts_unfinished_values_as_zero(tech, working):
@@ -154,7 +158,7 @@ def test_the_running_total_counts_unfinished_values_as_zero(tech, working):
                                                               "part-k1-quantity": "2", "part-k1-unitCost": ""})
     html = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert "data-total>0.00<" in html
+    assert "data-total>$0.00<" in html
     assert "Fill in the hours" in html
 
 

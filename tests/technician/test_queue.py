@@ -63,7 +63,7 @@ def test_a_card_shows_branch_with_a_maps_link_subcategory_priority_and_countdown
     card = html[html.index(f'id="ticket-{ticket.id}"'):]
     assert "Freshmart Central" in card and "1 Main St" in card
     assert 'href="https://maps.google.com/?q=41.311100,69.279700"' in card
-    assert "Cold Chambers" in card and ">HIGH<" in card
+    assert "Cold Chambers" in card and ">High priority<" in card
     assert "Respond within 45 min" in card
     assert 'class="sla sla-warning"' in card
     assert 'href="tel:+998901112233"' in card
@@ -202,8 +202,8 @@ def test_completed_work_waits_for_approval_in_its_own_section(tech, world):
     html = tech.get("/tech/dashboard").get_data(as_text=True)
     waiting = html[html.index("Waiting for approval"):]
     assert f'id="ticket-{ticket.id}"' in waiting
-    assert "total 100.00" in waiting
-    assert ">COMPLETED<" in waiting
+    assert "total $100.00" in waiting
+    assert ">Waiting for approval<" in waiting
 
 
 def test_location_is_stored_on_my_technician_for_the_dispatcher(tech, world, freeze):
@@ -282,6 +282,6 @@ def test_the_ticket_page_keeps_the_rejected_completion_in_the_timeline(tech, wor
     html = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "Completion rejected: “Compressor still noisy”" in html
-    assert "Work completed, total 45.00" in html
+    assert "Work completed, total $45.00" in html
     assert "Sent back" in html and "Reset" in html
     assert len(queries) <= 16

@@ -2,14 +2,17 @@
 
 One definition per table, so the page and the export cannot disagree: `page` columns
 format for people, `csv` columns give raw numbers (percentages 0-100, minutes, money
-with two decimals) for spreadsheets.
+with two decimals) for spreadsheets; a CSV header of amounts names the currency
+("Total cost (USD)": `{currency}` in a header is filled in when the CSV is written).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from app.services import analytics
+from app.models.enums import label
+from app.services import timefmt
 from app.services.timefmt import local_str
 
 
@@ -38,16 +41,8 @@ def minutes(value) -> str:
     return f"{d} d {h} h" if h else f"{d} d"
 
 
-def money(value) -> str:
-    return "—" if value is None else f"{value:,.2f}"
-
-
-def short_money(value) -> str:
-    v = float(value)
-    for unit, size in (("M", 1e6), ("k", 1e3)):
-        if abs(v) >= size:
-            return f"{v / size:.1f}".rstrip("0").rstrip(".") + unit
-    return f"{v:.0f}"
+money = timefmt.money  # "$1,234.50": the one way an amount is written
+short_money = timefmt.short_money  # "$12.5K" on a chart's axis
 
 
 def hours(value) -> str:
@@ -88,10 +83,11 @@ class Table:
     empty: str = "Nothing in this period."
     limit: int | None = 15
     note: str = ""
-    headers: list[str] = field(init=False)
 
-    def __post_init__(self):
-        self.headers = [c.header for c in self.csv]
+    @property
+    def headers(self) -> list[str]:
+        """The CSV's header row, amounts' columns naming the currency ("Total cost (USD)")."""
+        return [c.header.format(currency=timefmt.currency()) for c in self.csv]
 
     def csv_rows(self, rows):
         return ([c.value(r) for c in self.csv] for r in rows)
@@ -181,9 +177,9 @@ def _money_page() -> list[Col]:
 
 def _money_csv() -> list[Col]:
     return [
-        Col("Parts cost", lambda r: r["partsCost"]),
-        Col("Labour cost", lambda r: r["laborCost"]),
-        Col("Total cost", lambda r: r["totalCost"]),
+        Col("Parts cost ({currency})", lambda r: r["partsCost"]),
+        Col("Labour cost ({currency})", lambda r: r["laborCost"]),
+        Col("Total cost ({currency})", lambda r: r["totalCost"]),
     ]
 
 
@@ -257,13 +253,13 @@ def _repeat_table() -> Table:
         Col("Branch", lambda r: r["branch"]),
         Col("Subcategory", lambda r: r["subcategory"]),
         Col("Repeats", lambda r: r["repeats"], num=True),
-        Col("Latest", lambda r: local_str(r["lastAt"], "%d %b %Y"), num=True),
+        Col("Latest", lambda r: local_str(r["lastAt"], "date"), num=True),
     ]
     csv = [
         Col("Branch", lambda r: r["branch"]),
         Col("Subcategory", lambda r: r["subcategory"]),
         Col("Repeat tickets", lambda r: r["repeats"]),
-        Col("Latest repeat (local time)", lambda r: local_str(r["lastAt"], "%Y-%m-%d %H:%M")),
+        Col("Latest repeat (local time)", lambda r: local_str(r["lastAt"], "sortable")),
     ]
     return Table(key="repeat-faults", title="By branch and subcategory", page=page, csv=csv,
                  compute=lambda rng, f: analytics.repeat_faults(rng, f),
@@ -281,20 +277,20 @@ def _risk_table() -> Table:
     page = [
         Col("Ticket", lambda r: r["ticketNumber"], link=lambda r: f"/tickets/{r['id']}"),
         Col("Branch", lambda r: r["branch"], sub=lambda r: r["subcategory"]),
-        Col("Priority", lambda r: r["priority"].title()),
-        Col("Technician", lambda r: r["technician"], sub=lambda r: r["status"].replace("_", " ").lower()),
-        Col("SLA", lambda r: _due(r), sub=lambda r: f"{r['sla']} · {local_str(r['dueAt'])}",
+        Col("Priority", lambda r: label(r["priority"])),
+        Col("Technician", lambda r: r["technician"], sub=lambda r: label(r["status"]).lower()),
+        Col("SLA", lambda r: _due(r), sub=lambda r: f"{r['sla']} · {timefmt.zoned(r['dueAt'])}",
             tone=lambda r: "bad" if r["overdue"] else "warn"),
     ]
     csv = [
         Col("Ticket", lambda r: r["ticketNumber"]),
         Col("Branch", lambda r: r["branch"]),
         Col("Subcategory", lambda r: r["subcategory"]),
-        Col("Priority", lambda r: r["priority"]),
-        Col("Status", lambda r: r["status"]),
+        Col("Priority", lambda r: label(r["priority"])),
+        Col("Status", lambda r: label(r["status"])),
         Col("Technician", lambda r: r["technician"]),
         Col("SLA at risk", lambda r: r["sla"]),
-        Col("Due (local time)", lambda r: local_str(r["dueAt"], "%Y-%m-%d %H:%M")),
+        Col("Due (local time)", lambda r: local_str(r["dueAt"], "sortable")),
         Col("Overdue", lambda r: "yes" if r["overdue"] else "no"),
         Col("Minutes overdue", lambda r: r["overdueMinutes"]),
         Col("Minutes left", lambda r: r["minutesLeft"]),
@@ -325,9 +321,9 @@ def _summary_rows(rep) -> list[dict]:
         {"metric": "Open tickets at risk", "value": risk["count"]},
         {"metric": "Open tickets overdue", "value": risk["overdue"]},
         {"metric": "Approved jobs closed", "value": c["tickets"]},
-        {"metric": "Parts cost", "value": c["partsCost"]},
-        {"metric": "Labour cost", "value": c["laborCost"]},
-        {"metric": "Total cost", "value": c["totalCost"]},
+        {"metric": timefmt.money_header("Parts cost"), "value": c["partsCost"]},
+        {"metric": timefmt.money_header("Labour cost"), "value": c["laborCost"]},
+        {"metric": timefmt.money_header("Total cost"), "value": c["totalCost"]},
     ]
 
 

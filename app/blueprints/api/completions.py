@@ -14,7 +14,7 @@ def complete_ticket(ticket_id):
     user = api_user()
     data = json_body()
     ticket = tickets.load_readable_ticket(user, ticket_id, for_update=True)
-    completion = completions.complete(ticket, user, data, tech_workspace.default_labor_rate())
+    completion = completions.complete(ticket, user, data, tech_workspace.default_labor_rate(ticket))
     return jsonify(s.completion(completion)), 201
 
 

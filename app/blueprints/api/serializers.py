@@ -70,6 +70,7 @@ def technician(t: Technician, with_assignments: bool = False) -> dict:
         "id": t.id, "name": t.name, "phone": t.phone, "email": t.email, "status": t.status.value,
         "latitude": t.latitude, "longitude": t.longitude, "lastLocationUpdate": iso_utc(t.last_location_update),
         "createdAt": iso_utc(t.created_at),
+        "laborRate": money(t.labor_rate),  # null: the company's rate (DEFAULT_LABOR_RATE)
     }
     if with_assignments:
         out["branchAssignments"] = [assignment(a) for a in t.branch_assignments]

@@ -21,8 +21,8 @@ def choices(pairs, placeholder: str | None = None, optgroup=None) -> list[Select
                   for value, label in pairs]
 
 
-PRIORITY_CHOICES = choices((p.value, p.value.title()) for p in TicketPriority)
-STATUS_CHOICES = choices((s.value, s.value.replace("_", " ").title()) for s in TechnicianStatus)
+PRIORITY_CHOICES = choices((p.value, p.label) for p in TicketPriority)
+STATUS_CHOICES = choices((s.value, s.label) for s in TechnicianStatus)
 
 
 def form_data(form: FlaskForm, *, skip=("csrf_token",)) -> dict:
@@ -73,6 +73,13 @@ class TechnicianForm(FlaskForm):
     phone = StringField("Phone", validators=[DataRequired(REQUIRED), Length(max=50)])
     email = StringField("Email", validators=[Optional(), Length(max=254)])
     status = SelectField("Status", choices=STATUS_CHOICES, default="ACTIVE", validate_choice=False)
+    laborRate = StringField("Labour rate per hour", validators=[Optional(), Length(max=20)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from app.services.timefmt import money_header
+
+        self.laborRate.label.text = money_header("Labour rate per hour")  # "... (USD)"
 
 
 class TerritoryForm(FlaskForm):

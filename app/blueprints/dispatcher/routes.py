@@ -225,7 +225,8 @@ def technician_create():
             return redirect(url_for(".technician_edit", technician_id=t.id))
     elif request.method == "POST":
         errors = form_errors(form)
-    return render_template("dispatcher/technician_form.html", form=form, errors=errors, technician=None), \
+    return render_template("dispatcher/technician_form.html", form=form, errors=errors, technician=None,
+                           company_rate=technician_service.company_labor_rate()), \
         (400 if errors else 200)
 
 
@@ -242,13 +243,15 @@ def _technician_page(technician_id, form=None, territory_form=None, errors=None,
     t, current, past = board_service.technician_with_assignments(technician_id)
     if form is None:
         form = F.TechnicianForm(formdata=None, data={"name": t.name, "phone": t.phone, "email": t.email or "",
-                                                     "status": t.status.value})
+                                                     "status": t.status.value,
+                                                     "laborRate": "" if t.labor_rate is None else f"{t.labor_rate:.2f}"})
     if territory_form is None:
         territory_form = F.TerritoryForm(formdata=None)
     territory_form.branchId.choices = _branch_choices()
     return render_template("dispatcher/technician_form.html", form=form, territory_form=territory_form,
                            technician=t, current=current, past=past, located_ago=board_service.located_ago(t),
-                           errors=errors or {}, section=section), status
+                           errors=errors or {}, section=section,
+                           company_rate=technician_service.company_labor_rate()), status
 
 
 @bp.route("/dispatcher/technicians/<technician_id>", methods=["GET", "POST"])

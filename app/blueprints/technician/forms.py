@@ -41,8 +41,7 @@ class PartRow:
 @dataclass
 class CompletionForm:
     work_description: str = ""
-    labor_hours: str = ""
-    labor_rate: str = ""
+    labor_hours: str = ""  # the rate is not a field: the office sets it (technicians.labor_rate_for)
     parts: list[PartRow] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -60,7 +59,6 @@ class CompletionForm:
         return cls(
             work_description=form.get("workDescription", ""),
             labor_hours=form.get("laborHours", ""),
-            labor_rate=form.get("laborCostPerHour", ""),
             parts=rows,
         )
 
@@ -69,7 +67,6 @@ class CompletionForm:
         return {
             "workDescription": self.work_description,
             "laborHours": number_text(self.labor_hours),
-            "laborCostPerHour": number_text(self.labor_rate),
             "partsUsed": [
                 {"name": r.name, "quantity": number_text(r.quantity), "unitCost": number_text(r.unit_cost)}
                 for r in self.parts

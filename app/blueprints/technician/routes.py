@@ -175,8 +175,8 @@ def complete(ticket_id):
     """Work, labour, parts and photos -> a completion for the store manager to approve.
     Errors come back inline with everything that was typed."""
     t = tickets.load_readable_ticket(current_user, ticket_id, for_update=request.method == "POST")
-    default_rate = tech_workspace.default_labor_rate()
-    form, errors, status = CompletionForm(labor_rate=f"{default_rate}"), {}, 200
+    default_rate = tech_workspace.default_labor_rate(t)  # set by the office, not typed here
+    form, errors, status = CompletionForm(), {}, 200
     if request.method == "POST":
         form = CompletionForm.from_request(request.form)
         try:
@@ -185,7 +185,7 @@ def complete(ticket_id):
             errors, status = form_errors(exc=exc), 422
             form.attach_errors(errors)
         else:
-            flash(f"{t.ticket_number} is COMPLETED and waiting for the store manager's approval.")
+            flash(f"{t.ticket_number} is submitted and waiting for the store manager's approval.")
             return redirect(url_for("technician.dashboard"), 303)
     draft = tech_workspace.completion_draft(current_user, t)
     totals = completions.preview_totals(form.data(), default_rate)
@@ -199,9 +199,9 @@ def complete(ticket_id):
 @technician_required
 def totals(ticket_id):
     """The running total of the form as typed, computed here (htmx swaps it in)."""
-    tickets.load_readable_ticket(current_user, ticket_id)
+    t = tickets.load_readable_ticket(current_user, ticket_id)
     form = CompletionForm.from_request(request.form)
-    result = completions.preview_totals(form.data(), tech_workspace.default_labor_rate())
+    result = completions.preview_totals(form.data(), tech_workspace.default_labor_rate(t))
     return render_template("technician/partials/_totals.html", totals=result)
 
 

@@ -128,7 +128,7 @@ def filter_options() -> dict:
         "customers": [(c.id, c.name) for c in customers],
         "branches": [(b.id, f"{b.branch_code} · {b.branch_name}", b.name) for b in branches],
         "categories": [(c.id, c.name) for c in categories],
-        "priorities": [(p.value, p.value.title()) for p in TicketPriority],
+        "priorities": [(p.value, p.label) for p in TicketPriority],
     }
 
 

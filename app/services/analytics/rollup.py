@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
+from app.models.enums import label as enum_label
 from app.models import (
     Customer,
     CustomerBranch,
@@ -173,7 +174,7 @@ def _histogram_percentiles(g, key: str, metrics: tuple[str, ...], with_overall: 
 
 def _python_label(dim: str, key: str, label: str | None, buckets: dict[str, Bucket]) -> str:
     if dim == "priority":
-        return key.title()
+        return enum_label(key)
     if dim in ("week", "month"):
         b = buckets.get(key)
         return b.label if b else key

@@ -161,7 +161,7 @@ def press_button(from_chat_id: str, data: str, message_chat_id: str | None = Non
         return ButtonOutcome(note, note, edit=True)
     if ticket.status != TicketStatus.ASSIGNED:
         note = ("You have already accepted this ticket." if ticket.status == TicketStatus.IN_PROGRESS
-                else f"This ticket is no longer waiting for an answer (it is {ticket.status.value}).")
+                else f"This ticket is no longer waiting for an answer (it is {ticket.status.label.lower()}).")
         return ButtonOutcome(note, note, edit=True)
     try:
         with db.session.begin_nested():
@@ -173,7 +173,7 @@ def press_button(from_chat_id: str, data: str, message_chat_id: str | None = Non
         return ButtonOutcome(f"Nothing was changed: {exc.message}", f"Nothing was changed: {exc.message}", edit=True)
     from app.services.timefmt import local_str
 
-    when = local_str(clock.now(), "%d %b %H:%M")
+    when = local_str(clock.now(), zone=True)
     if action == telegram.ACCEPT:
         return ButtonOutcome("Accepted. The ticket is yours.", f"✅ Accepted by you at {when}.", edit=True)
     return ButtonOutcome("Declined. The dispatchers have been told.",

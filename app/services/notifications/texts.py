@@ -35,10 +35,10 @@ def _due(ticket: ServiceTicket) -> tuple[str, datetime]:
 def received_text(ticket: ServiceTicket) -> str:
     """The reporter's confirmation: not their own report again, but who was assigned and
     by when they must respond (or that it waits for a technician)."""
-    from app.services.timefmt import local_str
+    from app.services.timefmt import zoned
 
     _, due_at = _due(ticket)
-    due = f"{local_str(due_at)} ({current_app.config.get('APP_TIMEZONE', 'UTC')})"
+    due = zoned(due_at)
     technician = getattr(ticket, "assigned_technician", None)
     if technician is not None:
         return (f"Ticket {ticket.ticket_number} received: assigned to {technician.name}, "
@@ -49,18 +49,17 @@ def received_text(ticket: ServiceTicket) -> str:
 
 def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
     """Plain-text body (in-app as is; Telegram escapes it for HTML)."""
-    from app.services.timefmt import local_str
+    from app.services.timefmt import zoned
 
     if kind == "ticket_created":
         return received_text(ticket)
     due_label, due_at = _due(ticket)
-    tz = current_app.config.get("APP_TIMEZONE", "UTC")
     lines = [] if kind != "ticket_taken_off" else [
         "It was given to another technician: nothing more to do on it, thank you."]
     lines += [
         f"Ticket: {ticket.ticket_number}",
         f"Branch: {ticket.branch.branch_code} {ticket.branch.branch_name}",
-        f"Priority: {ticket.priority.value}",
+        f"Priority: {ticket.priority.label}",
         f"Problem: {ticket.subcategory.name}",
     ]
     if ticket.assigned_technician is not None and kind != "ticket_completed":
@@ -68,7 +67,7 @@ def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
     lines.append(f"Description: {shorten(ticket.description)}")
     if extra.get("reason"):
         lines.append(f"Reason: {shorten(str(extra['reason']))}")
-    lines.append(f"{due_label}: {local_str(due_at)} ({tz})")
+    lines.append(f"{due_label}: {zoned(due_at)}")
     return "\n".join(lines)
 
 
@@ -104,11 +103,12 @@ def link_text(kind: str) -> str:
 
 def sms_text(title: str, ticket: ServiceTicket, link: str) -> str:
     """One SMS segment where possible: the richest variant that fits wins."""
-    from app.services.timefmt import local_str
+    from app.services.timefmt import zoned
 
     _, due_at = _due(ticket)
-    due = local_str(due_at, "%d %b %H:%M")
-    prio, code, name, sub = ticket.priority.value, ticket.branch.branch_code, ticket.branch.branch_name, ticket.subcategory.name
+    due = zoned(due_at)
+    prio = f"{ticket.priority.label} priority"
+    code, name, sub = ticket.branch.branch_code, ticket.branch.branch_name, ticket.subcategory.name
     return sms.fit([
         f"{title}. {prio}, {code} {name}: {sub}. Due {due}. {link}",
         f"{title}. {prio}, {code} {name}. Due {due}. {link}",
@@ -143,10 +143,10 @@ def digest_text(kind: str, numbers: list[str], *, part: str = DISPATCHERS) -> tu
     (`part` TECHNICIAN / PREVIOUS_TECHNICIAN, linking to their queue)."""
     count = len(numbers)
     if part == DISPATCHERS:
-        template, path, where = DIGEST_TITLES.get(kind, "{count} alerts: " + kind), BOARD_OVERDUE_PATH, \
+        template, path, where = DIGEST_TITLES.get(kind, "{count} alerts"), BOARD_OVERDUE_PATH, \
             "Overdue tickets on the board"
     else:
-        template, path, where = PERSON_DIGEST_TITLES.get((kind, part), "{count} alerts: " + kind), \
+        template, path, where = PERSON_DIGEST_TITLES.get((kind, part), "{count} alerts"), \
             TECHNICIAN_QUEUE_PATH, "Your queue"
     title = template.format(count=f"{count:,}")
     link = f"{current_app.config['APP_BASE_URL'].rstrip('/')}{path}"

@@ -1,6 +1,17 @@
 // Shared behaviour for every page. No inline scripts (CSP): pages opt in with data- attributes.
 (function () {
   "use strict";
+  // Times written in the browser are in the app's zone (APP_TIMEZONE, on <body
+  // data-timezone>), 24-hour, like the server's: never the phone's own zone.
+  window.evercoldTime = function (date, opts) {
+    var body = document.body, zone = (body && body.dataset.timezone) || "UTC";
+    var o = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone };
+    if (opts && opts.seconds) { o.second = "2-digit"; }
+    var text;
+    try { text = new Intl.DateTimeFormat("en-GB", o).format(date); }
+    catch (e) { o.timeZone = "UTC"; text = new Intl.DateTimeFormat("en-GB", o).format(date); }
+    return opts && opts.zone && body.dataset.zoneLabel ? text + " " + body.dataset.zoneLabel : text;
+  };
   // The one way to confirm before a destructive action, on a plain form or on an htmx
   // element alike: data-confirm="Close this ticket?" (never hx-confirm, never a
   // hand-written confirm() elsewhere; tests/test_confirm.py keeps it so).

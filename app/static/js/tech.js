@@ -72,7 +72,7 @@
         if (!resp.ok) { showGeo("unavailable"); return; }
         markSent();
         var t = geo.querySelector("[data-geo-time]");
-        if (t) t.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        if (t) { t.textContent = window.evercoldTime(new Date(), { zone: true }); t.dateTime = new Date().toISOString(); }
         showGeo("sent");
       });
     }).catch(onPositionError);
