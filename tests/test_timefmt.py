@@ -110,3 +110,16 @@ def test_make_run_shows_the_demo_in_tashkent_time_and_the_tests_keep_utc():
     assert "test" not in targets
     _, out = settings("run", APP_TIMEZONE="Europe/Berlin")
     assert "run: APP_TIMEZONE := Europe/Berlin" in out
+
+
+def test_one_rule_for_a_countdown_on_the_board_and_on_the_phone():
+    """The board's compact chips and the phone's words come from one function (issue 14)."""
+    from app.services import board_lists, tech_workspace
+    from app.services.timefmt import span
+
+    cases = {45: ("0 min", "45s"), 725: ("12 min", "12m"), 11100: ("3 h 05 min", "3h 05m"),
+             187200: ("2 d 4 h", "2d 4h")}
+    for seconds, (words, compact) in cases.items():
+        assert span(seconds) == tech_workspace.duration_text(seconds) == words
+        assert span(seconds, compact=True) == board_lists.humanize(seconds) == compact
+    assert board_lists.humanize(-725) == "12m" and tech_workspace.duration_text(-725) == "0 min"

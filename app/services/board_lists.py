@@ -23,6 +23,7 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
+from app.services import timefmt
 from app.services.errors import NotFound
 from app.services.technicians import get_technician
 
@@ -31,17 +32,7 @@ from app.services.technicians import get_technician
 
 def humanize(seconds: float) -> str:
     """A short duration for a busy screen: "45s", "12m", "3h 05m", "2d 4h"."""
-    seconds = int(abs(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
+    return timefmt.span(seconds, compact=True)
 
 
 # --- lists for forms and management pages ----------------------------------------

@@ -30,7 +30,7 @@ from app.models import (
 )
 from app import clock
 from app.services import access
-from app.services import sla_clock
+from app.services import sla_clock, timefmt
 
 PRIORITY_RANK = {TicketPriority.CRITICAL: 0, TicketPriority.HIGH: 1, TicketPriority.NORMAL: 2, TicketPriority.LOW: 3}
 QUEUE_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.COMPLETED)
@@ -60,14 +60,7 @@ class SlaClock:
 
 def duration_text(seconds: int) -> str:
     """Minutes, hours and days, as read at a glance: "45 min", "2 h 05 min", "3 d 4 h"."""
-    minutes = max(0, seconds) // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return timefmt.span(max(0, seconds))
 
 
 def racing_clock(ticket: ServiceTicket, now: datetime | None = None) -> SlaClock:

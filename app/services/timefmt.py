@@ -166,6 +166,21 @@ def currency_name() -> str:
     return get_currency_name(currency(), locale=locale())
 
 
+def span(seconds: float, *, compact: bool = False) -> str:
+    """How long, at a glance (countdowns, ages): "45 min", "3 h 05 min", "2 d 4 h";
+    `compact` for the board's chips: "45s", "12m", "3h 05m", "2d 4h". The one Python
+    home of this rule; static/js/board.js ticks the same between polls."""
+    seconds = int(abs(seconds))
+    if compact and seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    hours, mins = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if compact:
+        return f"{minutes}m" if minutes < 60 else f"{hours}h {mins:02d}m" if days == 0 else f"{days}d {hours}h"
+    return f"{minutes} min" if minutes < 60 else f"{hours} h {mins:02d} min" if days == 0 else f"{days} d {hours} h"
+
+
 def duration(minutes: int | float | None) -> str:
     """A length of time set in minutes, exactly, in words: "45 min", "1 h 30 min",
     "24 h" -> "1 day", "1 day 12 h", "2 days" (SLA settings are whole minutes)."""
