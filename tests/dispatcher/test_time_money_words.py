@@ -56,8 +56,8 @@ def test_a_due_time_is_five_hours_ahead_of_utc_with_its_zone_on_the_page_the_pdf
     assert t.response_due_at == datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
 
     page = _client(app, world.dispatcher).get(f"/tickets/{t.id}").get_data(as_text=True)
-    assert "Response due</dt><dd>25 Nov 13:00 UTC+5</dd>" in page
-    assert "08:00" not in page.split("Response due", 1)[1][:60]  # not the UTC time
+    assert "Technician must respond by</dt><dd>25 Nov 13:00 UTC+5</dd>" in page
+    assert "08:00" not in page.split("Technician must respond by", 1)[1][:60]  # not the UTC time
 
     text = texts.ticket_text("ticket_assigned", t, {})  # what Telegram and the in-app item say
     assert "Response due: 25 Nov 13:00 UTC+5" in text

@@ -117,12 +117,10 @@ def line_of(row: Notification) -> str:
 
 
 def item_view(user, row: Notification, ticket: ServiceTicket | None, now: datetime) -> Item:
-    from flask import current_app
-
-    from app.services.timefmt import local_str
+    from app.services.timefmt import zoned
 
     icon = ICONS.get(row.kind, DEFAULT_ICON)
-    exact = f"{local_str(row.created_at)} ({current_app.config.get('APP_TIMEZONE', 'UTC')})"
+    exact = zoned(row.created_at)
     return Item(row=row, line=line_of(row), icon=icon, ago=ago(row.created_at, now), exact=exact,
                 stale=is_stale(user, row, ticket))
 
