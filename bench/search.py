@@ -1,0 +1,275 @@
+"""Benchmark: search by a rare word over 1,000,000 tickets, and what the search index
+costs each ticket write, in one run (issue 16 item 6).
+
+    .venv/bin/python bench/search.py [--tickets 1000000] [--requests 100] [--writes 500] [--reuse]
+
+Data: bench/board_load.py's generator (`INSERT ... SELECT generate_series`, reference
+rows through the ORM) with descriptions of 8 words drawn from a mixed English, Russian
+and Uzbek vocabulary of a refrigeration service desk ("Холодильник не морозит",
+"sovutgich", "compressor" ...), a third of the tickets with an external id, and one
+ticket in 100,003 carrying the rare word `vibroizolyator` (10 at 1M). Loaded without
+the search index; then, in this order, on the same database:
+
+1. searches without the index (`--slow-requests` each, they read every ticket);
+2. ticket writes without the index: `--writes` inserts (a new ticket, INSERT + COMMIT),
+   description edits (UPDATE of an indexed column + COMMIT) and status changes (UPDATE
+   of a column the index does not cover + COMMIT), each timed on its own;
+3. CREATE INDEX ix_service_tickets_search (migration 0012's), timed, and its size;
+4. the same searches with the index (`--requests` each, after 5 warm-ups);
+5. the same writes with the index.
+
+Searches are timed three ways: the service function (ticket_queries.ticket_page as the
+dispatcher, 50 newest matches, the API's query), the API route (`GET /api/tickets?q=`,
+Flask test client in-process: routing, auth, query, JSON) and the board and list pages
+(`/dispatcher/tickets?q=` as htmx, `/dispatcher/tickets/list?q=`). Figures: p50 / p95 /
+max ms, warm. Writes: mean / p50 / p95 / max ms per write, commit included (each commit
+waits for the WAL flush, as in production).
+
+PostgreSQL: database `evercold_search_bench` on 127.0.0.1 (created if missing; its
+public schema is reset unless `--reuse`), or BENCH_SEARCH_PG_URL.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import board_load  # noqa: E402  (sets the environment, sys.path and the app factory up)
+
+from sqlalchemy import text  # noqa: E402
+
+PG_URL = os.environ.get("BENCH_SEARCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/evercold_search_bench")
+RARE = "vibroizolyator"
+INDEX = "ix_service_tickets_search"
+
+WORDS = ["холодильник", "не", "морозит", "витрина", "течёт", "компрессор", "шумит", "дверь", "уплотнитель",
+         "sovutgich", "ishlamayapti", "muzlatgich", "eshik", "shovqin", "suv", "oqmoqda", "harorat", "yuqori",
+         "compressor", "noise", "at", "night", "glass", "door", "cracked", "water", "leaking", "under", "the",
+         "fridge", "cold", "chamber", "too", "warm", "display", "case", "ice", "on", "evaporator", "fan",
+         "stopped", "light", "flickers", "drain", "blocked", "thermostat", "shows", "12°C", "alarm", "beeping",
+         "seal", "torn", "freezer"]
+# Eight words per ticket, picked by scrambles of the ticket's number; the rare word in 1 of 100,003.
+SEARCH_DESCRIPTION = ("(" + " || ' ' || ".join(
+    f"(ARRAY[{', '.join(repr(w) for w in WORDS)}])[1 + (i * {m} + {k}) % {len(WORDS)}]"
+    for k, m in enumerate((1, 7, 13, 31, 61, 97, 131, 197))) + ")"
+    f" || CASE WHEN i % 100003 = 77 THEN ' {RARE}' ELSE '' END")
+
+
+def percentile(values: list[float], p: float) -> float:
+    return board_load.percentile(values, p)
+
+
+def load(app, tickets: int) -> dict:
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.execute(text(f"DROP INDEX IF EXISTS {INDEX}"))
+        db.session.commit()
+    took = board_load.generate(app, tickets, realistic=False, description_sql=SEARCH_DESCRIPTION)
+    return {"load_s": took}
+
+
+def create_index(app) -> dict:
+    from app.extensions import db
+    from app.models.ticket import SEARCH_DOCUMENT
+
+    with app.app_context():
+        t0 = time.perf_counter()
+        db.session.execute(text("SET maintenance_work_mem = '256MB'"))
+        db.session.execute(text(f"CREATE INDEX {INDEX} ON service_tickets USING gin (({SEARCH_DOCUMENT}) gin_trgm_ops)"))
+        db.session.commit()
+        took = time.perf_counter() - t0
+        size = db.session.execute(text(f"SELECT pg_relation_size('{INDEX}'), pg_relation_size('service_tickets')")).one()
+    return {"index_s": took, "index_mb": size[0] / 2**20, "table_mb": size[1] / 2**20}
+
+
+def has_index(app) -> bool:
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.execute(text("SELECT 1 FROM pg_class WHERE relname = :n"), {"n": INDEX}).first() is not None
+
+
+def queries(app) -> list[tuple[str, str]]:
+    from app.extensions import db
+
+    with app.app_context():
+        number = db.session.execute(text("SELECT ticket_number FROM service_tickets ORDER BY id LIMIT 1")).scalar()
+        external = db.session.execute(text(
+            "SELECT external_id FROM service_tickets WHERE external_id IS NOT NULL ORDER BY id LIMIT 1")).scalar()
+    return [
+        ("rare word", RARE),
+        ("rare word, other case", RARE.upper()),
+        ("ticket number", number),
+        ("external id", external.lower()),
+        ("Cyrillic word (1 in 53 words)", "Холодильник"),
+        ("two characters", "te"),
+    ]
+
+
+def time_searches(app, qs, requests: int) -> list[dict]:
+    from app.extensions import db
+    from app.models import User
+    from app.services import ticket_queries
+
+    client = app.test_client()
+    resp = client.post("/login", data={"email": "dispatcher@bench.test", "password": board_load.PASSWORD})
+    assert resp.status_code == 302, resp.status_code
+    token = client.post("/api/auth/token", json={"email": "dispatcher@bench.test",
+                                                 "password": board_load.PASSWORD}).json["token"]
+    api = {"Authorization": f"Bearer {token}"}
+    rows = []
+    for name, q in qs:
+        with app.app_context():
+            user = db.session.execute(db.select(User).filter_by(email="dispatcher@bench.test")).scalar_one()
+
+            def service():
+                found, _ = ticket_queries.ticket_page(user, {"q": q}, 50, None)
+                db.session.rollback()
+                return len(found)
+
+            hits = service()
+            targets = [
+                ("service", service),
+                ("API", lambda: client.get("/api/tickets", query_string={"q": q, "limit": 50}, headers=api)),
+                ("board", lambda: client.get("/dispatcher/tickets", query_string={"q": q},
+                                             headers={"HX-Request": "true"})),
+                ("list", lambda: client.get("/dispatcher/tickets/list", query_string={"q": q})),
+            ]
+            for where, call in targets:
+                for _ in range(min(5, requests)):
+                    r = call()
+                    assert where == "service" or r.status_code == 200, (where, r.status_code)
+                times = []
+                for _ in range(requests):
+                    t0 = time.perf_counter()
+                    call()
+                    times.append((time.perf_counter() - t0) * 1000)
+                rows.append({"query": name, "q": q, "hits": hits, "where": where, "p50": statistics.median(times),
+                             "p95": percentile(times, 95), "max": max(times), "n": requests})
+                print(f"  {name:<30} {where:<8} hits {hits:>3}  p50 {rows[-1]['p50']:7.1f}  "
+                      f"p95 {rows[-1]['p95']:7.1f}  max {rows[-1]['max']:7.1f} ms", flush=True)
+    return rows
+
+
+def time_writes(app, writes: int, tag: str) -> dict:
+    """Per-write wall time (statement + COMMIT) of inserts, description edits and status
+    changes, on a raw connection: the index's own cost, without the app's."""
+    from app.extensions import db
+
+    words = WORDS
+    out = {}
+    with app.app_context():
+        engine = db.engine
+        template = db.session.execute(text("SELECT id FROM service_tickets ORDER BY id LIMIT 1")).scalar()
+        cols = [c for c in db.session.execute(text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'service_tickets' "
+            "ORDER BY ordinal_position")).scalars()]
+        db.session.rollback()
+    own = {"id": ":id", "ticket_number": ":number", "external_id": ":ext", "description": ":description"}
+    insert = text(f"INSERT INTO service_tickets ({', '.join(cols)}) SELECT "
+                  f"{', '.join(own.get(c, c) for c in cols)} FROM service_tickets WHERE id = :template")
+    edit = text("UPDATE service_tickets SET description = :description, version = version + 1 WHERE id = :id")
+    status = text("UPDATE service_tickets SET status = CASE status WHEN 'CLOSED' THEN 'COMPLETED' ELSE 'CLOSED' END, "
+                  "version = version + 1 WHERE id = :id")
+
+    def description(k: int) -> str:
+        return " ".join(words[(k * m + j) % len(words)] for j, m in enumerate((3, 11, 17, 29, 41, 59, 83, 101, 127)))
+
+    with engine.connect() as conn:
+        ids = [f"w{tag}{k:08d}" for k in range(writes)]
+        for name, stmt, params in (
+            ("insert", insert, lambda k: {"id": ids[k], "number": f"W{tag}-{k:06d}", "ext": f"EXT-{tag}-{k}",
+                                          "description": description(k), "template": template}),
+            ("edit description", edit, lambda k: {"id": ids[k], "description": description(k + 7) + " edited"}),
+            ("change status", status, lambda k: {"id": ids[k]}),
+        ):
+            times, statement = [], []
+            for k in range(writes):
+                t0 = time.perf_counter()
+                conn.execute(stmt, params(k))
+                t1 = time.perf_counter()
+                conn.commit()
+                times.append((time.perf_counter() - t0) * 1000)
+                statement.append((t1 - t0) * 1000)
+            out[name] = {"mean": statistics.fmean(times), "p50": statistics.median(times),
+                         "p95": percentile(times, 95), "max": max(times), "statement": statistics.fmean(statement)}
+            print(f"  {name:<18} mean {out[name]['mean']:6.2f}  p50 {out[name]['p50']:6.2f}  "
+                  f"p95 {out[name]['p95']:6.2f}  max {out[name]['max']:7.2f} ms  "
+                  f"(statement alone mean {out[name]['statement']:.2f} ms)", flush=True)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--slow-requests", type=int, default=5, help="searches per target without the index")
+    parser.add_argument("--writes", type=int, default=500)
+    parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run (with its index)")
+    args = parser.parse_args()
+
+    from app import clock
+
+    clock.set_now(board_load.NOW)
+    board_load.prepare_postgres(PG_URL, reset=not args.reuse)
+    app = board_load.make_app(PG_URL)
+    figures: dict = {}
+    if not args.reuse:
+        figures.update(load(app, args.tickets))
+        print(f"loaded {args.tickets} tickets without the search index in {figures['load_s']:.1f} s", flush=True)
+    qs = queries(app)
+    before = writes_before = None
+    if not has_index(app):
+        print("searches without the index:", flush=True)
+        before = time_searches(app, qs, args.slow_requests)
+        print("writes without the index:", flush=True)
+        writes_before = time_writes(app, args.writes, "a")
+        figures.update(create_index(app))
+        print(f"CREATE INDEX {INDEX}: {figures['index_s']:.1f} s, {figures['index_mb']:.0f} MB "
+              f"(table {figures['table_mb']:.0f} MB)", flush=True)
+    print("searches with the index:", flush=True)
+    after = time_searches(app, qs, args.requests)
+    print("writes with the index:", flush=True)
+    writes_after = time_writes(app, args.writes, f"b{int(time.time()) % 100000:05d}")
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    load_avg = os.getloadavg()
+    print()
+    print(f"commit {commit} · {os.cpu_count()} cores · load average {load_avg[0]:.1f} / {load_avg[1]:.1f} / "
+          f"{load_avg[2]:.1f} · Python {platform.python_version()} · PostgreSQL · {args.tickets} tickets")
+    if "load_s" in figures:
+        print(f"load {figures['load_s']:.0f} s; index build {figures.get('index_s', 0):.0f} s, "
+              f"{figures.get('index_mb', 0):.0f} MB (table {figures.get('table_mb', 0):.0f} MB)")
+    print()
+    print("| query | hits (≤ 50) | where | p50 ms | p95 ms | max ms | without index p50 ms |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    slow = {(r["query"], r["where"]): r for r in before or []}
+    for r in after:
+        old = slow.get((r["query"], r["where"]))
+        print(f"| {r['query']} | {r['hits']} | {r['where']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | "
+              + (f"{old['p50']:.0f} |" if old else "– |"))
+    print()
+    print("| write (statement + COMMIT) | without index mean / p95 ms | with index mean / p95 / max ms | "
+          "index cost per write ms | statement alone without / with ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, w in writes_after.items():
+        b = (writes_before or {}).get(name)
+        print(f"| {name} | " + (f"{b['mean']:.2f} / {b['p95']:.2f}" if b else "–")
+              + f" | {w['mean']:.2f} / {w['p95']:.2f} / {w['max']:.1f} | "
+              + (f"{w['mean'] - b['mean']:+.2f}" if b else "–")
+              + (f" | {b['statement']:.2f} / {w['statement']:.2f} |" if b else f" | – / {w['statement']:.2f} |"))
+    rare = max(r["p95"] for r in after if r["query"].startswith("rare word") and r["where"] in ("service", "API"))
+    print(f"\nrare-word search p95 (service function and API route): {rare:.1f} ms (goal: under 50 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
