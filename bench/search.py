@@ -82,10 +82,12 @@ def create_index(app) -> dict:
     with app.app_context():
         t0 = time.perf_counter()
         db.session.execute(text("SET maintenance_work_mem = '256MB'"))
-        db.session.execute(text(f"CREATE INDEX {INDEX} ON service_tickets USING gin (({SEARCH_DOCUMENT}) gin_trgm_ops)"))
+        db.session.execute(text(f"CREATE INDEX {INDEX} ON service_tickets "
+                                f"USING gin (({SEARCH_DOCUMENT}) gin_trgm_ops)"))
         db.session.commit()
         took = time.perf_counter() - t0
-        size = db.session.execute(text(f"SELECT pg_relation_size('{INDEX}'), pg_relation_size('service_tickets')")).one()
+        size = db.session.execute(text(
+            f"SELECT pg_relation_size('{INDEX}'), pg_relation_size('service_tickets')")).one()
     return {"index_s": took, "index_mb": size[0] / 2**20, "table_mb": size[1] / 2**20}
 
 

@@ -44,8 +44,9 @@ def _ensure_pg_trgm(bind) -> None:
     except sa.exc.DBAPIError as exc:
         raise RuntimeError(
             "Migration 0012 needs the PostgreSQL extension pg_trgm and this database user may not create it "
-            f"({exc.orig}). Ask the database administrator to run CREATE EXTENSION pg_trgm; in this database "
-            "(or to make this user the database's owner), then run the upgrade again.") from None
+            f"({str(exc.orig).splitlines()[0]}). Ask the database administrator to run "
+            "CREATE EXTENSION pg_trgm; in this database (or to make this user the database's owner), "
+            "then run the upgrade again.") from None
 
 
 def upgrade():

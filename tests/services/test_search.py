@@ -119,3 +119,40 @@ def test_postgres_answers_a_rare_word_from_the_trigram_index(world, made):
     short_plan = "\n".join(r[0] for r in db.session.execute(
         text(f"EXPLAIN {short.compile(db.engine, compile_kwargs={'literal_binds': True})}")))
     assert "ix_service_tickets_search" not in short_plan, short_plan
+
+
+@pytest.mark.postgres_only
+def test_the_migration_says_what_to_ask_for_when_pg_trgm_may_not_be_created(app):
+    """A database user who may not create extensions gets a message naming the extension
+    and the statement to ask the administrator for, and the upgrade stops."""
+    import importlib.util
+    from pathlib import Path
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0012_ticket_search_index.py"
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    scratch = f"{url.database}_noext"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{scratch}"')
+        conn.exec_driver_sql("DROP ROLE IF EXISTS evercold_no_extensions")
+        conn.exec_driver_sql("CREATE ROLE evercold_no_extensions LOGIN")
+    limited = sa.create_engine(url.set(database=scratch, username="evercold_no_extensions", password=None))
+    try:
+        with limited.connect() as conn, conn.begin():
+            with pytest.raises(RuntimeError, match=r"needs the PostgreSQL extension pg_trgm.*CREATE EXTENSION pg_trgm"):
+                migration._ensure_pg_trgm(conn)
+            assert conn.execute(sa.text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")).scalar() == 0
+    finally:
+        limited.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch}"')
+            conn.exec_driver_sql("DROP ROLE IF EXISTS evercold_no_extensions")
+        admin.dispose()
