@@ -54,7 +54,9 @@ def upgrade():
     if bind.dialect.name != "postgresql":
         return
     _ensure_pg_trgm(bind)
-    op.execute(f"CREATE INDEX {INDEX} ON service_tickets USING gin ({DOCUMENT} gin_trgm_ops)")
+    # IF NOT EXISTS: on a big table the index may have been built beforehand, CONCURRENTLY
+    # (docs/search.md), so that writes did not wait for it.
+    op.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON service_tickets USING gin ({DOCUMENT} gin_trgm_ops)")
 
 
 def downgrade():
