@@ -82,10 +82,12 @@ def make_app(url: str):
     return app
 
 
-def generate(app, tickets: int, realistic: bool = True, description_sql: str | None = None) -> float:
+def generate(app, tickets: int, realistic: bool = False, description_sql: str | None = None) -> float:
     """Reference rows through the ORM, tickets with one INSERT ... SELECT; with
-    `realistic`, each ticket's timeline, completions with parts and photo rows too
-    (REALISTIC_SQL, set-based as well)."""
+    `realistic` (this script's default; load_mixed.py keeps the thin data it was
+    measured with), each ticket's timeline, completions with parts and photo rows too
+    (REALISTIC_SQL, set-based as well), and the technician and store manager who act
+    on those timelines."""
     from app.cli import seed_categories
     from app.extensions import db
     from app.models import Customer, CustomerBranch, Technician, TechnicianBranchAssignment
@@ -108,10 +110,11 @@ def generate(app, tickets: int, realistic: bool = True, description_sql: str | N
                            for i, b in enumerate(branches))
         users.create_user({"email": "dispatcher@bench.test", "password": PASSWORD, "role": "dispatcher",
                            "name": "Bench Dispatcher"})
-        users.create_user({"email": "tech@bench.test", "password": PASSWORD, "role": "technician",
-                           "name": techs[0].name, "technicianId": techs[0].id})
-        users.create_user({"email": "manager@bench.test", "password": PASSWORD, "role": "store_manager",
-                           "name": "Dilnoza Store Manager", "branchIds": [branches[0].id]})
+        if realistic:
+            users.create_user({"email": "tech@bench.test", "password": PASSWORD, "role": "technician",
+                               "name": techs[0].name, "technicianId": techs[0].id})
+            users.create_user({"email": "manager@bench.test", "password": PASSWORD, "role": "store_manager",
+                               "name": "Dilnoza Store Manager", "branchIds": [branches[0].id]})
         db.session.commit()
         params = {"n": tickets, "recent": RECENT, "now": NOW.replace(tzinfo=None)}
         db.session.execute(text(TICKETS_SQL.replace("{description}", description_sql or DESCRIPTION_SQL)), params)
@@ -135,7 +138,7 @@ WITH b AS (SELECT array_agg(id ORDER BY branch_code) AS ids FROM customer_branch
      s AS (SELECT array_agg(id ORDER BY name) AS ids, min(category_id) AS cat FROM issue_subcategories),
      g AS (
        SELECT i,
-              (i * 7919) % 100 AS r,
+              CAST((CAST(i AS bigint) * 7919) % 100 AS integer) AS r,  -- 1M x 7919 overflows integer
               CAST(:now AS timestamp) - make_interval(secs => (:n - i) * 630) AS created,
               i > :n - :recent AS recent
        FROM generate_series(1, :n) AS i
