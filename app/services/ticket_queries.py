@@ -90,8 +90,14 @@ def search_condition(q: str):
     if dialect == "sqlite":
         folded = literal(like.lower())
         return or_(*(func.evercold_fold(c).like(folded, escape="\\") for c in columns))
-    if dialect == "postgresql" and SEARCH_SEPARATOR not in q and _TRIGRAM.search(q):
-        return literal_column(SEARCH_DOCUMENT).ilike(like, escape="\\")
+    if dialect == "postgresql":
+        # The pattern is written into the statement, not bound: each search is planned for
+        # its own word (a rare one from the index, a common one by walking the newest
+        # tickets until a page is full). A bound pattern makes psycopg prepare the statement
+        # after 5 runs, and PostgreSQL may then keep one generic plan for every word.
+        like = literal(like, literal_execute=True)
+        if SEARCH_SEPARATOR not in q and _TRIGRAM.search(q):
+            return literal_column(SEARCH_DOCUMENT).ilike(like, escape="\\")
     return or_(*(c.ilike(like, escape="\\") for c in columns))
 
 

@@ -57,6 +57,10 @@ def upgrade():
     # IF NOT EXISTS: on a big table the index may have been built beforehand, CONCURRENTLY
     # (docs/search.md), so that writes did not wait for it.
     op.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON service_tickets USING gin ({DOCUMENT} gin_trgm_ops)")
+    # Statistics of the indexed expression, which PostgreSQL gathers only from now on: without
+    # them the planner guesses 100 matches for every word and reads all ~130,000 tickets of
+    # a common word at 1M (0.65 s) where walking the newest ones fills a page in 1 ms.
+    op.execute("ANALYZE service_tickets")
 
 
 def downgrade():
