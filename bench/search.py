@@ -2,6 +2,7 @@
 costs each ticket write, in one run (issue 16 item 6).
 
     .venv/bin/python bench/search.py [--tickets 1000000] [--requests 100] [--writes 500] [--reuse]
+    .venv/bin/python bench/search.py --sqlite 100000      # SQLite: the scan it does instead
 
 Data: bench/board_load.py's generator (`INSERT ... SELECT generate_series`, reference
 rows through the ORM) with descriptions of 8 words drawn from a mixed English, Russian
@@ -218,6 +219,74 @@ def time_writes(app, writes: int, tag: str) -> dict:
     return out
 
 
+def sqlite_scan(tickets: int, requests: int) -> None:
+    """SQLite has no search index (docs/search.md): the service function's time for a rare
+    word, a common word and a 2-character query over `tickets` tickets in a file database."""
+    import random
+    import tempfile
+
+    from app import create_app
+    from app.cli import seed_categories
+    from app.extensions import db
+    from app.models import Customer, CustomerBranch, IssueSubcategory, User
+    from app.services import ticket_queries, tickets as ticket_service, users
+    from flask_migrate import upgrade
+
+    path = Path(tempfile.mkdtemp(prefix="evercold-search-sqlite-")) / "bench.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": False, "WTF_CSRF_ENABLED": False,
+                      "HUEY_IMMEDIATE": True, "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 64,
+                      "RATELIMIT_ENABLED": False})
+    rng = random.Random(16)
+    with app.app_context():
+        upgrade()
+        category = seed_categories()
+        sub = db.session.query(IssueSubcategory).filter_by(category_id=category.id).first()
+        customer = Customer(name="Bench Foods")
+        db.session.add(customer)
+        db.session.flush()
+        branch = CustomerBranch(customer_id=customer.id, branch_code="BF-0001", branch_name="Bench Store",
+                                latitude=41.3, longitude=69.2, contact_person="Manager", phone="+998900000000")
+        db.session.add(branch)
+        db.session.flush()
+        user = users.create_user({"email": "dispatcher@bench.test", "password": board_load.PASSWORD,
+                                  "role": "dispatcher", "name": "Bench Dispatcher"})
+        template = ticket_service.create_ticket(user, {
+            "branchId": branch.id, "categoryId": category.id, "subcategoryId": sub.id,
+            "description": "template", "priority": "NORMAL"})
+        db.session.commit()
+        row = dict(db.session.execute(text("SELECT * FROM service_tickets WHERE id = :id"),
+                                      {"id": template.id}).mappings().one())
+        cols = list(row)
+        insert = text(f"INSERT INTO service_tickets ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})")
+        t0 = time.perf_counter()
+        batch = []
+        for i in range(1, tickets + 1):
+            words = [WORDS[rng.randrange(len(WORDS))] for _ in range(8)]
+            batch.append({**row, "id": f"s{i:031d}", "ticket_number": f"TKT-202611-{i:07d}",
+                          "external_id": f"CRM-{i}" if i % 3 == 0 else None,
+                          "description": " ".join(words) + (f" {RARE}" if i % 100003 == 77 else "")})
+            if len(batch) == 10_000:
+                db.session.execute(insert, batch)
+                batch = []
+        if batch:
+            db.session.execute(insert, batch)
+        db.session.commit()
+        print(f"SQLite: {tickets} tickets written in {time.perf_counter() - t0:.1f} s", flush=True)
+        user = db.session.execute(db.select(User).filter_by(email="dispatcher@bench.test")).scalar_one()
+        print("| query (SQLite, service function, 50 newest) | hits | p50 ms | p95 ms |")
+        print("|---|---:|---:|---:|")
+        for name, q in (("rare word", RARE), ("common Cyrillic word", "Холодильник"), ("two characters", "te")):
+            times = []
+            for k in range(requests + 2):
+                t0 = time.perf_counter()
+                found, _ = ticket_queries.ticket_page(user, {"q": q}, 50, None)
+                db.session.rollback()
+                if k >= 2:
+                    times.append((time.perf_counter() - t0) * 1000)
+            print(f"| {name} | {len(found)} | {statistics.median(times):.1f} | {percentile(times, 95):.1f} |",
+                  flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -225,7 +294,12 @@ def main() -> int:
     parser.add_argument("--slow-requests", type=int, default=3, help="searches per target without the index")
     parser.add_argument("--writes", type=int, default=500)
     parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run (with its index)")
+    parser.add_argument("--sqlite", type=int, metavar="TICKETS",
+                        help="instead: the SQLite scan over this many tickets (no index there)")
     args = parser.parse_args()
+    if args.sqlite:
+        sqlite_scan(args.sqlite, min(args.requests, 20))
+        return 0
 
     from app import clock
 
