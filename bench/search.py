@@ -287,6 +287,84 @@ def sqlite_scan(tickets: int, requests: int) -> None:
                   flush=True)
 
 
+def make_twin(app) -> float:
+    """search_twin: a copy of service_tickets with every index and foreign key but the
+    search index, for writes timed side by side (`time_writes_paired`)."""
+    from app.extensions import db
+
+    t0 = time.perf_counter()
+    with app.app_context():
+        db.session.execute(text("SET maintenance_work_mem = '256MB'"))
+        db.session.execute(text("DROP TABLE IF EXISTS search_twin"))
+        db.session.execute(text("CREATE TABLE search_twin (LIKE service_tickets INCLUDING DEFAULTS)"))
+        db.session.execute(text("INSERT INTO search_twin SELECT * FROM service_tickets"))
+        for name, ddl in db.session.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'service_tickets' AND indexname <> :n"),
+                {"n": INDEX}).all():
+            db.session.execute(text(ddl.replace(f"INDEX {name} ON public.service_tickets",
+                                                f"INDEX twin_{name} ON public.search_twin")))
+        for name, ddl in db.session.execute(text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'service_tickets'::regclass AND contype = 'f'")).all():
+            db.session.execute(text(f"ALTER TABLE search_twin ADD CONSTRAINT twin_{name} {ddl} NOT VALID"))
+        db.session.execute(text("ANALYZE search_twin"))
+        db.session.commit()
+    return time.perf_counter() - t0
+
+
+def time_writes_paired(app, writes: int, tag: str) -> dict:
+    """The same writes on service_tickets (with the search index) and search_twin (the same
+    table without it), one after the other, alternating which goes first: a busy
+    machine's drift falls on both alike. Per write: statement + COMMIT, ms."""
+    from app.extensions import db
+
+    with app.app_context():
+        template = db.session.execute(text("SELECT id FROM service_tickets ORDER BY id LIMIT 1")).scalar()
+        cols = [c for c in db.session.execute(text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'service_tickets' "
+            "ORDER BY ordinal_position")).scalars()]
+        db.session.rollback()
+    own = {"id": ":id", "ticket_number": ":number", "external_id": ":ext", "description": ":description"}
+
+    def statements(table):
+        return (
+            ("insert", text(f"INSERT INTO {table} ({', '.join(cols)}) SELECT "
+                            f"{', '.join(own.get(c, c) for c in cols)} FROM {table} WHERE id = :template")),
+            ("edit description", text(f"UPDATE {table} SET description = :description, version = version + 1 "
+                                      "WHERE id = :id")),
+            ("change status", text(f"UPDATE {table} SET status = CASE status WHEN 'CLOSED' THEN 'COMPLETED' "
+                                   "ELSE 'CLOSED' END, version = version + 1 WHERE id = :id")),
+        )
+
+    def description(k: int) -> str:
+        return " ".join(WORDS[(k * m + j) % len(WORDS)] for j, m in enumerate((3, 11, 17, 29, 41, 59, 83, 101, 127)))
+
+    ids = [f"p{tag}{k:08d}" for k in range(writes)]
+    params = {
+        "insert": lambda k: {"id": ids[k], "number": f"P{tag}-{k:06d}", "ext": f"EXT-{tag}-{k}",
+                             "description": description(k), "template": template},
+        "edit description": lambda k: {"id": ids[k], "description": description(k + 7) + " edited"},
+        "change status": lambda k: {"id": ids[k]},
+    }
+    out = {}
+    with app.app_context(), db.engine.connect() as conn:
+        for (name, with_index), (_, without) in zip(statements("service_tickets"), statements("search_twin")):
+            times = {"with": [], "without": []}
+            for k in range(writes):
+                pair = [("with", with_index), ("without", without)]
+                for which, stmt in (pair if k % 2 == 0 else pair[::-1]):
+                    t0 = time.perf_counter()
+                    conn.execute(stmt, params[name](k))
+                    conn.commit()
+                    times[which].append((time.perf_counter() - t0) * 1000)
+            out[name] = {w: {"mean": statistics.fmean(t), "p50": statistics.median(t), "p95": percentile(t, 95),
+                             "max": max(t)} for w, t in times.items()}
+            a, b = out[name]["with"], out[name]["without"]
+            print(f"  {name:<18} with index mean {a['mean']:6.2f} p95 {a['p95']:6.2f} · without mean "
+                  f"{b['mean']:6.2f} p95 {b['p95']:6.2f} ms · index cost {a['mean'] - b['mean']:+.2f} ms", flush=True)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -294,6 +372,8 @@ def main() -> int:
     parser.add_argument("--slow-requests", type=int, default=3, help="searches per target without the index")
     parser.add_argument("--writes", type=int, default=500)
     parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run (with its index)")
+    parser.add_argument("--paired-writes", action="store_true",
+                        help="also time writes side by side on a twin table without the index")
     parser.add_argument("--sqlite", type=int, metavar="TICKETS",
                         help="instead: the SQLite scan over this many tickets (no index there)")
     args = parser.parse_args()
@@ -353,6 +433,19 @@ def main() -> int:
               + f" | {w['mean']:.2f} / {w['p95']:.2f} / {w['max']:.1f} | "
               + (f"{w['mean'] - b['mean']:+.2f}" if b else "–")
               + (f" | {b['statement']:.2f} / {w['statement']:.2f} |" if b else f" | – / {w['statement']:.2f} |"))
+    if args.paired_writes:
+        print("\nwrites side by side (twin table without the search index):", flush=True)
+        took = make_twin(app)
+        print(f"  twin table copied and indexed in {took:.0f} s", flush=True)
+        paired = time_writes_paired(app, args.writes, f"{int(time.time()) % 100000:05d}")
+        print()
+        print("| write (statement + COMMIT), side by side | with index mean / p50 / p95 ms | "
+              "without mean / p50 / p95 ms | index cost per write, mean ms |")
+        print("|---|---:|---:|---:|")
+        for name, w in paired.items():
+            a, b = w["with"], w["without"]
+            print(f"| {name} | {a['mean']:.2f} / {a['p50']:.2f} / {a['p95']:.2f} | "
+                  f"{b['mean']:.2f} / {b['p50']:.2f} / {b['p95']:.2f} | {a['mean'] - b['mean']:+.2f} |")
     rare = max(r["p95"] for r in after if r["query"].startswith("rare word") and r["where"] in ("service", "API"))
     print(f"\nrare-word search p95 (service function and API route): {rare:.1f} ms (goal: under 50 ms)")
     return 0
