@@ -33,12 +33,19 @@ def install_sqlite_pragmas(app):
         cur.execute(f"PRAGMA cache_size=-{cache_kib}")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
+        # Unicode case folding for ticket search (services/ticket_queries.search_condition):
+        # SQLite's lower() and LIKE fold ASCII only, PostgreSQL's ILIKE folds 'Холодильник'.
+        dbapi_conn.create_function("evercold_fold", 1, _fold, deterministic=True)
 
     outside = app.config.get("SQLITE_BEGIN_OUTSIDE_REQUEST", "IMMEDIATE")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql(f"BEGIN {_begin_mode(outside)}")
+
+
+def _fold(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def _begin_mode(outside: str) -> str:

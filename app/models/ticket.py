@@ -21,6 +21,12 @@ class TicketCounter(db.Model):
     last_value: Mapped[int] = mapped_column(Integer)
 
 
+# What ticket search matches on PostgreSQL (services/ticket_queries.search_condition): the
+# three fields, joined by a separator nobody types. The same text as migration 0012's index.
+SEARCH_DOCUMENT = ("((((ticket_number::text || chr(31)) || COALESCE(external_id, ''::character varying)::text)"
+    " || chr(31)) || description)")
+
+
 class ServiceTicket(db.Model):
     __tablename__ = "service_tickets"
     __table_args__ = (
@@ -32,6 +38,10 @@ class ServiceTicket(db.Model):
               postgresql_where=text("closed_at IS NOT NULL"), sqlite_where=text("closed_at IS NOT NULL")),
         Index("ix_service_tickets_external_id", "external_id",
               postgresql_where=text("external_id IS NOT NULL"), sqlite_where=text("external_id IS NOT NULL")),
+        # Ticket search (migration 0012, docs/search.md): pg_trgm's GIN index over the number,
+        # external id and description joined by U+001F; PostgreSQL only.
+        Index("ix_service_tickets_search", text(SEARCH_DOCUMENT), postgresql_using="gin",
+              postgresql_ops={"expr": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -1,9 +1,10 @@
 """Read models for ticket lists: one query, scoped by the access rule."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, literal, literal_column, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -15,6 +16,7 @@ from app.models import (
     TicketStatus,
 )
 from app import clock
+from app.models import ticket as ticket_model
 from app.services import access, sla_clock
 from app.services.errors import ValidationError
 from app.services.validation import Fields
@@ -51,13 +53,55 @@ def filtered(stmt, filters: dict, now: datetime | None = None):
         stmt = stmt.where(sla_clock.sql_overdue(now))  # open, past the deadline it races
     q = filters.get("q")
     if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(
-            ServiceTicket.ticket_number.ilike(like, escape="\\"),
-            ServiceTicket.external_id.ilike(like, escape="\\"),
-            ServiceTicket.description.ilike(like, escape="\\"),
-        ))
+        stmt = stmt.where(search_condition(q))
     return stmt
+
+
+# --- search (docs/search.md) ----------------------------------------------------------
+
+# What the trigram index of migration 0012 covers, on PostgreSQL: the three fields q
+# matches, joined by a separator (U+001F) nobody types. A q without the separator that
+# occurs in the joined text occurs within one field, so one condition over the joined
+# text is the per-field match the API promises, and the planner answers it from the
+# index. The text is the index's (models/ticket.py, migration 0012), or the planner ignores it.
+SEARCH_SEPARATOR = "\x1f"
+SEARCH_DOCUMENT = re.sub(r"\b(ticket_number|external_id|description)\b", r"service_tickets.\1",
+                         ticket_model.SEARCH_DOCUMENT)  # qualified: the board's queries join branches
+_TRIGRAM = re.compile(r"[^\W_]{3}")  # three letters or digits: pg_trgm's word characters
+
+
+def _like_pattern(q: str) -> str:
+    """A substring pattern with %, _ and \\ taken literally."""
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_condition(q: str):
+    """Tickets whose number, external id or description contains `q`, in any case.
+
+    PostgreSQL: one ILIKE over SEARCH_DOCUMENT, which the trigram index finds when q
+    has three word characters in a row (pg_trgm has trigrams to look up); shorter
+    queries match each field the same way without the index (a plan that stops at a
+    page of newest tickets, where such common strings abound). SQLite: its LIKE for an
+    ASCII q; otherwise each field folded by evercold_fold (Python's Unicode lower(),
+    registered by app/sqlite.py; SQLite's own lower() and LIKE fold ASCII only), the
+    same matches as PostgreSQL's ILIKE."""
+    like = _like_pattern(q)
+    columns = (ServiceTicket.ticket_number, ServiceTicket.external_id, ServiceTicket.description)
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        if q.isascii():  # SQLite's own LIKE folds ASCII, in C: 5-7x faster than a Python fold
+            return or_(*(c.like(literal(like), escape="\\") for c in columns))
+        folded = literal(like.lower())
+        return or_(*(func.evercold_fold(c).like(folded, escape="\\") for c in columns))
+    if dialect == "postgresql":
+        # The pattern is written into the statement, not bound: each search is planned for
+        # its own word (a rare one from the index, a common one by walking the newest
+        # tickets until a page is full). A bound pattern makes psycopg prepare the statement
+        # after 5 runs, and PostgreSQL may then keep one generic plan for every word.
+        like = literal(like, literal_execute=True)
+        if SEARCH_SEPARATOR not in q and _TRIGRAM.search(q):
+            return literal_column(SEARCH_DOCUMENT).ilike(like, escape="\\")
+    return or_(*(c.ilike(like, escape="\\") for c in columns))
 
 
 def ticket_page(user, filters: dict, limit: int, cursor: dict | None):
