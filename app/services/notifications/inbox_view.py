@@ -161,6 +161,8 @@ def status_words(user, ticket: ServiceTicket | None) -> str:
 def line_of(row: Notification) -> str:
     if row.kind == "ticket_created" and row.body.startswith(row.title):
         return row.body.split("\n", 1)[0]  # the confirmation: who was assigned, by when
+    if row.kind == "ticket_declined" and " declined ticket " in row.body.split("\n", 1)[0]:
+        return row.body.split("\n", 1)[0]  # who declined, why, who has it now
     return LINES.get(row.kind, row.title) if row.ticket_id else row.title
 
 
