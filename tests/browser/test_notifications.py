@@ -183,7 +183,7 @@ def test_a_store_managers_inbox_of_40_items_is_short_on_a_phone(live, live_world
     expect(first.locator("time")).to_have_attribute("title", re.compile(r"^\d\d \w{3} \d{4} \d\d:\d\d \(UTC\)$"))
     expect(first.locator("time")).to_have_text(re.compile(r"ago$"))
     height = page.evaluate("document.documentElement.scrollHeight")
-    assert height < 2500, height
+    assert height < 3000, height  # each group names its branch, subject and status (issue 15 walk)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert axe_violations(page) == []
     screenshot(page, "notif-inbox-manager-390x844")
