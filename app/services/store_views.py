@@ -169,6 +169,17 @@ def report_problem(actor, data: dict, files: list[tuple[bytes, str | None]]) -> 
 
 # --- one ticket ----------------------------------------------------------------
 
+def store_notes(ticket: ServiceTicket) -> list:
+    """The notes the store added to its report while the ticket was open, oldest first
+    (TicketEvent "store_note"): the approval page shows them with what was reported."""
+    from app.models import TicketEvent
+
+    return list(db.session.execute(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "store_note")
+        .order_by(TicketEvent.at, TicketEvent.id)
+    ).scalars())
+
+
 def load_ticket_page(user, ticket_id: str) -> ServiceTicket:
     """A ticket the user may read, with its photos and completions (parts, photos)."""
     if not isinstance(ticket_id, str) or len(ticket_id) > 64:

@@ -29,7 +29,7 @@ from app.models import (
 )
 from app import clock, signals
 from app.services import access, numbering, sla_clock
-from app.services.assignment import pick_technician
+from app.services.assignment import pick_technician, why_nobody
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import acted_on, notify, taken_off
 from app.services.timefmt import to_local
@@ -193,6 +193,8 @@ def create_ticket(actor, data: dict) -> ServiceTicket:
                      automatic=True)
         notify("ticket_assigned", ticket, actor)
     else:
+        # Why nobody: shown in the timeline as "Not assigned: <reason>."
+        record_event(ticket, "not_assigned", None, reason=why_nobody(branch.id))
         notify("ticket_unassigned", ticket, actor)
     notify("ticket_created", ticket, actor)
     db.session.flush()

@@ -13,6 +13,21 @@ from app.services.errors import ValidationError
 # take "1_0" and other scripts' digits such as "١٢").
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _PLAIN_INTEGER = re.compile(r"[+-]?[0-9]+")
+# A decimal comma as people type it in a form ("12,5"): one comma, digits after it. A
+# comma before exactly three digits ("1,000") may be a thousands separator: not read.
+# The API's JSON keeps the dot only (its contract); the pages' forms pass what was typed
+# through `typed_decimal` first.
+_DECIMAL_COMMA = re.compile(r"([+-]?[0-9]+),([0-9]{1,2}|[0-9]{4,})")
+
+
+def typed_decimal(value):
+    """A number typed in a form, as `Fields.decimal` reads it: "12,5" -> "12.5"; spaces
+    around it dropped; anything else unchanged (and judged by `Fields.decimal`)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    comma = _DECIMAL_COMMA.fullmatch(text)
+    return f"{comma.group(1)}.{comma.group(2)}" if comma else text
 
 
 class Fields:

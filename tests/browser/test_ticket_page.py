@@ -99,16 +99,33 @@ def test_the_store_manager_follows_the_ticket_and_adds_a_note_and_a_photo_on_a_p
     add_note = page.get_by_role("button", name="Add note")
     assert add_note.bounding_box()["height"] >= BIG_TAP
     add_note.tap()
-    expect(page.locator(".flash")).to_contain_text("Your note was added to the timeline.")
+    # The confirmation is beside the form the page comes back scrolled to, on screen.
+    expect(page.locator("#store-added")).to_contain_text("Your note was added to the timeline")
+    expect(page.locator("#store-added")).to_be_in_viewport()
     expect(page.locator(".tp-timeline")).to_contain_text("Store note: The alarm went off again at 14:00")
 
     photo = tmp_path / "leak.jpg"
     photo.write_bytes(jpeg_bytes(color=(200, 30, 30)))
+    # A big phone photo is shrunk on the phone before it goes up, and shown first.
+    from PIL import Image
+
+    Image.new("RGB", (4000, 3000), (200, 30, 30)).save(photo, "JPEG", quality=95)
     page.set_input_files("#store-photo", str(photo))
+    expect(page.locator("#store-photo-preview")).to_be_visible()
+    expect(page.locator("#store-photo-status")).to_contain_text("Photo ready")
+    size = page.evaluate("document.getElementById('store-photo').files[0]")
+    width = page.evaluate("createImageBitmap(document.getElementById('store-photo').files[0]).then(b => b.width)")
+    assert width == 2048, (width, size)
     page.fill("#store-caption", "Water under the fridge")
     page.get_by_role("button", name="Add photo").tap()
-    expect(page.locator(".flash")).to_contain_text("Your photo was added.")
+    expect(page.locator("#store-added")).to_contain_text("Your photo was added")
+    expect(page.locator("#store-added")).to_be_in_viewport()
     expect(page.locator("#photos img[alt*='Water under the fridge']")).to_be_visible()
+    # Its caption shows under the thumbnail and in the viewer.
+    expect(page.locator("#photos .tp-photo-caption")).to_have_text("Water under the fridge")
+    page.locator("#photos a.photo-link").last.tap()
+    expect(page.locator("#photo-viewer-caption")).to_have_text("Water under the fridge")
+    page.get_by_role("button", name="Close").tap()
     assert_fits_the_phone(page)
     screenshot(page, "ticket-page-store-manager-added-390x844")
     assert axe_violations(page) == []

@@ -47,7 +47,7 @@ def test_the_manager_adds_a_note_and_everyone_reads_it_in_the_timeline(world, lo
     resp = client.post(f"/tickets/{t.id}/store-note", data={"note": "The alarm went off again at 14:00"})
     assert resp.status_code == 302
     html = _html(client.get(resp.headers["Location"]))
-    assert "Your note was added to the timeline." in html
+    assert "Your note was added to the timeline" in html
     assert "Store note: The alarm went off again at 14:00" in html
     tech_view = _html(signed_in(world.tech).get(f"/tickets/{t.id}"))
     assert "Store note: The alarm went off again at 14:00" in tech_view
@@ -78,8 +78,8 @@ def test_the_manager_adds_a_photo_of_the_problem_while_the_ticket_is_open(world,
     assert resp.status_code == 302
     photo = db.session.query(TicketPhoto).filter_by(ticket_id=t.id).one()
     assert photo.type == PhotoType.BEFORE and photo.caption == "Water under the fridge"
-    html = _html(client.get(f"/tickets/{t.id}"))
-    assert f"/photos/{photo.id}?size=thumb" in html and "Your photo was added." in html
+    html = _html(client.get(resp.headers["Location"]))
+    assert f"/photos/{photo.id}?size=thumb" in html and "Your photo was added" in html
 
 
 def test_a_photo_that_is_not_an_image_is_refused_with_the_reason_beside_the_field(world, login):

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from app.models import SLA_DEFAULTS, TechnicianStatus, TicketPriority
+from app.services.validation import typed_decimal
 
 REQUIRED = "This field is required."
 
@@ -73,7 +74,8 @@ class TechnicianForm(FlaskForm):
     phone = StringField("Phone", validators=[DataRequired(REQUIRED), Length(max=50)])
     email = StringField("Email", validators=[Optional(), Length(max=254)])
     status = SelectField("Status", choices=STATUS_CHOICES, default="ACTIVE", validate_choice=False)
-    laborRate = StringField("Labour rate per hour", validators=[Optional(), Length(max=20)])
+    laborRate = StringField("Labour rate per hour", validators=[Optional(), Length(max=20)],
+                            filters=[typed_decimal])  # "12,5" is 12.5
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -167,7 +167,7 @@ def approve(ticket_id):
     completion = t.completion
     return render_template("store/approve.html", t=t, form=form, errors=errors,
                            state=store_views.decision_state(t), completion=completion,
-                           photos=store_views.photo_set(t, completion)), status
+                           photos=store_views.photo_set(t, completion), notes=store_views.store_notes(t)), status
 
 
 @bp.get("/tickets/<ticket_id>/report")

@@ -21,6 +21,9 @@ from app.services import access, photos, ticket_page, ticket_queries, tickets
 from app.services.errors import Conflict, DomainError, Forbidden, ValidationError
 from app.web import home_for
 
+# What the store manager just added: the page confirms it beside the form it came from
+# (the page comes back scrolled there), not in a flash at the top, off screen.
+ADDED = ("note", "photo")
 PHOTO_TOO_LARGE = "This photo is too large to upload. Choose a smaller one, or take it again at a lower resolution."
 
 
@@ -53,7 +56,8 @@ def page_response(ticket_id: str, status: int = 200, *, submitted=None, errors=N
             form.version.data = ticket.version  # a retry carries the version on screen now
     return render_template("tickets/page.html", page=page, t=ticket, forms=forms, errors=errors or {},
                            error_section=section, home=home_for(current_user), typed=typed or {},
-                           created=bool(request.args.get("created"))), status
+                           created=bool(request.args.get("created")),
+                           added=request.args.get("added") if request.args.get("added") in ADDED else None), status
 
 
 @bp.get("/tickets/<ticket_id>")
@@ -82,8 +86,7 @@ def store_note(ticket_id):
     except DomainError as exc:
         db.session.rollback()
         return _store_refused(ticket_id, exc, "note", {"note": text})
-    flash("Your note was added to the timeline.")
-    return redirect(url_for("tickets.page", ticket_id=ticket.id) + "#add-to-report")
+    return redirect(url_for("tickets.page", ticket_id=ticket.id, added="note") + "#add-to-report")
 
 
 @bp.post("/tickets/<ticket_id>/store-photo")
@@ -102,8 +105,7 @@ def store_photo(ticket_id):
     except DomainError as exc:
         db.session.rollback()
         return _store_refused(ticket_id, exc, "photo", {"caption": caption or ""})
-    flash("Your photo was added.")
-    return redirect(url_for("tickets.page", ticket_id=ticket.id) + "#photos")
+    return redirect(url_for("tickets.page", ticket_id=ticket.id, added="photo") + "#add-to-report")
 
 
 def _choose_photo():

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import clock
 from app.extensions import db
@@ -73,6 +73,7 @@ class Item:
     ago: str
     exact: str
     stale: bool = False
+    settled: str | None = None  # "Approved" / "Sent back": an approval request decided since
 
     @property
     def id(self):
@@ -90,6 +91,7 @@ class Group:
     total: int
     unread: int
     items: list[Item] = field(default_factory=list)
+    status_words: str = ""  # the ticket's status now, in words ("Closed", "Sent back to the technician")
 
     @property
     def shown(self) -> list[Item]:
@@ -110,9 +112,57 @@ def is_stale(user, row: Notification, ticket: ServiceTicket | None) -> bool:
             and ticket.assigned_technician_id != user.technician_id)
 
 
+# An approval request once its completion was decided: settled, in the decision's words.
+SETTLED_WORDS = {"APPROVED": "Approved", "REJECTED": "Sent back"}
+
+
+def settled_of(row: Notification, ticket: ServiceTicket | None) -> str | None:
+    """A "ready for your approval" item whose completion has been decided since (or whose
+    ticket closed): the decision in words; else None (still waiting)."""
+    from app.models import ApprovalStatus, TicketStatus
+
+    if row.kind != "ticket_completed" or ticket is None:
+        return None
+    asked = [c for c in ticket.completions if c.completed_at <= row.created_at] or list(ticket.completions)
+    completion = asked[-1] if asked else None
+    if completion is not None and completion.approval_status != ApprovalStatus.PENDING:
+        return SETTLED_WORDS.get(completion.approval_status.value, "Decided")
+    if ticket.status == TicketStatus.CLOSED:
+        return "Ticket closed"
+    return None
+
+
+def status_words(user, ticket: ServiceTicket | None) -> str:
+    """The ticket's status now, as the reader would say it: the store manager's words
+    (store_views.plain_status) for a store manager, the office's for everyone else."""
+    from app.models import ApprovalStatus, Role, TicketStatus
+    from app.services.store_views import plain_status
+
+    if ticket is None:
+        return ""
+    if getattr(user, "role", None) == Role.STORE_MANAGER:
+        return plain_status(ticket)
+    completion = ticket.completion
+    if ticket.status == TicketStatus.NEW:
+        return "Waiting for a technician"
+    if ticket.status == TicketStatus.ASSIGNED:
+        return "Assigned, not yet accepted"
+    if ticket.status == TicketStatus.IN_PROGRESS:
+        if completion is not None and completion.approval_status == ApprovalStatus.REJECTED:
+            return "Sent back to the technician"
+        return "In progress"
+    if ticket.status == TicketStatus.COMPLETED:
+        if completion is not None and completion.approval_status == ApprovalStatus.PENDING:
+            return "Waiting for the store's approval"
+        return "Work finished"
+    return "Closed"
+
+
 def line_of(row: Notification) -> str:
     if row.kind == "ticket_created" and row.body.startswith(row.title):
         return row.body.split("\n", 1)[0]  # the confirmation: who was assigned, by when
+    if row.kind == "ticket_declined" and " declined ticket " in row.body.split("\n", 1)[0]:
+        return row.body.split("\n", 1)[0]  # who declined, why, who has it now
     return LINES.get(row.kind, row.title) if row.ticket_id else row.title
 
 
@@ -122,7 +172,7 @@ def item_view(user, row: Notification, ticket: ServiceTicket | None, now: dateti
     icon = ICONS.get(row.kind, DEFAULT_ICON)
     exact = zoned(row.created_at)
     return Item(row=row, line=line_of(row), icon=icon, ago=ago(row.created_at, now), exact=exact,
-                stale=is_stale(user, row, ticket))
+                stale=is_stale(user, row, ticket), settled=settled_of(row, ticket))
 
 
 def inbox_groups(user, *, unread_only: bool = False, cursor: dict | None = None,
@@ -130,7 +180,7 @@ def inbox_groups(user, *, unread_only: bool = False, cursor: dict | None = None,
     """A page of the user's inbox: `groups` tickets (a digest is a group of its own), the
     one with the latest item first, each with its items newest first; and the cursor of
     the next page (None on the last); `ticket_id`: that ticket's group alone. Three
-    queries whatever the page holds."""
+    queries (and the tickets' completions) whatever the page holds."""
     key = func.coalesce(Notification.ticket_id, Notification.id)
     latest = func.max(Notification.created_at)
     mine = [Notification.user_id == user.id, Notification.channel == IN_APP]
@@ -159,9 +209,11 @@ def inbox_groups(user, *, unread_only: bool = False, cursor: dict | None = None,
     ).scalars().all()
     tickets = {t.id: t for t in db.session.execute(
         select(ServiceTicket).where(ServiceTicket.id.in_(keys))
-        .options(joinedload(ServiceTicket.branch), joinedload(ServiceTicket.subcategory))
+        .options(joinedload(ServiceTicket.branch), joinedload(ServiceTicket.subcategory),
+                 selectinload(ServiceTicket.completions))
     ).unique().scalars()}
-    by_key = {h.key: Group(key=h.key, ticket=tickets.get(h.key), total=h.total, unread=h.total - h.read)
+    by_key = {h.key: Group(key=h.key, ticket=tickets.get(h.key), total=h.total, unread=h.total - h.read,
+                           status_words=status_words(user, tickets.get(h.key)))
               for h in heads}
     now = clock.now()
     for row in rows:

@@ -47,6 +47,30 @@ def received_text(ticket: ServiceTicket) -> str:
             f"who must respond by {due}.")
 
 
+def _person(user_id: str | None) -> str:
+    """The name of the person whose action it was (their technician's name, if one)."""
+    from app.extensions import db
+    from app.models import User
+
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None:
+        return "The technician"
+    return user.technician.name if user.technician is not None else user.name
+
+
+def declined_text(ticket: ServiceTicket, extra: dict) -> str:
+    """The dispatchers' first line when a technician declines: who, why, who has it now."""
+    who = _person(extra.get("actor_id"))
+    reason = shorten(str(extra.get("reason") or ""), 200)
+    said = f"{who} declined ticket {ticket.ticket_number}: {reason}" if reason else \
+        f"{who} declined ticket {ticket.ticket_number}."
+    said = said if said.endswith((".", "!", "?", "…")) else said + "."
+    now = getattr(ticket, "assigned_technician", None)
+    if now is not None:
+        return f"{said} It is now assigned to {now.name}."
+    return f"{said} Nobody has it now: assign a technician."
+
+
 def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
     """Plain-text body (in-app as is; Telegram escapes it for HTML)."""
     from app.services.timefmt import zoned
@@ -56,6 +80,8 @@ def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
     due_label, due_at = _due(ticket)
     lines = [] if kind != "ticket_taken_off" else [
         "It was given to another technician: nothing more to do on it, thank you."]
+    if kind == "ticket_declined":
+        lines = [declined_text(ticket, extra)]
     lines += [
         f"Ticket: {ticket.ticket_number}",
         f"Branch: {ticket.branch.branch_code} {ticket.branch.branch_name}",

@@ -29,6 +29,7 @@
   // Tap a photo to see it big; the link still works without the dialog.
   var viewer = document.getElementById("photo-viewer");
   var viewerImg = document.getElementById("photo-viewer-img");
+  var viewerCaption = document.getElementById("photo-viewer-caption");
   if (viewer && viewerImg && typeof viewer.showModal === "function") {
     document.addEventListener("click", function (e) {
       var link = e.target.closest ? e.target.closest("a.photo-link") : null;
@@ -36,12 +37,53 @@
       e.preventDefault();
       viewerImg.src = link.dataset.full || link.href;
       viewerImg.alt = (link.querySelector("img") || {}).alt || "Photo";
+      if (viewerCaption) {
+        viewerCaption.textContent = link.dataset.caption || "";
+        viewerCaption.hidden = !link.dataset.caption;
+      }
       viewer.showModal();
     });
     viewer.addEventListener("click", function (e) {
       if (e.target === viewer || e.target === viewerImg) viewer.close();
     });
     viewer.addEventListener("close", function () { viewerImg.removeAttribute("src"); });
+  }
+
+  // "Add a photo" on the ticket page: the photo is shrunk on the phone first (the same
+  // code as the report form, photo-prepare.js) and shown before it is sent.
+  var addPhoto = document.getElementById("store-photo-form");
+  if (addPhoto && window.EvercoldPhotos && window.DataTransfer) initAddPhoto(addPhoto);
+
+  function initAddPhoto(form) {
+    var input = form.querySelector("#store-photo");
+    var preview = form.querySelector("#store-photo-preview");
+    var status = form.querySelector("#store-photo-status");
+    var button = form.querySelector("button[type=submit]");
+    var pending = null;
+    var url = null;
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (url) { URL.revokeObjectURL(url); url = null; }
+      preview.hidden = true;
+      if (!file || input.dataset.prepared === file.name + "/" + file.size) { status.hidden = true; return; }
+      status.hidden = false;
+      status.textContent = "Preparing the photo…";
+      button.disabled = true;
+      pending = window.EvercoldPhotos.prepare(file).then(function (ready) {
+        if (ready !== file) {
+          var swap = new DataTransfer();
+          swap.items.add(ready);
+          input.dataset.prepared = ready.name + "/" + ready.size;
+          input.files = swap.files;
+        }
+        url = URL.createObjectURL(ready);
+        preview.src = url;
+        preview.hidden = false;
+        status.textContent = "Photo ready (" + (Math.round(ready.size / 100000) / 10) + " MB).";
+      }).catch(function () {
+        status.hidden = true;
+      }).then(function () { button.disabled = false; pending = null; });
+    });
   }
 
   var print = document.getElementById("print-report");
