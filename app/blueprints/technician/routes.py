@@ -186,6 +186,11 @@ def complete(ticket_id):
             form.attach_errors(errors)
         else:
             flash(f"{t.ticket_number} is submitted and waiting for the store manager's approval.")
+            if request.headers.get("X-Complete-Draft"):
+                # tech.js sent it: it clears the phone's draft, then opens the queue.
+                response = make_response("", 200)
+                response.headers["X-Completed"] = url_for("technician.dashboard")
+                return response
             return redirect(url_for("technician.dashboard"), 303)
     draft = tech_workspace.completion_draft(current_user, t)
     totals = completions.preview_totals(form.data(), default_rate)
