@@ -193,11 +193,12 @@ def complete(ticket_id):
                 return response
             return redirect(url_for("technician.dashboard"), 303)
     draft = tech_workspace.completion_draft(current_user, t)
+    if request.method == "GET" and draft.prefill:  # "Complete again": start from the sent-back work
+        form = CompletionForm.from_data(draft.prefill)
     totals = completions.preview_totals(form.data(), default_rate)
-    store_ids = photos.store_photo_ids(draft.photos)
     return render_template("technician/complete.html", draft=draft, form=form, totals=totals, errors=errors,
-                           store_photos=[p for p in draft.photos if p.id in store_ids],
-                           own_photos=[p for p in draft.photos if p.id not in store_ids]), status
+                           store_photos=[p for p in draft.photos if p.id not in draft.own_photo_ids],
+                           own_photos=[p for p in draft.photos if p.id in draft.own_photo_ids]), status
 
 
 @bp.post("/tickets/<ticket_id>/totals")
