@@ -109,6 +109,20 @@ class QueueItem:
     def awaiting_approval(self) -> bool:
         return self.ticket.status == TicketStatus.COMPLETED
 
+    @property
+    def on_site(self) -> bool:
+        """On site now: this visit's arrival is recorded and the work not yet submitted."""
+        return self.ticket.status == TicketStatus.IN_PROGRESS and access.on_site(self.ticket)
+
+    @property
+    def arrived_when(self) -> str:
+        """The arrival's time, with its date when it was not today ("3 Dec 17:21")."""
+        arrived = self.ticket.arrived_at
+        if arrived is None:
+            return ""
+        today = timefmt.to_local(clock.now()).date() == timefmt.to_local(arrived).date()
+        return timefmt.local_str(arrived, "time" if today else "datetime")
+
 
 @dataclass
 class Queue:

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import Technician
 from app.services import completions, photos, tech_workspace, technicians, tickets
 from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.timeline_text import distance_text
 from app.web import form_errors, is_htmx, render_page_or_partial, swap_in_place
 
 
@@ -39,12 +40,6 @@ def plain_number(value) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def distance_text(meters: float | None) -> str:
-    if meters is None:
-        return ""
-    if meters < 1000:
-        return f"{meters:.0f} m"
-    return f"{meters / 1000:.1f} km"
 
 
 # --- the queue ------------------------------------------------------------------
