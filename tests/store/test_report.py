@@ -30,6 +30,9 @@ def test_report_of_a_closed_ticket_has_times_sla_work_costs_photos_and_signature
     assert f'src="/signatures/{t.completion.id}"' in page
     assert "Signed by <strong>Dilnoza K.</strong>" in page and "24 Nov 2026 09:00" in page
     assert "Approved in the app by Manager" in page
+    for label in ("Reported", "Responded", "On site", "Work finished", "Closed"):  # one zoned rule
+        value = re.search(rf"<dt>{label}</dt><dd><time[^>]*>([^<]*)", page).group(1)
+        assert value.endswith("UTC"), (label, value)
     assert f'href="/tickets/{t.id}/report.pdf"' in page and 'id="print-report"' in page
 
 
