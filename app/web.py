@@ -152,6 +152,9 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["money"] = timefmt.money
     app.jinja_env.filters["duration"] = timefmt.duration  # minutes in words: 1440 -> "1 day"
     app.jinja_env.filters["label"] = enum_label  # an enum's words: {{ t.status|label }}
+    # Browsers ask for /favicon.ico on every page whatever the <link rel="icon"> says.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: redirect(url_for("static", filename="favicon.svg"), 301))
 
     @app.context_processor
     def _ctx():

@@ -157,7 +157,7 @@ class TicketActions:
 
     accept: bool = False  # the assigned technician: ASSIGNED -> IN_PROGRESS
     decline: bool = False
-    arrive: bool = False  # "I'm on site", once
+    arrive: bool = False  # "I'm on site", once per visit (again after the work was sent back)
     complete: bool = False  # the completion form (/tech/tickets/<id>/complete)
     approve: bool = False  # the store manager's approval page (/tickets/<id>/approve)
     report: bool = False  # the service report of a closed ticket
@@ -200,6 +200,17 @@ def _allowed(rule, *args) -> bool:
     return True
 
 
+def on_site(ticket: ServiceTicket) -> bool:
+    """The technician's current visit is recorded: arrived, and not before the store last
+    sent the work back (a return visit is a new arrival; the earlier one stays in the
+    timeline)."""
+    if ticket.arrived_at is None:
+        return False
+    sent_back = [c.decided_at for c in ticket.completions
+                 if c.approval_status == ApprovalStatus.REJECTED and c.decided_at is not None]
+    return not sent_back or max(sent_back) <= ticket.arrived_at
+
+
 def ticket_actions(user, ticket: ServiceTicket) -> TicketActions:
     """The actions `user` (who may read `ticket`) may take on it now."""
     status = ticket.status
@@ -211,10 +222,12 @@ def ticket_actions(user, ticket: ServiceTicket) -> TicketActions:
     return TicketActions(
         accept=assigned and status == TicketStatus.ASSIGNED,
         decline=assigned and status == TicketStatus.ASSIGNED,
-        arrive=assigned and status == TicketStatus.IN_PROGRESS and ticket.arrived_at is None,
+        arrive=assigned and status == TicketStatus.IN_PROGRESS and not on_site(ticket),
         complete=assigned and status == TicketStatus.IN_PROGRESS,
         approve=pending and _allowed(require_can_decide, user, completion),
-        report=status == TicketStatus.CLOSED and user.role in (Role.ADMIN, Role.DISPATCHER, Role.STORE_MANAGER),
+        report=(status == TicketStatus.CLOSED and completion is not None  # closed without work: nothing to report
+                and completion.approval_status == ApprovalStatus.APPROVED
+                and user.role in (Role.ADMIN, Role.DISPATCHER, Role.STORE_MANAGER)),
         assign=staff and status in OPEN,
         priority=staff and status != TicketStatus.CLOSED,
         notes=staff,

@@ -109,6 +109,20 @@ class QueueItem:
     def awaiting_approval(self) -> bool:
         return self.ticket.status == TicketStatus.COMPLETED
 
+    @property
+    def on_site(self) -> bool:
+        """On site now: this visit's arrival is recorded and the work not yet submitted."""
+        return self.ticket.status == TicketStatus.IN_PROGRESS and access.on_site(self.ticket)
+
+    @property
+    def arrived_when(self) -> str:
+        """The arrival's time, with its date when it was not today ("3 Dec 17:21")."""
+        arrived = self.ticket.arrived_at
+        if arrived is None:
+            return ""
+        today = timefmt.to_local(clock.now()).date() == timefmt.to_local(arrived).date()
+        return timefmt.local_str(arrived, "time" if today else "datetime")
+
 
 @dataclass
 class Queue:
@@ -194,11 +208,38 @@ class CompletionDraft:
     photos: list[TicketPhoto]
     default_rate: Decimal
     blocker: str | None
+    own_photo_ids: set[str] = field(default_factory=set)
 
     @property
     def default_photo_type(self) -> str:
-        """Before photos first; once there is one, the next are probably "after"."""
-        return "after" if any(p.type.value == "before" for p in self.photos) else "before"
+        """"After" once the technician is on site, on "Complete again", or once they took
+        a before photo themselves (the store's photos do not count); "before" otherwise."""
+        ticket = self.item.ticket
+        if self.item.rejected is not None or ticket.arrived_at is not None:
+            return "after"
+        own_before = any(p.type.value == "before" for p in self.photos if p.id in self.own_photo_ids)
+        return "after" if own_before else "before"
+
+    @property
+    def prefill(self) -> dict | None:
+        """After the store sent the work back: the rejected submission's description,
+        hours and parts, to start "Complete again" from (the API's field names)."""
+        rejected = self.item.rejected
+        if rejected is None:
+            return None
+        return {
+            "workDescription": rejected.work_description,
+            "laborHours": plain_decimal(rejected.labor_hours),
+            "partsUsed": [{"name": p.name, "quantity": plain_decimal(p.quantity), "unitCost": plain_decimal(p.unit_cost)}
+                          for p in sorted(rejected.parts, key=lambda p: p.position)],
+        }
+
+
+def plain_decimal(value: Decimal | None) -> str:
+    """1.50 -> "1.5", 2.00 -> "2", 120.50 -> "120.5": as a technician would type it."""
+    if value is None:
+        return ""
+    return format(value.normalize(), "f")
 
 
 def completion_draft(user, ticket: ServiceTicket) -> CompletionDraft:
@@ -209,11 +250,15 @@ def completion_draft(user, ticket: ServiceTicket) -> CompletionDraft:
         .order_by(TicketPhoto.created_at, TicketPhoto.id)
     ).scalars())
     ticket.completions  # noqa: B018 - load once here, not in the template
+    from app.services.photos import store_photo_ids
+
+    store_ids = store_photo_ids(photos)
     return CompletionDraft(
         item=queue_item(user, ticket),
         photos=photos,
         default_rate=default_labor_rate(ticket),
         blocker=completion_blocker(user, ticket),
+        own_photo_ids={p.id for p in photos if p.id not in store_ids},
     )
 
 

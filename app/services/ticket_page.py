@@ -25,7 +25,7 @@ from app.models import (
     TicketStatus,
 )
 from app import clock
-from app.services import access, board, store_views, tech_workspace, ticket_queries
+from app.services import access, board, store_views, tech_workspace, ticket_queries, timeline_text
 from app.services.errors import NotFound
 
 STAFF, TECHNICIAN, STORE = "staff", "technician", "store"
@@ -90,6 +90,16 @@ class TicketPage:
     @property
     def staff(self) -> bool:
         return self.view == STAFF
+
+    @property
+    def arrival_distance(self) -> str:
+        """"480 m" / "7.5 km" from the branch (the one distance format), or ""."""
+        return timeline_text.distance_text(self.ticket.arrival_distance_m)
+
+    @property
+    def on_site(self) -> bool:
+        """The technician is on site now (this visit; not once the store sent the work back)."""
+        return self.ticket.status == TicketStatus.IN_PROGRESS and access.on_site(self.ticket)
 
 
 def build(user, ticket: ServiceTicket) -> TicketPage:

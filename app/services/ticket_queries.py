@@ -17,7 +17,7 @@ from app.models import (
 )
 from app import clock
 from app.models import ticket as ticket_model
-from app.services import access, sla_clock
+from app.services import access, sla_clock, timeline_text
 from app.services.errors import ValidationError
 from app.services.validation import Fields
 
@@ -144,7 +144,14 @@ def timeline(user, ticket_id: str, *, offset: int = 0, limit: int | None = None)
         stmt = stmt.offset(offset)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return list(db.session.execute(stmt).scalars())
+    events = list(db.session.execute(stmt).scalars())
+    due = None
+    if any(e.kind == "sla_resolution_overdue" for e in events):
+        due = db.session.execute(select(ServiceTicket.resolution_due_at)
+                                 .where(ServiceTicket.id == ticket_id)).scalar()
+    for e in events:  # the sentence a person reads (timeline_text), beside the raw event
+        e.text = timeline_text.event_text(e.kind, e.data, due)
+    return events
 
 
 def event_page(user, ticket: ServiceTicket, limit: int, cursor: dict | None):

@@ -366,7 +366,7 @@ def parse_arrival(data: dict) -> tuple[float | None, float | None]:
 
 def arrive(ticket: ServiceTicket, actor, latitude: float | None = None, longitude: float | None = None,
            radius_m: float | None = None) -> dict:
-    """The assigned technician is on site: arrivedAt once (an ASSIGNED ticket is
+    """The assigned technician is on site: arrivedAt once per visit (an ASSIGNED ticket is
     accepted first), distance from the branch in the timeline (a warning past the
     radius, never a refusal)."""
     access.require_assigned_technician(actor, ticket)
@@ -374,7 +374,7 @@ def arrive(ticket: ServiceTicket, actor, latitude: float | None = None, longitud
         accept(ticket, actor)  # arriving on site is accepting it
     if ticket.status != TicketStatus.IN_PROGRESS:
         raise InvalidTransition(f"Arrival can only be marked on open work (this ticket is {ticket.status.value})")
-    if ticket.arrived_at is not None:
+    if access.on_site(ticket):  # once per visit; after the work was sent back, the return visit
         return {"ticket": ticket, "distance": ticket.arrival_distance_m, "farAway": False}
     now = clock.now()
     ticket.arrived_at = now

@@ -287,7 +287,7 @@ def test_page_access_matrix(world, as_actor, backend, route_name, actor):
 
 
 #: routes that are not pages of a signed-in user (their own tests cover them)
-NOT_PAGES = {"/static/<path:filename>", "/healthz", "/readyz"}
+NOT_PAGES = {"/static/<path:filename>", "/favicon.ico", "/healthz", "/readyz"}
 
 
 @pytest.mark.sqlite_only

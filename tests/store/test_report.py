@@ -23,13 +23,16 @@ def test_report_of_a_closed_ticket_has_times_sla_work_costs_photos_and_signature
     page = login(world.manager).get(f"/tickets/{t.id}/report").get_data(as_text=True)
     assert t.ticket_number in page and "FM-001 · Freshmart Central" in page
     assert "Cooling Equipment Problems / Cold Chambers" in page
-    assert page.count('<span class="sla sla-met">met</span>') == 2
+    assert page.count('<span class="sla sla-met">Met</span>') == 2
     assert "Replaced the fan motor" in page and "Fan motor" in page and "211.00" in page
     before, after = (p for p in sorted(t.photos, key=lambda p: p.type.value != "before"))
     assert f"/photos/{before.id}?size=thumb" in page and f"/photos/{after.id}?size=thumb" in page
     assert f'src="/signatures/{t.completion.id}"' in page
     assert "Signed by <strong>Dilnoza K.</strong>" in page and "24 Nov 2026 09:00" in page
     assert "Approved in the app by Manager" in page
+    for label in ("Reported", "Responded", "On site", "Work finished", "Closed"):  # one zoned rule
+        value = re.search(rf"<dt>{label}</dt><dd><time[^>]*>([^<]*)", page).group(1)
+        assert value.endswith("UTC"), (label, value)
     assert f'href="/tickets/{t.id}/report.pdf"' in page and 'id="print-report"' in page
 
 
@@ -42,8 +45,8 @@ def test_a_late_response_is_reported_as_missed(world, login, freeze):
     tickets.close_without_completion(t, "Customer fixed it", world.dispatcher)
     db.session.commit()
     page = login(world.dispatcher).get(f"/tickets/{t.id}/report").get_data(as_text=True)
-    assert '<span class="sla sla-missed">missed</span>' in page
-    assert '<span class="sla sla-met">met</span>' in page  # closed within 48 h
+    assert '<span class="sla sla-missed">Missed</span>' in page
+    assert '<span class="sla sla-met">Met</span>' in page  # closed within 48 h
     assert "Closed without a completed job. Reason: Customer fixed it" in page
 
 

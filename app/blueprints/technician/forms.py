@@ -62,6 +62,16 @@ class CompletionForm:
             parts=rows,
         )
 
+    @classmethod
+    def from_data(cls, data: dict) -> "CompletionForm":
+        """A form filled from a body in the API's field names (a sent-back submission)."""
+        return cls(
+            work_description=data.get("workDescription", ""),
+            labor_hours=data.get("laborHours", ""),
+            parts=[PartRow(key=new_row_key(), name=p["name"], quantity=p["quantity"], unit_cost=p["unitCost"])
+                   for p in data.get("partsUsed", [])[:MAX_ROWS]],
+        )
+
     def data(self) -> dict:
         """The body `completions.complete` / `preview_totals` take (API field names)."""
         return {

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import Technician
 from app.services import completions, photos, tech_workspace, technicians, tickets
 from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.timeline_text import distance_text
 from app.web import form_errors, is_htmx, render_page_or_partial, swap_in_place
 
 
@@ -39,12 +40,6 @@ def plain_number(value) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def distance_text(meters: float | None) -> str:
-    if meters is None:
-        return ""
-    if meters < 1000:
-        return f"{meters:.0f} m"
-    return f"{meters / 1000:.1f} km"
 
 
 # --- the queue ------------------------------------------------------------------
@@ -186,13 +181,19 @@ def complete(ticket_id):
             form.attach_errors(errors)
         else:
             flash(f"{t.ticket_number} is submitted and waiting for the store manager's approval.")
+            if request.headers.get("X-Complete-Draft"):
+                # tech.js sent it: it clears the phone's draft, then opens the queue.
+                response = make_response("", 200)
+                response.headers["X-Completed"] = url_for("technician.dashboard")
+                return response
             return redirect(url_for("technician.dashboard"), 303)
     draft = tech_workspace.completion_draft(current_user, t)
+    if request.method == "GET" and draft.prefill:  # "Complete again": start from the sent-back work
+        form = CompletionForm.from_data(draft.prefill)
     totals = completions.preview_totals(form.data(), default_rate)
-    store_ids = photos.store_photo_ids(draft.photos)
     return render_template("technician/complete.html", draft=draft, form=form, totals=totals, errors=errors,
-                           store_photos=[p for p in draft.photos if p.id in store_ids],
-                           own_photos=[p for p in draft.photos if p.id not in store_ids]), status
+                           store_photos=[p for p in draft.photos if p.id not in draft.own_photo_ids],
+                           own_photos=[p for p in draft.photos if p.id in draft.own_photo_ids]), status
 
 
 @bp.post("/tickets/<ticket_id>/totals")

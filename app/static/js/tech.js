@@ -211,6 +211,133 @@
     }
   });
 
+  // --- the completion form: a draft kept on this phone --------------------------
+  // The fields (description, hours, parts rows) are kept in localStorage under the
+  // user's and ticket's key as they are typed, come back on the next visit with a
+  // note, and are cleared only when the server has taken the submission (its answer
+  // is the redirect to the queue). Offline, the submit keeps the page and says so.
+  var completeForm = document.querySelector("[data-complete-form][data-draft-key]");
+  var WEEK = 7 * 24 * 3600 * 1000;
+
+  function draftFields(form) {
+    var parts = [];
+    form.querySelectorAll("[data-part]").forEach(function (row) {
+      var key = (row.querySelector("input[name=part]") || {}).value;
+      var get = function (name) { var el = form.elements["part-" + key + "-" + name]; return el ? el.value : ""; };
+      var part = { name: get("name"), quantity: get("quantity"), unitCost: get("unitCost") };
+      if (part.name.trim() || part.quantity.trim() || part.unitCost.trim()) parts.push(part);
+    });
+    return { workDescription: form.elements.workDescription.value, laborHours: form.elements.laborHours.value,
+             parts: parts };
+  }
+
+  function saveDraft(form) {
+    var f = draftFields(form);
+    try {
+      if (!f.workDescription.trim() && !f.laborHours.trim() && !f.parts.length) {
+        localStorage.removeItem(form.dataset.draftKey);
+      } else {
+        localStorage.setItem(form.dataset.draftKey, JSON.stringify({ savedAt: Date.now(), fields: f }));
+      }
+    } catch (e) { /* full or private mode */ }
+  }
+
+  function loadDraft(form) {
+    try {
+      var d = JSON.parse(localStorage.getItem(form.dataset.draftKey) || "null");
+      return d && Date.now() - d.savedAt < WEEK ? d.fields : null;
+    } catch (e) { return null; }
+  }
+
+  function clearDraft(form) {
+    try { localStorage.removeItem(form.dataset.draftKey); } catch (e) { /* private mode */ }
+  }
+
+  function restoreDraft(form, d) {
+    var changed = false;
+    function set(el, value) {
+      if (el && typeof value === "string" && el.value !== value) { el.value = value; changed = true; }
+    }
+    set(form.elements.workDescription, d.workDescription);
+    set(form.elements.laborHours, d.laborHours);
+    var box = form.querySelector("[data-parts]");
+    var rows = function () { return box.querySelectorAll("[data-part]"); };
+    var wanted = (d.parts || []).length;
+    var missing = Math.max(0, wanted - rows().length);
+    var fetches = [];
+    for (var i = 0; i < missing; i++) {
+      fetches.push(fetch(form.dataset.partUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; }).catch(function () { return ""; }));
+    }
+    return Promise.all(fetches).then(function (htmls) {
+      htmls.forEach(function (html) {
+        box.insertAdjacentHTML("beforeend", html.replace(/ autofocus/g, ""));
+      });
+      var current = rows();
+      (d.parts || []).forEach(function (part, n) {
+        var row = current[n];
+        if (!row) return;
+        var key = row.querySelector("input[name=part]").value;
+        set(form.elements["part-" + key + "-name"], part.name);
+        set(form.elements["part-" + key + "-quantity"], part.quantity);
+        set(form.elements["part-" + key + "-unitCost"], part.unitCost);
+      });
+      if (changed) {
+        var costs = form.querySelector("#costs");
+        if (costs) costs.dispatchEvent(new CustomEvent("partsChanged", { bubbles: true }));
+      }
+      return changed;
+    });
+  }
+
+  if (completeForm) {
+    var draftTimer = null;
+    completeForm.addEventListener("input", function (evt) {
+      if (evt.target.type === "file" || evt.target.name === "photoTag" || evt.target.name === "caption") return;
+      clearTimeout(draftTimer);
+      draftTimer = setTimeout(function () { saveDraft(completeForm); }, 300);
+    });
+    document.addEventListener("click", function (evt) {
+      if (evt.target.closest && evt.target.closest("[data-remove-part]")) setTimeout(function () { saveDraft(completeForm); }, 0);
+    });
+    var kept = document.getElementById("form-error") ? null : loadDraft(completeForm);
+    if (kept) {
+      restoreDraft(completeForm, kept).then(function (changed) {
+        if (changed) document.getElementById("draft-note").hidden = false;
+      });
+    }
+  }
+
+  function notSent(form) {
+    var submit = form.querySelector("[data-submit]");
+    if (submit) { delete submit.dataset.sent; submit.classList.remove("is-busy"); }
+    var note = form.querySelector("[data-offline-note]");
+    if (note) { note.hidden = false; note.scrollIntoView({ block: "center" }); }
+  }
+
+  function sendCompletion(form) {
+    saveDraft(form);
+    var note = form.querySelector("[data-offline-note]");
+    if (note) note.hidden = true;
+    if (navigator.onLine === false) { notSent(form); return; }
+    fetch(form.getAttribute("action"), {
+      method: "POST", credentials: "same-origin", body: new FormData(form), redirect: "manual",
+      headers: { "X-Complete-Draft": "1" }
+    }).then(function (resp) {
+      var done = resp.headers.get("X-Completed");
+      if (resp.ok && done) {
+        // Taken: the queue (with its flash) is the next page; the draft has done its job.
+        clearDraft(form);
+        window.location.assign(done);
+        return;
+      }
+      // Refused (a field to fix) or another answer: let the browser post it as usual
+      // to show the server's page; nothing was saved, the draft stays until it is.
+      form.dataset.native = "1";
+      form.submit();
+    }).catch(function () { notSent(form); });
+  }
+
   // One submission per tap.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
@@ -226,6 +353,10 @@
       if (submit.dataset.sent) { evt.preventDefault(); return; }
       submit.dataset.sent = "1";
       submit.classList.add("is-busy");
+    }
+    if (form.dataset.draftKey && window.fetch && window.FormData) {
+      evt.preventDefault();
+      sendCompletion(form);
     }
   });
 
