@@ -415,7 +415,7 @@ def test_rejected_work_comes_back_with_the_reason_and_is_completed_again(live, l
     assert history.count() == 2
     assert "Waiting for approval" in history.nth(0).inner_text() and "Sent back" in history.nth(1).inner_text()
     timeline = page.locator(".tp-timeline").inner_text()
-    assert "Completion rejected: “Still 9°C inside this morning”" in timeline
+    assert "Sent back by the store: “Still 9°C inside this morning”" in timeline
     assert timeline.count("Work completed") == 2
     screenshot(page, "tech-ticket-390x844")
     assert_fits_the_phone(page)

@@ -40,6 +40,7 @@ EVERY_KIND = {
     "internal_note": {"text": "x"}, "store_note": {"text": "y"}, "closed": {"reason": "Duplicate"},
     "completed": {"totalCost": "98.00"}, "approved": {"signedBy": "Manager"}, "rejected": {"reason": "Warm"},
     "escalated": {"level": 1, "technicianName": "Bek", "automatic": True},
+    "not_assigned": {"reason": "Bek (primary) is on leave and the branch has no other active technician"},
     "escalation_no_secondary": {"level": 1, "reason": "no_secondary"}, "escalation_level2": {"level": 2},
     "sla_response_warning": {"responseDueAt": "2026-12-05T08:59:00Z"},
     "sla_response_overdue": {"responseDueAt": "2026-12-05T08:59:00Z"}, "sla_resolution_overdue": {},
@@ -54,6 +55,20 @@ def test_every_timeline_event_reads_as_a_plain_sentence(app, kind):
     assert "_" not in text and not re.search(r"\bSla\b|\bSLA\b", text), text
     assert not re.search(r"\b(HIGH|NORMAL|CRITICAL|LOW|IN_PROGRESS|NEW)\b", text), text
     assert text != timeline_text.event_text("no_such_kind", {}), "every kind has its own sentence"
+
+
+def test_every_kind_the_code_records_has_its_sentence():
+    """A new event kind cannot reach the timeline as the generic line."""
+    from pathlib import Path
+
+    app_dir = Path(__file__).resolve().parents[2] / "app"
+    recorded = set()
+    for path in app_dir.rglob("*.py"):
+        text = path.read_text()
+        recorded |= set(re.findall(r'record_event\([^,]+,\s*"([a-z_]+)"', text))
+    assert recorded, "the pattern finds the kinds"
+    assert recorded - set(timeline_text.TEXTS) == set()
+    assert set(EVERY_KIND) == set(timeline_text.TEXTS)
 
 
 def test_the_sweeps_events_on_the_page_say_which_deadline_was_missed_and_when(world, login, freeze):

@@ -281,7 +281,7 @@ def test_the_ticket_page_keeps_the_rejected_completion_in_the_timeline(tech, wor
         r = tech.get(f"/tickets/{ticket.id}")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert "Completion rejected: “Compressor still noisy”" in html
+    assert "Sent back by the store: “Compressor still noisy”" in html
     assert "Work completed, total $45.00" in html
     assert "Sent back" in html and "Reset" in html
     assert len(queries) <= 16
