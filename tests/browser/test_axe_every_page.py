@@ -28,6 +28,7 @@ SHOTS = ARTIFACTS / "axe"
 # Every GET route that is not a page of its own, and why.
 NOT_PAGES = {
     "/": "redirects to the role's home",
+    "/favicon.ico": "redirects to the icon (static/favicon.svg)",
     "/healthz": "probe (JSON)",
     "/readyz": "probe (JSON)",
     "/dispatcher/tickets/poll": "the board's poll fragment (drawn inside the board)",
