@@ -37,6 +37,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from app import transaction
 
     transaction.init_app(app)  # the one after-commit / after-rollback hook
+    from app.services import board_version
+
+    board_version.init_app(app)  # the board's change counters, bumped by every writer
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
