@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from itertools import chain
 
-from sqlalchemy import event, func, inspect, literal_column, select
+from sqlalchemy import event, func, inspect, literal_column, select, text
 from sqlalchemy.orm import Session
 
+from flask import current_app
+
+from app import db_timeouts
 from app.extensions import db
 from app.models import (
     BoardVersion,
@@ -33,7 +36,6 @@ from app.models import (
     ServiceTicket,
     Technician,
     TicketEvent,
-    User,
 )
 from app.models.board_version import ALL_BRANCHES
 
@@ -54,12 +56,35 @@ def current(branch_id: str | None = None) -> int:
     return int(db.session.execute(select(version_query(branch_id))).scalar() or 0)
 
 
+_POLL_ALL = text(
+    "SELECT (SELECT coalesce(sum(version), 0) FROM board_versions) AS board_version,"
+    " role, is_active, session_version FROM users WHERE id = :user_id")
+_POLL_BRANCH = text(
+    "SELECT (SELECT coalesce(sum(version), 0) FROM board_versions WHERE scope IN (:branch_id, '*'))"
+    " AS board_version, role, is_active, session_version FROM users WHERE id = :user_id")
+
+
 def poll_read(user_id: str, branch_id: str | None = None):
     """The idle poll's one statement: the signed-in user's role and session checks with
-    the board's version, or None when the user is gone."""
-    stmt = select(version_query(branch_id).label("board_version"), User.role, User.is_active_user,
-                  User.session_version).where(User.id == user_id)
-    return db.session.execute(stmt).first()
+    the board's version (a row with board_version, role, is_active, session_version),
+    or None when the user is gone.
+
+    It needs no transaction and no ORM session: one statement on a pooled connection,
+    in autocommit on PostgreSQL (no BEGIN and COMMIT round trips)."""
+    engine = db.engine
+    params = {"user_id": user_id}
+    stmt = _POLL_ALL
+    if branch_id:
+        stmt, params["branch_id"] = _POLL_BRANCH, branch_id
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:
+            return conn.execute(stmt, params).first()
+    # The statement is its own liveness check (no ping at checkout), with the ping's
+    # short limit: a dead connection raises OperationalError (the caller takes the
+    # ordinary path, which opens a fresh one).
+    with db_timeouts.first_statement_pings(current_app), engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn.execute(stmt, params).first()
 
 
 # --- the writers' side -------------------------------------------------------------

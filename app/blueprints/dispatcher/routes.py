@@ -12,6 +12,8 @@ from functools import partial
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from sqlalchemy.exc import OperationalError
+
 from app.auth_helpers import staff_required
 from app.blueprints.dispatcher import bp
 from app.blueprints.dispatcher import forms as F
@@ -86,8 +88,11 @@ def _idle_poll() -> bool:
     branch_id = request.args.get("branchId") or None
     if branch_id is not None and len(branch_id) > 64:
         return False  # the full path names the bad filter
-    row = board_version.poll_read(user_id, branch_id)
-    if (row is None or not row.is_active_user or str(row.session_version) != session_version
+    try:
+        row = board_version.poll_read(user_id, branch_id)
+    except OperationalError:  # a pooled connection found dead: the full path opens a fresh one
+        return False
+    if (row is None or not row.is_active or str(row.session_version) != session_version
             or row.role not in _STAFF):
         return False
     return board_service.still_current(stamp, row.board_version)
