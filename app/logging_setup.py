@@ -19,16 +19,16 @@ class JsonFormatter(logging.Formatter):
     _second: int = -1
     _prefix: str = ""
 
-    def _ts(self, created: float) -> str:
-        second = int(created)
+    def _ts(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
         if second != self._second:
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = second
-        return f"{self._prefix}.{int((created - second) * 1000):03d}Z"
+        return f"{self._prefix}.{int(record.msecs):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
         out = {
-            "ts": self._ts(record.created),
+            "ts": self._ts(record),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),

@@ -313,9 +313,9 @@ def main() -> int:
         servers["old"] = Server("old", old_tree(args.old_commit))
         servers["new"] = Server("new", ROOT)
         cookie = sign_in(servers["new"].port)
-        raw = {}
+        raw, stamps = {}, {}
         for name, server in servers.items():
-            stamp = board_stamp(server.port, cookie)
+            stamp = stamps[name] = board_stamp(server.port, cookie)
             raw[(name, "healthz")] = request_bytes("/healthz")
             raw[(name, "idle poll")] = request_bytes(f"/dispatcher/tickets/poll?stamp={stamp}",
                                                      {"Cookie": cookie, "HX-Request": "true"})
@@ -326,6 +326,13 @@ def main() -> int:
             for rnd in range(args.rounds):
                 order = ("old", "new") if rnd % 2 == 0 else ("new", "old")
                 for kind in ("healthz", "idle poll"):
+                    if kind == "idle poll":
+                        # A browser keeps the cookie each answer sets (the new code re-signs
+                        # it once a minute): sign in afresh so this client's is never stale.
+                        cookie = sign_in(servers["new"].port)
+                        for name in order:
+                            raw[(name, kind)] = request_bytes(f"/dispatcher/tickets/poll?stamp={stamps[name]}",
+                                                              {"Cookie": cookie, "HX-Request": "true"})
                     for name in order:
                         server = servers[name]
                         pids = server.workers()

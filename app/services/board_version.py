@@ -56,12 +56,13 @@ def current(branch_id: str | None = None) -> int:
     return int(db.session.execute(select(version_query(branch_id))).scalar() or 0)
 
 
-_POLL_ALL = text(
-    "SELECT (SELECT coalesce(sum(version), 0) FROM board_versions) AS board_version,"
-    " role, is_active, session_version FROM users WHERE id = :user_id")
-_POLL_BRANCH = text(
-    "SELECT (SELECT coalesce(sum(version), 0) FROM board_versions WHERE scope IN (:branch_id, '*'))"
-    " AS board_version, role, is_active, session_version FROM users WHERE id = :user_id")
+_POLL_SQL = ("SELECT (SELECT coalesce(sum(version), 0) FROM board_versions{where}) AS board_version,"
+             " role, is_active, session_version FROM users WHERE id = {user}")
+_POLL_ALL = text(_POLL_SQL.format(where="", user=":user_id"))
+_POLL_BRANCH = text(_POLL_SQL.format(where=" WHERE scope IN (:branch_id, '*')", user=":user_id"))
+# PostgreSQL (psycopg): the driver's own SQL, nothing to compile per request.
+_PG_POLL_ALL = _POLL_SQL.format(where="", user="%(user_id)s")
+_PG_POLL_BRANCH = _POLL_SQL.format(where=" WHERE scope IN (%(branch_id)s, '*')", user="%(user_id)s")
 
 
 def poll_read(user_id: str, branch_id: str | None = None):
@@ -69,22 +70,26 @@ def poll_read(user_id: str, branch_id: str | None = None):
     the board's version (a row with board_version, role, is_active, session_version),
     or None when the user is gone.
 
-    It needs no transaction and no ORM session: one statement on a pooled connection,
-    in autocommit on PostgreSQL (no BEGIN and COMMIT round trips)."""
+    It needs no transaction and no ORM session: one statement on a pooled connection.
+    On PostgreSQL it runs in autocommit (no BEGIN and COMMIT round trips) and is its
+    own liveness check (no ping at checkout) with the ping's short limit: a dead
+    connection raises OperationalError, and the caller takes the ordinary path, which
+    opens a fresh one."""
     engine = db.engine
     params = {"user_id": user_id}
-    stmt = _POLL_ALL
     if branch_id:
-        stmt, params["branch_id"] = _POLL_BRANCH, branch_id
+        params["branch_id"] = branch_id
     if engine.dialect.name != "postgresql":
         with engine.connect() as conn:
-            return conn.execute(stmt, params).first()
-    # The statement is its own liveness check (no ping at checkout), with the ping's
-    # short limit: a dead connection raises OperationalError (the caller takes the
-    # ordinary path, which opens a fresh one).
+            return conn.execute(_POLL_BRANCH if branch_id else _POLL_ALL, params).first()
     with db_timeouts.first_statement_pings(current_app), engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        return conn.execute(stmt, params).first()
+        raw = conn.connection.dbapi_connection
+        raw.autocommit = True  # idle as the pool hands it out; set back before it goes back
+        try:
+            return conn.exec_driver_sql(_PG_POLL_BRANCH if branch_id else _PG_POLL_ALL, params).first()
+        finally:
+            if not raw.closed:
+                raw.autocommit = False
 
 
 # --- the writers' side -------------------------------------------------------------
