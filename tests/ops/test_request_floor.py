@@ -64,8 +64,15 @@ def test_the_limiter_checks_only_where_a_limit_is_and_sign_in_is_still_throttled
     assert not any(getattr(f, "__func__", None) is check for f in app.before_request_funcs[None])
     # Sign-in failures are still counted and throttled (the decorated limits).
     client = new_client(app)
-    codes = [client.post("/login", data={"email": world.dispatcher.email, "password": "wrong"}).status_code
-             for _ in range(12)]
+    try:
+        codes = [client.post("/login", data={"email": world.manager.email, "password": "wrong"}).status_code
+                 for _ in range(12)]
+    finally:
+        with app.app_context():
+            try:
+                limiter.reset()  # the next test signs in from the same address
+            except Exception:  # noqa: BLE001  (a storage an earlier test took away; it resets its own)
+                pass
     assert codes[-1] == 429, codes
 
 
