@@ -16,12 +16,38 @@ from app.extensions import csrf, db, limiter, login_manager, migrate
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+class EvercoldFlask(Flask):
+    """Flask, with `ensure_sync` answered once per function: Flask asks it of every
+    hook and view on every request (an `inspect` walk each time, ~12 per request), and
+    whether a function is a coroutine function does not change."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync_of: dict = {}
+
+    _SYNC_CACHE_MAX = 1024  # a function made per request (after_this_request) must not grow it forever
+
+    def ensure_sync(self, func):
+        try:
+            return self._sync_of[func]
+        except KeyError:
+            sync = super().ensure_sync(func)
+            if len(self._sync_of) < self._SYNC_CACHE_MAX:
+                self._sync_of[func] = sync
+            return sync
+        except TypeError:  # an unhashable callable: asked each time
+            return super().ensure_sync(func)
+
+
 def create_app(config: type | dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=_instance_dir())
+    app = EvercoldFlask(__name__, instance_path=_instance_dir())
     from app.json_input import SafeJSONProvider, SafeRequest
 
     app.json = SafeJSONProvider(app)  # every request's JSON parsed by one guarded loader
     app.request_class = SafeRequest
+    from app.session_cookie import SessionInterface
+
+    app.session_interface = SessionInterface()  # the signed cookie, re-signed once a minute at most
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)
@@ -40,6 +66,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from app import transaction
 
     transaction.init_app(app)  # the one after-commit / after-rollback hook
+    from app.services import board_version
+
+    board_version.init_app(app)  # the board's change counters, bumped by every writer
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
@@ -90,6 +119,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     from app.logging_setup import configure_logging
 
     configure_logging(app)
+    _limit_only_where_decorated(app)
     return app
 
 
@@ -126,21 +156,45 @@ def _guard_engine(app: Flask) -> None:
 
 
 def _request_logging(app: Flask) -> None:
+    """The request id (a proxy's, if it is a plain token, else a new one) and the JSON
+    access-log line. Every request pays for these two hooks: each reads the request
+    once and keeps to plain attributes."""
     log = logging.getLogger("evercold.request")
+    match = _REQUEST_ID.match
+    perf = time.perf_counter
 
     @app.before_request
     def _start():
-        incoming = request.headers.get("X-Request-Id", "")
+        g_ = g._get_current_object()
+        incoming = request.headers.get("X-Request-Id")
         # A proxy's id is kept only if it is a plain token (no log injection).
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
-        g.t0 = time.perf_counter()
+        g_.request_id = incoming if incoming and match(incoming) else uuid.uuid4().hex[:16]
+        g_.t0 = perf()
 
     @app.after_request
     def _log(response):
-        response.headers["X-Request-Id"] = g.get("request_id", "")
-        if not app.testing:
-            ms = round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1)
-            log.info("%s %s %s", request.method, request.path, response.status_code,
-                     extra={"request_id": g.get("request_id"), "method": request.method, "path": request.path,
-                            "status": response.status_code, "ms": ms, "remote": request.remote_addr})
+        g_ = g._get_current_object()
+        request_id = getattr(g_, "request_id", "")
+        response.headers["X-Request-Id"] = request_id
+        if not app.testing and log.isEnabledFor(logging.INFO):
+            req = request._get_current_object()
+            ms = round((perf() - getattr(g_, "t0", perf())) * 1000, 1)
+            status = response.status_code
+            log.info("%s %s %s", req.method, req.path, status,
+                     extra={"request_id": request_id, "method": req.method, "path": req.path,
+                            "status": status, "ms": ms, "remote": req.remote_addr})
         return response
+
+
+def _limit_only_where_decorated(app: Flask) -> None:
+    """Flask-Limiter checks every request in a before_request hook, for limits that
+    apply app-wide (default, application, meta or blueprint limits). This app has none:
+    its limits decorate the sign-in endpoints (app/ratelimit.py), and a decorated view
+    checks its own limits when called. Without app-wide limits the hook only costs
+    every request time, so it goes; with any, it stays."""
+    manager = limiter.limit_manager
+    if (manager.default_limits or manager.application_limits or getattr(limiter, "_meta_limits", None)
+            or getattr(manager, "_blueprint_limits", None)):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [fn for fn in hooks if getattr(fn, "__func__", None) is not type(limiter)._check_request_limit]

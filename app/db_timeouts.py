@@ -30,7 +30,10 @@ import psycopg
 from psycopg import errors as pg_errors
 from sqlalchemy import event, exc
 
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 _override: contextvars.ContextVar[float | None] = contextvars.ContextVar("db_answer_limit", default=None)
+_first_statement_pings: contextvars.ContextVar[bool] = contextvars.ContextVar("db_first_statement_pings",
+                                                                              default=False)
 
 
 @contextmanager
@@ -41,6 +44,21 @@ def answer_limit(seconds: float):
         yield
     finally:
         _override.reset(token)
+
+
+@contextmanager
+def first_statement_pings(app):
+    """For a block that sends one short statement and can do without it: no separate
+    ping at checkout; the statement itself waits only DB_PING_TIMEOUT, so a dead or
+    frozen server fails it as fast as the ping would (OperationalError; SQLAlchemy
+    drops the dead connection, and the caller falls back to its ordinary path)."""
+    ping = float(app.config.get("DB_PING_TIMEOUT") or 2)
+    token = _first_statement_pings.set(True)
+    try:
+        with answer_limit(_override.get() or ping):
+            yield
+    finally:
+        _first_statement_pings.reset(token)
 
 
 class GuardedConnection(psycopg.Connection):
@@ -98,18 +116,24 @@ def install(app, engine) -> None:
     def _ping(dbapi_connection, connection_record, connection_proxy):
         # Our own pre-ping (pool_pre_ping is off for PostgreSQL): the same ";" as
         # SQLAlchemy's, but it waits DB_PING_TIMEOUT, not the statement limit.
-        if connection_record.info.pop("evercold_fresh", False):
+        if connection_record.info.pop("evercold_fresh", False) or _first_statement_pings.get():
             return
         # In autocommit, as SQLAlchemy's own ping: no transaction opened, so no ROLLBACK,
         # which would make psycopg forget the connection's prepared statements.
         try:
             with answer_limit(_override.get() or ping):
-                dbapi_connection.autocommit = True
-                try:
+                if dbapi_connection.info.transaction_status == _IDLE and not dbapi_connection.autocommit:
+                    # One round trip: ";" outside a transaction (no BEGIN before it, no
+                    # ROLLBACK after it), then back to how the pool handed it out.
+                    dbapi_connection.autocommit = True
+                    try:
+                        dbapi_connection.execute(";")
+                    finally:
+                        if not dbapi_connection.closed:
+                            dbapi_connection.autocommit = False
+                else:
                     dbapi_connection.execute(";")
-                finally:
-                    if not dbapi_connection.closed:
-                        dbapi_connection.autocommit = False
+                    dbapi_connection.rollback()  # back to idle, as the pool handed it out
         except psycopg.Error as error:
             # The pool throws this connection away and tries a new one.
             raise exc.DisconnectionError(str(error)) from error

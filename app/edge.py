@@ -22,6 +22,8 @@ def register_edge(app):
     def _commit(response):
         from app.errors import error_response
 
+        if not db.session.registry.has():
+            return response  # this request never opened a session: nothing to end
         if response.status_code >= 400:
             db.session.rollback()
             return response
@@ -47,7 +49,7 @@ def register_edge(app):
 
     @app.teardown_request
     def _teardown(exc):
-        if exc is not None:
+        if exc is not None and db.session.registry.has():
             db.session.rollback()
 
 

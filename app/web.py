@@ -21,6 +21,14 @@ CSP = (
 )
 
 
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 @login_manager.user_loader
 def _load_user(token: str):
     """The session holds "<id>:<session_version>": a bumped version ends old sessions."""
@@ -163,15 +171,19 @@ def register_web(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Every response pays for this: one pass over the headers it has, then the
+        # missing ones added (not five setdefault scans).
+        headers = response.headers
+        present = {key.lower() for key in headers.keys()}
+        missing = [(name, value) for name, value in _SECURITY_HEADERS if name.lower() not in present]
         # Pages and API answers are per user: never cached by shared caches. (No
         # current_user lookup here: the commit has expired it and it would cost a query.)
-        if not request.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        _announce_ticket_changes(response)
+        if "cache-control" not in present and not request.path.startswith("/static/"):
+            missing.append(("Cache-Control", "no-store"))
+        if missing:
+            headers.extend(missing)  # constants: validated once here, cheap to add
+        if "changed_tickets" in g:
+            _announce_ticket_changes(response)
         return response
 
     from app.blueprints.account import bp as account_bp

@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see one metadata."""
+from app.models.board_version import BoardVersion
 from app.models.category import SLA_DEFAULTS, SLA_FIELDS, IssueCategory, IssueSubcategory
 from app.models.completion import CompletionPart, ServiceCompletion
 from app.models.customer import Customer, CustomerBranch
@@ -20,7 +21,7 @@ from app.models.ticket import ServiceTicket, TicketAssignee, TicketCounter, Tick
 from app.models.user import ApiToken, User, user_branches
 
 __all__ = [
-    "SLA_DEFAULTS", "SLA_FIELDS", "IssueCategory", "IssueSubcategory", "CompletionPart",
+    "BoardVersion", "SLA_DEFAULTS", "SLA_FIELDS", "IssueCategory", "IssueSubcategory", "CompletionPart",
     "ServiceCompletion", "Customer", "CustomerBranch", "OPEN_STATUSES", "ApprovalStatus",
     "NotificationChannel", "NotificationStatus", "PhotoType", "Role", "TechnicianStatus",
     "TicketPriority", "TicketStatus", "TokenKind", "Notification", "Technician",

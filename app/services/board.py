@@ -9,7 +9,6 @@ here from `clock.now()`; the page's script only moves the countdown text forward
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from app.models import (
     TicketStatus,
 )
 from app import clock
-from app.services import assignment, sla_clock, ticket_queries
+from app.services import assignment, board_version, sla_clock, ticket_queries
 from app.services.errors import ValidationError
 from app.services.board_lists import (  # noqa: F401  (the pages ask the board module for these)
     FilterOptions,
@@ -237,33 +236,78 @@ class Board:
         return sum(1 for c in self.columns for card in c.cards if card.countdown.state == sla_clock.OVERDUE)
 
 
-def board_summary(filters: dict, now: datetime | None = None) -> tuple[str, dict, datetime | None]:
-    """(stamp, counts per status, when the newest open ticket was created) in one
-    aggregate query over the filtered board.
-
-    The stamp changes whenever a visible ticket changes (its `version` grows on every
-    update), appears, leaves a column or ages out of the closed window; an idle poll
-    compares stamps and renders nothing.
-    """
+def board_summary(filters: dict, now: datetime | None = None) -> tuple[int, dict, datetime | None, datetime | None]:
+    """(the board's change counters, counts per status, when the newest open ticket was
+    created, when the oldest closed ticket shown was closed) in one aggregate query
+    over the filtered board (the counters in the same statement, so they are never
+    newer than the rows read)."""
     now = now or clock.now()
+    version = board_version.version_query(filters.get("branch_id"))
     stmt = (
-        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.updated_at), func.sum(ServiceTicket.version),
-               func.max(ServiceTicket.created_at))
+        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.created_at),
+               func.min(ServiceTicket.closed_at), version)
         .where(_visible(now))
         .group_by(ServiceTicket.status)
     )
     stmt = ticket_queries.filtered(stmt, _board_filters(filters), now)
     counts: dict[TicketStatus, int] = {}
-    parts = []
-    newest = None
-    for status, count, last, versions, created in db.session.execute(stmt):
+    newest = oldest_closed = None
+    current = None
+    for status, count, created, closed, current in db.session.execute(stmt):
         status = TicketStatus(status)
         counts[status] = count
-        parts.append(f"{status.value}:{count}:{last}:{versions}")
-        if status != TicketStatus.CLOSED and created is not None:
+        if status == TicketStatus.CLOSED:
+            oldest_closed = closed
+        elif created is not None:
             newest = created if newest is None else max(newest, created)
-    digest = hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()[:16]
-    return digest, counts, newest
+    if current is None:  # an empty board: no row carried them
+        current = board_version.current(filters.get("branch_id"))
+    return int(current), counts, newest, oldest_closed
+
+
+# --- the stamp: what an idle poll compares -----------------------------------------
+#
+# "<version>.<until>": the board's change counters when the page was drawn
+# (services/board_version.py) and the moment (epoch seconds) it goes stale by time
+# alone: the oldest closed ticket leaves the 24 h column, a ticket turns overdue on an
+# "overdue" board, or at the latest POLL_MAX_AGE after drawing (a safety net for
+# anything else time moves). Until then, the same counters mean the same board.
+
+POLL_MAX_AGE = timedelta(minutes=5)
+
+
+def _stamp(version: int, until: datetime) -> str:
+    return f"{version}.{int(until.timestamp())}"
+
+
+def parse_stamp(stamp: str | None) -> tuple[int, int] | None:
+    version, _, until = (stamp or "").partition(".")
+    if not (version.isdigit() and until.isdigit()) or len(stamp) > 40:
+        return None
+    return int(version), int(until)
+
+
+def still_current(stamp: tuple[int, int] | None, version: int, now: datetime | None = None) -> bool:
+    """True when a page drawn at `stamp` still shows what the board would show now."""
+    if stamp is None:
+        return False
+    now = now or clock.now()
+    return stamp[0] == int(version) and now.timestamp() < stamp[1]
+
+
+def _stale_at(filters: dict, now: datetime, oldest_closed: datetime | None) -> datetime:
+    until = now + POLL_MAX_AGE
+    if oldest_closed is not None:
+        until = min(until, _aware(oldest_closed) + RECENT_CLOSED)
+    if filters.get("overdue"):
+        # The next open ticket (of the other filters) to turn overdue joins this board.
+        soon = select(func.min(sla_clock.sql_running_due())).where(
+            ServiceTicket.status.in_(BOARD_ACTIVE), sla_clock.sql_running_due() >= sla_clock._at(now))
+        soon = ticket_queries.filtered(soon, {**_board_filters(filters), "overdue": False}, now)
+        due = db.session.execute(soon).scalar()
+        if due is not None:
+            until = min(until, _aware(due))
+    return until
 
 
 def arrivals_window() -> timedelta:
@@ -299,17 +343,17 @@ def _column_query(status: TicketStatus, filters: dict, now: datetime):
     return _card_select().where(ServiceTicket.id.in_(ids.order_by(*order).limit(limit))).order_by(*order)
 
 
-def load_board(filters: dict, known_stamp: str | None = None) -> Board | None:
-    """The board for these filters, or None when `known_stamp` is still current
-    (the caller answers "nothing changed" without rendering).
+def load_board(filters: dict) -> Board:
+    """The board for these filters.
 
-    Queries: one aggregate (counts and stamp), then one per non-empty column, and one
-    for the "Just arrived" strip when a ticket was created within the window.
+    Queries: one aggregate (counts and change counters; read first, so a change
+    committed while the columns are read makes the next poll draw the board again),
+    then one per non-empty column, and one for the "Just arrived" strip when a ticket
+    was created within the window.
     """
     now = clock.now()
-    stamp, counts, newest = board_summary(filters, now)
-    if known_stamp is not None and known_stamp == stamp:
-        return None
+    version, counts, newest, oldest_closed = board_summary(filters, now)
+    stamp = _stamp(version, _stale_at(filters, now, oldest_closed))
     board = Board(stamp=stamp, now=now, filters=filters, counts=counts)
     window = arrivals_window()
     if window and newest is not None and _aware(newest) >= now - window:

@@ -145,8 +145,14 @@ def test_poll_notices_a_new_ticket_and_a_priority_change_on_the_filtered_board(w
     first = make_ticket(world)
     db.session.commit()
     stamp = stamp_of(as_dispatcher.get("/dispatcher/tickets?priority=NORMAL", headers=HX).get_data(as_text=True))
-    make_ticket(world, priority=TicketPriority.LOW)  # outside the filter: nothing to show
+    assert as_dispatcher.get(f"/dispatcher/tickets/poll?priority=NORMAL&stamp={stamp}").status_code == 204
+    make_ticket(world, priority=TicketPriority.LOW)  # outside the filter: nothing to show...
     db.session.commit()
+    resp = as_dispatcher.get(f"/dispatcher/tickets/poll?priority=NORMAL&stamp={stamp}")
+    # ...but the poll may draw the board again (the counters are per branch, not per filter)
+    assert resp.status_code in (200, 204) and "Low" not in resp.get_data(as_text=True)
+    if resp.status_code == 200:
+        stamp = stamp_of(resp.get_data(as_text=True))
     assert as_dispatcher.get(f"/dispatcher/tickets/poll?priority=NORMAL&stamp={stamp}").status_code == 204
     tickets.change_priority(first, TicketPriority.HIGH, world.dispatcher2)
     db.session.commit()

@@ -124,7 +124,7 @@ def test_postgres_answers_a_rare_word_from_the_trigram_index(world, made):
 
     uz = made["uz"].id
     db.session.remove()
-    downgrade(revision="0008")
+    downgrade(revision="0011")
     try:
         _fill(20_000)  # analysed before the index exists, as a database from before 0012 is
         upgrade()

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+
+from sqlalchemy.exc import OperationalError
 
 from app.auth_helpers import staff_required
 from app.blueprints.dispatcher import bp
 from app.blueprints.dispatcher import forms as F
 from app.extensions import db
-from app.models import TicketPriority, TicketStatus
-from app.services import assignment, reference, tickets
+from app.models import Role, TicketPriority, TicketStatus
+from app.services import assignment, board_version, reference, tickets
 from app.services import technicians as technician_service
 from app.services import board as board_service
 from app.services.errors import DomainError, ValidationError
@@ -62,14 +64,44 @@ def board():
 
 
 @bp.get("/dispatcher/tickets/poll")
-@staff_required
 def board_poll():
-    """The board's poll: 204 without rendering when the page's stamp is current."""
-    filters = board_service.parse_filters(request.args)
-    data = board_service.load_board(filters, known_stamp=request.args.get("stamp", ""))
-    if data is None:
+    """The board's poll: 204 while the page's stamp is current, answered from one
+    statement (the signed-in user's checks with the board's change counters), with no
+    ticket query and nothing rendered. Anything else (signed out, another role, a
+    stale stamp, a bad filter) takes the full path below."""
+    if _idle_poll():
         return "", 204
-    return render_template("dispatcher/partials/_board.html", board=data)
+    return _board_poll()
+
+
+_STAFF = (Role.ADMIN, Role.DISPATCHER)
+
+
+def _idle_poll() -> bool:
+    """The session's user ("<id>:<session_version>", app/web.py's loader) is still a
+    signed-in dispatcher or admin and nothing the board shows has changed."""
+    stamp = board_service.parse_stamp(request.args.get("stamp"))
+    token = session.get("_user_id")
+    if stamp is None or not isinstance(token, str) or ":" not in token:
+        return False
+    user_id, _, session_version = token.rpartition(":")
+    branch_id = request.args.get("branchId") or None
+    if branch_id is not None and len(branch_id) > 64:
+        return False  # the full path names the bad filter
+    try:
+        row = board_version.poll_read(user_id, branch_id)
+    except OperationalError:  # a pooled connection found dead: the full path opens a fresh one
+        return False
+    if (row is None or not row.is_active or str(row.session_version) != session_version
+            or row.role not in _STAFF):
+        return False
+    return board_service.still_current(stamp, row.board_version)
+
+
+@staff_required
+def _board_poll():
+    filters = board_service.parse_filters(request.args)
+    return render_template("dispatcher/partials/_board.html", board=board_service.load_board(filters))
 
 
 @bp.get("/dispatcher/tickets/list")
