@@ -50,13 +50,9 @@ def configure_logging(app) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    # Neither format prints where a call came from, its thread or its process: skip
-    # gathering them for every record (the logging HOWTO's "Optimization"; every
-    # request writes one record, the access-log line).
-    logging._srcfile = None
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
+    # Not the logging HOWTO's "Optimization" flags (logProcesses, logThreads, _srcfile):
+    # they are process-wide, and gunicorn's and huey's own formats print the process and
+    # thread (a record without them fails to format: "%d ... not NoneType").
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
