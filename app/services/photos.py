@@ -328,6 +328,16 @@ def _fresh_png(img: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def add_store_photo(ticket: ServiceTicket, actor, data: bytes | None, original_name: str | None,
+                    caption: str | None = None) -> TicketPhoto:
+    """A photo the branch's store manager adds to its open ticket after the report: the
+    rule (their branch, the ticket still open) is checked here, for every caller."""
+    access.require_store_evidence(actor, ticket, "photos")
+    if not data or not original_name:
+        raise ValidationError("Choose a photo to add.", {"photo": "Choose a photo to add."})
+    return add_reporter_photo(ticket, actor, data, original_name, caption)
+
+
 def add_reporter_photo(ticket: ServiceTicket, actor, data: bytes, original_name: str | None,
                        caption: str | None = None) -> TicketPhoto:
     """A "before" photo from whoever reports the problem (the branch's store manager,

@@ -40,3 +40,18 @@ def test_the_photo_confirmation_is_beside_the_form_and_the_caption_under_the_thu
     assert "was added" not in html.split('id="add-to-report"')[0]
     assert '<p class="tp-photo-caption" aria-hidden="true">Water under the fridge</p>' in html
     assert 'data-caption="Water under the fridge"' in html
+
+
+def test_the_photo_service_itself_refuses_a_closed_ticket_and_another_branch(world):
+    """The rule lives in the service (photos.add_store_photo), not only in the page."""
+    import pytest
+
+    from app.services import photos, tickets
+    from app.services.errors import DomainError
+    t = make_ticket(world, by=world.manager)
+    tickets.close_without_completion(t, "Duplicate", world.dispatcher)
+    db.session.flush()
+    with pytest.raises(DomainError):
+        photos.add_store_photo(t, world.manager, jpeg_bytes(), "late.jpg")
+    with pytest.raises(DomainError):
+        photos.add_store_photo(make_ticket(world, by=world.manager), world.tech, jpeg_bytes(), "x.jpg")

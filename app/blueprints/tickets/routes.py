@@ -17,9 +17,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.blueprints.dispatcher import forms as F
 from app.blueprints.tickets import bp
 from app.extensions import db
-from app.services import access, photos, ticket_page, ticket_queries, tickets
-from app.services.errors import Conflict, DomainError, Forbidden, ValidationError
-from app.web import home_for
+from app.services import photos, ticket_page, ticket_queries, tickets
+from app.services.errors import Conflict, DomainError, Forbidden
+from app.web import form_errors, home_for
 
 # What the store manager just added: the page confirms it beside the form it came from
 # (the page comes back scrolled there), not in a flash at the top, off screen.
@@ -95,21 +95,14 @@ def store_photo(ticket_id):
     """A photo of the problem from the store manager while the ticket is open."""
     ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
     caption = request.form.get("caption") or None
+    upload = request.files.get("photo")
+    data = upload.read(current_app.config["PHOTO_MAX_BYTES"] + 1) if upload and upload.filename else None
     try:
-        access.require_store_evidence(current_user, ticket, "photos")
-        upload = request.files.get("photo")
-        if upload is None or not upload.filename:
-            raise _choose_photo()
-        photos.add_reporter_photo(ticket, current_user, upload.read(current_app.config["PHOTO_MAX_BYTES"] + 1),
-                                  upload.filename, caption)
+        photos.add_store_photo(ticket, current_user, data, upload.filename if upload else None, caption)
     except DomainError as exc:
         db.session.rollback()
         return _store_refused(ticket_id, exc, "photo", {"caption": caption or ""})
     return redirect(url_for("tickets.page", ticket_id=ticket.id, added="photo") + "#add-to-report")
-
-
-def _choose_photo():
-    return ValidationError("Choose a photo to add.", {"photo": "Choose a photo to add."})
 
 
 def _store_refused(ticket_id: str, exc: DomainError, field: str, typed: dict):
@@ -118,8 +111,8 @@ def _store_refused(ticket_id: str, exc: DomainError, field: str, typed: dict):
     open) at the top of the page."""
     if isinstance(exc, (Forbidden, Conflict)):
         return page_response(ticket_id, exc.status, errors={"_form": exc.message})
-    fields = exc.fields or {}
-    errors = {"caption": fields["caption"]} if "caption" in fields else {field: fields.get(field) or exc.message}
+    found = form_errors(exc=exc)
+    errors = {"caption": found["caption"]} if "caption" in found else {field: found.get(field) or exc.message}
     return page_response(ticket_id, exc.status, errors=errors, section="store", typed=typed)
 
 
