@@ -7,6 +7,7 @@
 #               the Procfile; Ctrl-C stops everything.
 #   make dev    the same, but Flask's development server with the reloader and the
 #               debugger instead of gunicorn (for working on the code, never for users).
+#   make translations   extract every string, update the ru/uz catalogues, compile them.
 #   make test   the whole suite (CI=true makes the PostgreSQL, Redis and browser tests
 #               mandatory instead of deselected when their service is missing).
 PYTHON ?= python3
@@ -22,7 +23,7 @@ export PYTHONUNBUFFERED := 1
 DEMO_TIMEZONE ?= Asia/Tashkent
 run dev seed migrate web worker delivery: export APP_TIMEZONE := $(or $(APP_TIMEZONE),$(DEMO_TIMEZONE))
 
-.PHONY: run dev test venv migrate seed web worker delivery clean
+.PHONY: run dev test venv migrate seed web worker delivery clean translations translations-compile
 
 # Reinstalled whenever pyproject.toml changes (a new dependency).
 $(VENV)/.installed: pyproject.toml
@@ -33,7 +34,24 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-migrate: venv
+# The catalogues: app/translations/<lang>/LC_MESSAGES/messages.po are the source (in git);
+# the .mo files the app reads are compiled from them (not in git).
+LOCALES := ru uz
+POS := $(foreach l,$(LOCALES),app/translations/$(l)/LC_MESSAGES/messages.po)
+MOS := $(POS:.po=.mo)
+
+%.mo: %.po | $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
+
+translations-compile: $(MOS)
+
+translations: venv
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+	    --no-location --sort-output --project "Evercold Service Desk" -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i app/translations/messages.pot -d app/translations
+	$(MAKE) -B translations-compile
+
+migrate: venv translations-compile
 	$(FLASK) db upgrade
 
 seed: migrate
@@ -57,7 +75,7 @@ worker: migrate
 delivery: migrate
 	$(VENV)/bin/honcho start delivery
 
-test: venv
+test: venv translations-compile
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

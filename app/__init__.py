@@ -73,10 +73,15 @@ def create_app(config: type | dict | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please sign in to continue.")
     login_manager.session_protection = "basic"
     csrf.init_app(app)
     limiter.init_app(app)
+    from app import i18n
+
+    i18n.init_app(app)  # the reader's language: pages, forms, messages, API errors
 
     from app import models  # noqa: F401  (one metadata for Alembic)
     from app.sqlite import install_sqlite_pragmas

@@ -49,6 +49,9 @@ class Config:
     # Every amount a person reads carries it (ISO 4217, checked at startup; formatted by
     # Babel in app/services/timefmt.py). The API's amounts stay plain decimal strings.
     CURRENCY = os.environ.get("CURRENCY") or "USD"
+    # The language of a reader with no choice of their own and no browser preference
+    # ("en", "ru" or "uz"; app/i18n.py).
+    DEFAULT_LOCALE = (os.environ.get("DEFAULT_LOCALE") or "en").strip().lower()
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
     # Photos and signatures: "local" (files under UPLOAD_DIR) or "s3" (S3-compatible bucket).
     STORAGE_BACKEND = (os.environ.get("STORAGE_BACKEND") or "local").strip().lower()

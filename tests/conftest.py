@@ -23,6 +23,10 @@ os.environ.setdefault("HUEY_SQLITE_PATH", os.path.join(tempfile.gettempdir(), f"
 os.environ.pop("REDIS_URL", None)  # the app under test queues in immediate mode
 
 CI = os.environ.get("CI", "").lower() == "true"
+
+from app.i18n import compile_catalogues  # noqa: E402
+
+compile_catalogues()  # `make test` compiled them already; a bare `pytest` may not have
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -164,7 +168,7 @@ def ctx(app):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return new_client(app)
 
 
 class UserClient(FlaskClient):
@@ -172,11 +176,13 @@ class UserClient(FlaskClient):
 
     A request made while the test holds an app context (`ctx`, `world` ...) reuses that
     context and its `g`, where Flask-Login caches the request's user: without this, the
-    user of one client's request would answer another client's next request."""
+    user of one client's request would answer another client's next request (and the
+    language one request chose, another's)."""
 
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("_flask_babel", None)  # and Flask-Babel's language, chosen per request
         return super().open(*args, **kwargs)
 
 

@@ -3,13 +3,15 @@ them (`label`): every page, message and PDF says `status.label` (the `label` fil
 templates), never the value. The words live in LABELS below, one line per value."""
 import enum
 
+from flask_babel import lazy_gettext as _l
+
 
 class Labelled(str, enum.Enum):
     """A str enum whose members carry the words a person reads (LABELS)."""
 
     @property
     def label(self) -> str:
-        return LABELS[self]
+        return str(LABELS[self])  # in the reader's language (app/i18n.py)
 
 
 class Role(Labelled):
@@ -74,40 +76,40 @@ class TokenKind(Labelled):
     SERVICE = "service"  # issued by an admin for another system (the CRM, the bot): never expires
 
 
-# What a person reads for each value (translated with the rest in issue 17).
+# What a person reads for each value, translated when read (lazy: the reader's language).
 LABELS: dict[Labelled, str] = {
-    Role.ADMIN: "Admin",
-    Role.DISPATCHER: "Dispatcher",
-    Role.TECHNICIAN: "Technician",
-    Role.STORE_MANAGER: "Store manager",
-    TechnicianStatus.ACTIVE: "Active",
-    TechnicianStatus.INACTIVE: "Inactive",
-    TechnicianStatus.ON_LEAVE: "On leave",
-    TicketStatus.NEW: "New",
-    TicketStatus.ASSIGNED: "Assigned",
-    TicketStatus.IN_PROGRESS: "In progress",
-    TicketStatus.COMPLETED: "Waiting for approval",
-    TicketStatus.CLOSED: "Closed",
-    TicketPriority.CRITICAL: "Critical",
-    TicketPriority.HIGH: "High",
-    TicketPriority.NORMAL: "Normal",
-    TicketPriority.LOW: "Low",
-    ApprovalStatus.PENDING: "Waiting for approval",
-    ApprovalStatus.APPROVED: "Approved",
-    ApprovalStatus.REJECTED: "Rejected",
-    PhotoType.BEFORE: "Before",
-    PhotoType.AFTER: "After",
-    PhotoType.WORK: "During the work",
-    NotificationChannel.IN_APP: "In the app",
-    NotificationChannel.TELEGRAM: "Telegram",
-    NotificationChannel.SMS: "SMS",
-    NotificationStatus.PENDING: "Waiting to be sent",
-    NotificationStatus.SENDING: "Sending",
-    NotificationStatus.SENT: "Sent",
-    NotificationStatus.FAILED: "Failed",
-    NotificationStatus.CANCELLED: "Cancelled",
-    TokenKind.LOGIN: "Sign-in token",
-    TokenKind.SERVICE: "Service token",
+    Role.ADMIN: _l("Admin"),
+    Role.DISPATCHER: _l("Dispatcher"),
+    Role.TECHNICIAN: _l("Technician"),
+    Role.STORE_MANAGER: _l("Store manager"),
+    TechnicianStatus.ACTIVE: _l("Active"),
+    TechnicianStatus.INACTIVE: _l("Inactive"),
+    TechnicianStatus.ON_LEAVE: _l("On leave"),
+    TicketStatus.NEW: _l("New"),
+    TicketStatus.ASSIGNED: _l("Assigned"),
+    TicketStatus.IN_PROGRESS: _l("In progress"),
+    TicketStatus.COMPLETED: _l("Waiting for approval"),
+    TicketStatus.CLOSED: _l("Closed"),
+    TicketPriority.CRITICAL: _l("Critical"),
+    TicketPriority.HIGH: _l("High"),
+    TicketPriority.NORMAL: _l("Normal"),
+    TicketPriority.LOW: _l("Low"),
+    ApprovalStatus.PENDING: _l("Waiting for approval"),
+    ApprovalStatus.APPROVED: _l("Approved"),
+    ApprovalStatus.REJECTED: _l("Rejected"),
+    PhotoType.BEFORE: _l("Before"),
+    PhotoType.AFTER: _l("After"),
+    PhotoType.WORK: _l("During the work"),
+    NotificationChannel.IN_APP: _l("In the app"),
+    NotificationChannel.TELEGRAM: _l("Telegram"),
+    NotificationChannel.SMS: _l("SMS"),
+    NotificationStatus.PENDING: _l("Waiting to be sent"),
+    NotificationStatus.SENDING: _l("Sending"),
+    NotificationStatus.SENT: _l("Sent"),
+    NotificationStatus.FAILED: _l("Failed"),
+    NotificationStatus.CANCELLED: _l("Cancelled"),
+    TokenKind.LOGIN: _l("Sign-in token"),
+    TokenKind.SERVICE: _l("Service token"),
 }
 
 

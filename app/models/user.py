@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     # Set only by the bot's /start deep link or by an admin; a chat belongs to one user.
     telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     notify_telegram: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # "en", "ru", "uz" (app/i18n.py); None: the browser's language on pages, DEFAULT_LOCALE
+    # in messages. Set on the profile page or by PATCH /api/users/me.
+    locale: Mapped[str | None] = mapped_column(String(8))
     notify_sms: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     technician_id: Mapped[str | None] = mapped_column(
         ForeignKey("technicians.id", ondelete="SET NULL"), unique=True

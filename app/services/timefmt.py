@@ -6,8 +6,8 @@ UTC and plain decimals; everything a person reads goes through here:
   zone: due times, the timeline, the PDF, Telegram and SMS;
 - amounts with the currency (CURRENCY, ISO 4217) through Babel: "$1,234.50", "UZS 1,234.50".
 
-Babel formats for the reader's locale; until issue 17 brings the user's language that is
-DEFAULT_LOCALE ("en").
+Babel formats for the reader's language (app/i18n.py: the user's, the browser's, or
+DEFAULT_LOCALE).
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 from babel.numbers import (
     UnknownCurrencyError,
@@ -53,7 +52,12 @@ _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 
 def locale() -> str:
-    return (current_app.config.get("DEFAULT_LOCALE") if has_app_context() else None) or "en"
+    """The reader's language (app/i18n.py): Babel formats dates, numbers and money for it."""
+    if not has_app_context():
+        return "en"
+    from app import i18n
+
+    return i18n.current()
 
 
 def app_zone() -> ZoneInfo:
@@ -155,10 +159,11 @@ def check_settings(config) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"APP_TIMEZONE={name!r} is not a time zone name (e.g. UTC, Asia/Tashkent).") from None
-    try:
-        Locale.parse(config.get("DEFAULT_LOCALE") or "en")
-    except (UnknownLocaleError, ValueError):
-        raise ValueError(f"DEFAULT_LOCALE={config.get('DEFAULT_LOCALE')!r} is not a known language.") from None
+    code = str(config.get("DEFAULT_LOCALE") or "en").strip().lower()
+    if code not in ("en", "ru", "uz"):  # app.i18n.LOCALES
+        raise ValueError(f"DEFAULT_LOCALE={config.get('DEFAULT_LOCALE')!r} is not one of the app's "
+                         "languages (en, ru, uz).")
+    config["DEFAULT_LOCALE"] = code
 
 
 def currency_name() -> str:

@@ -12,6 +12,9 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from flask_babel import gettext as _
+
+from app import i18n
 from app.extensions import db
 from app.models import ApiToken, CustomerBranch, Role, Technician, TokenKind, User
 from app import clock
@@ -326,7 +329,7 @@ def create_user(data: dict) -> User:
 def update_contact(user: User, data: dict, *, by_admin: bool = False, actor: User | None = None) -> User:
     """A user's own contact settings (admins may edit anyone's, plus name/role flags)."""
     f = Fields(data)
-    allowed = {"name", "phone", "telegramChatId", "notifyTelegram", "notifySms"}
+    allowed = {"name", "phone", "telegramChatId", "notifyTelegram", "notifySms", "locale"}
     if by_admin:
         allowed |= {"isActive"}
     unknown = sorted(set(data) - allowed)
@@ -350,6 +353,9 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False, actor: Use
         f.error("phone", "Enter a valid phone number.")
     notify_tg = f.boolean("notifyTelegram")
     notify_sms = f.boolean("notifySms")
+    locale = data.get("locale")
+    if locale is not None and i18n.valid_locale(locale) != locale:
+        f.error("locale", _("Choose one of: %(languages)s.", languages=", ".join(i18n.LOCALES)))
     active = f.boolean("isActive") if by_admin else None
     if active is False and actor is not None and actor.id == user.id:
         # Nobody locks themselves out (the last admin would lock everyone out).
@@ -366,6 +372,8 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False, actor: Use
         user.phone = phone
     if "telegramChatId" in data:
         user.telegram_chat_id = chat
+    if "locale" in data:
+        user.locale = locale
     if notify_tg is not None:
         user.notify_telegram = notify_tg
     if notify_sms is not None:

@@ -1,6 +1,7 @@
 """Forms of the account pages."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 
@@ -8,6 +9,12 @@ class ProfileForm(FlaskForm):
     phone = StringField("Mobile phone for SMS", validators=[Optional(), Length(max=50)])
     notify_telegram = BooleanField("Telegram messages")
     notify_sms = BooleanField("SMS for urgent tickets")
+
+
+class LanguageForm(FlaskForm):
+    """The language of every page, message and report for this user (app/i18n.py)."""
+
+    locale = SelectField(_l("Language"), choices=[])
 
 
 class PasswordForm(FlaskForm):

@@ -5,8 +5,11 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 from flask_login import current_user, login_required, login_user
 
 from app.blueprints.account import bp
-from app.blueprints.account.forms import PasswordForm, ProfileForm
+from app.blueprints.account.forms import LanguageForm, PasswordForm, ProfileForm
 from app.blueprints.api import decode_cursor, encode_cursor
+from flask_babel import force_locale, gettext as _
+
+from app import i18n
 from app.ratelimit import login_limits, password_guess_failed, signed_in_account_key
 from app.services import access, notifications, users
 from app.services.errors import ValidationError, WrongPassword
@@ -144,14 +147,40 @@ def profile():
     return _profile_page(me, form=form, errors=errors)
 
 
-def _profile_page(me, *, form=None, errors=None, password_form=None, password_errors=None):
-    """The profile page with both forms; 400 when one of them comes back with errors."""
+def _language_form(formdata=None) -> LanguageForm:
+    form = LanguageForm(formdata=formdata) if formdata is not None else LanguageForm(formdata=None)
+    # "As my browser" keeps no choice: pages follow the browser, messages DEFAULT_LOCALE.
+    form.locale.choices = [("", _("As my browser"))] + [(code, i18n.LANGUAGE_NAMES[code]) for code in i18n.LOCALES]
+    if formdata is None:
+        form.locale.data = _me().locale or ""
+    return form
+
+
+@bp.post("/profile/language")
+@login_required
+def language():
+    """The user's language: every page, and every message sent to them, from now on."""
+    me = _me()
+    form = _language_form(request.form)
+    if form.validate_on_submit():
+        users.update_contact(me, {"locale": form.locale.data or None})
+        with force_locale(i18n.user_locale(me.locale) if me.locale else i18n.select_locale()):
+            flash(_("Your language is saved."))
+        return redirect(url_for("account.profile"))
+    return _profile_page(me, language_form=form, language_errors=form_errors(form))
+
+
+def _profile_page(me, *, form=None, errors=None, password_form=None, password_errors=None,
+                  language_form=None, language_errors=None):
+    """The profile page with its forms; 400 when one of them comes back with errors."""
     form = form or ProfileForm(formdata=None, obj=_profile_data(me))
     password_form = password_form or PasswordForm(formdata=None)
     return render_template("account/profile.html", form=form, errors=errors or {}, me=me,
                            password_form=password_form, password_errors=password_errors or {},
+                           language_form=language_form or _language_form(),
+                           language_errors=language_errors or {},
                            sms_ready=bool(current_app.config.get("SMS_GATEWAY_URL")),
-                           **_telegram_ctx(me)), (400 if errors or password_errors else 200)
+                           **_telegram_ctx(me)), (400 if errors or password_errors or language_errors else 200)
 
 
 @bp.post("/profile/password")

@@ -81,7 +81,7 @@ def user(u: User) -> dict:
     return {
         "id": u.id, "email": u.email, "name": u.name, "role": u.role.value, "phone": u.phone,
         "telegramChatId": u.telegram_chat_id, "notifyTelegram": u.notify_telegram, "notifySms": u.notify_sms,
-        "technicianId": u.technician_id, "branchIds": [b.id for b in u.branches], "isActive": u.is_active,
+        "locale": u.locale, "technicianId": u.technician_id, "branchIds": [b.id for b in u.branches], "isActive": u.is_active,
     }
 
 

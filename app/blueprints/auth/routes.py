@@ -51,12 +51,38 @@ def login():
             errors = form_errors(exc=exc)  # one message: which of the two was wrong is not said
         else:
             session.clear()  # a fresh session at login (no fixation)
+            _keep_picked_language(user)
             login_user(user)
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     elif request.method == "POST":
         errors = {"_form": "Enter your email and password."}
     return render_template("auth/login.html", form=form, errors=errors), (401 if errors else 200)
+
+
+def _keep_picked_language(user) -> None:
+    """A language picked with the switch before signing in becomes the user's own, if
+    they had none: their messages (Telegram, SMS, in-app) follow it too."""
+    from app import i18n
+
+    picked = i18n.valid_locale(request.cookies.get(i18n.COOKIE))
+    if user.locale is None and picked is not None:
+        users.update_contact(user, {"locale": picked})
+
+
+@bp.get("/language/<code>")
+def switch_language(code):
+    """The switch on the signed-out pages: the chosen language (a cookie, a year) and
+    back to the page it was picked on. A signed-in user keeps theirs on the profile page."""
+    from app import i18n
+
+    target = _safe_next(request.args.get("next")) or "/login"
+    response = redirect(target)
+    chosen = i18n.valid_locale(code)
+    if chosen is not None and chosen == code:
+        response.set_cookie(i18n.COOKIE, chosen, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax",
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), httponly=True)
+    return response
 
 
 @bp.post("/logout")
