@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/sla_sweep.py [--backend postgresql|sqlite|both]
                                         [--tickets 100000] [--overdue 20000]
+                                        [--contention N] [--write-load CLIENTS]
 
 Data (set-based INSERTs): 500 branches, each with an ACTIVE primary and an ACTIVE
 secondary technician (each with a user account), 2 dispatchers, and `--tickets` open
@@ -29,13 +30,23 @@ over the committed sweep's.
 
 PostgreSQL: database `evercold_sla_bench` on 127.0.0.1 (created if missing; its public
 schema is reset), or BENCH_PG_URL. SQLite: a temporary file.
+
+Contention (issue 16 item 4), for the measured phases only (not the data load):
+`--contention N` runs N processes that burn CPU in a tight loop, `--write-load C` runs
+`pgbench` with C clients (TPC-B-like writes, each commit an fsync) on a database of its
+own (`<bench database>_load`, initialised at `--write-scale`, default 5: 75 MB; 50 makes
+it 750 MB, more than a small `shared_buffers`, so its writes evict the sweep's pages). The load average is printed before
+each phase, and each timed run's PostgreSQL backend CPU (utime + stime from /proc).
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -201,6 +212,79 @@ def settle(db) -> None:
             c.exec_driver_sql("ANALYZE")
 
 
+# --- contention --------------------------------------------------------------------
+
+def _burn() -> None:  # pragma: no cover - a child process
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    x = 0
+    while True:
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+
+
+class Contention:
+    """N CPU burners and, optionally, a pgbench write load on another database, while the
+    measured phases run. Ended by their own pids."""
+
+    def __init__(self, burners: int, write_clients: int, pg_url: str, scale: int = 5):
+        self.burners, self.write_clients, self.scale = burners, write_clients, scale
+        base, _, name = pg_url.rpartition("/")
+        self.load_db = f"{name}_load"
+        self.procs: list = []
+        self.pgbench = None
+
+    def __enter__(self):
+        if self.write_clients:
+            pg = ["-h", "127.0.0.1", "-U", "postgres"]
+            subprocess.run(["dropdb", *pg, "--if-exists", self.load_db], check=True)
+            subprocess.run(["createdb", *pg, self.load_db], check=True)
+            subprocess.run(["pgbench", *pg, "-i", "-q", "-s", str(self.scale), self.load_db], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.pgbench = subprocess.Popen(["pgbench", *pg, "-n", "-c", str(self.write_clients), "-T", "7200",
+                                             self.load_db], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(self.burners):
+            proc = multiprocessing.Process(target=_burn, daemon=True)
+            proc.start()
+            self.procs.append(proc)
+        if self.burners or self.write_clients:
+            print(f"contention on: {self.burners} CPU burner(s), pgbench write clients: {self.write_clients}",
+                  flush=True)
+        return self
+
+    def __exit__(self, *exc):
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.join(5)
+        if self.pgbench is not None:
+            self.pgbench.terminate()
+            self.pgbench.wait(10)
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", self.load_db])
+        return False
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _backend_pid(db) -> int | None:
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def _ticks(pid: int | None) -> int:
+    if pid is None:
+        return 0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
 # --- measuring ---------------------------------------------------------------------
 
 class Statements(list):
@@ -243,19 +327,22 @@ def run_sweep(db, *, commit: bool, nobody_to_alert: bool = False, at: datetime =
     db.session.remove()
     if nobody_to_alert:
         db.session.execute(text("UPDATE users SET is_active = false"))
+    pid = _backend_pid(db)
     with counted(db.engine) as statements:
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0, k0 = time.perf_counter(), time.process_time(), _ticks(pid)
         result = sla.escalate_overdue(at)
         numbers = list(result.escalated)
         if commit:
             db.session.commit()
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        pg_cpu = (_ticks(pid) - k0) / _TICK
     if not commit:
         db.session.rollback()
     db.session.remove()
     settle(db)
     if numbers:
-        print(f"  cpu {cpu:.2f}s; in the database: {statements.breakdown()}", flush=True)
+        print(f"  wall {seconds:.2f}s, cpu {cpu:.2f}s, PostgreSQL backend cpu {pg_cpu:.2f}s; "
+              f"in the database: {statements.breakdown()}", flush=True)
     return seconds, len(statements), numbers, result
 
 
@@ -266,8 +353,9 @@ def run_plan_loop(db):
     cutoff, stamp = now - timedelta(minutes=1), now
     if db.engine.dialect.name == "sqlite":  # the app's stored text format
         cutoff, stamp = cutoff.strftime("%Y-%m-%d %H:%M:%S.%f"), now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    pid = _backend_pid(db)
     with counted(db.engine) as statements:
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0, k0 = time.perf_counter(), time.process_time(), _ticks(pid)
         conn = db.session.connection()
         tickets = conn.execute(text(
             "SELECT t.*, s.name AS s_name, b.branch_name, tech.name AS tech_name FROM service_tickets t "
@@ -297,14 +385,16 @@ def run_plan_loop(db):
                                                           "id": ticket["id"]})
                     escalated.append(ticket["ticket_number"])
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        pg_cpu = (_ticks(pid) - k0) / _TICK
     db.session.rollback()
     db.session.remove()
     settle(db)
-    print(f"  cpu {cpu:.2f}s", flush=True)
+    print(f"  cpu {cpu:.2f}s, PostgreSQL backend cpu {pg_cpu:.2f}s", flush=True)
     return seconds, len(statements), escalated, len(tickets)
 
 
-def bench(backend: str, tickets: int, overdue: int) -> dict:
+def bench(backend: str, tickets: int, overdue: int, burners: int = 0, write_clients: int = 0,
+          write_scale: int = 5) -> dict:
     if backend == "postgresql":
         url = PG_URL
         prepare_postgres(url)
@@ -313,46 +403,63 @@ def bench(backend: str, tickets: int, overdue: int) -> dict:
     print(f"\n== {backend}: {tickets:,} open tickets, {overdue:,} overdue ==", flush=True)
     app = make_app(url)
     from app.extensions import db
-    from app.models import Notification, ServiceTicket
 
     out = {"backend": backend}
     with app.app_context():
         t0 = time.perf_counter()
         load_data(db, tickets, overdue)
         print(f"data loaded in {time.perf_counter() - t0:.1f} s", flush=True)
+        with Contention(burners, write_clients, PG_URL, write_scale):
+            out.update(_measured(app, db, overdue))
+        return out
 
-        run_sweep(db, commit=False, at=MINUTE)  # warm-up: connections, compiled statements
-        sm, nm, minute, _ = run_sweep(db, commit=False, at=MINUTE)
-        print(f"one minute's sweep ({MINUTE:%H:%M:%S}, rolled back): {sm:.3f} s, {nm} statements, "
-              f"{len(minute):,} escalated", flush=True)
-        rolled = [run_sweep(db, commit=False) for _ in range(3)]  # rolled back: the loop sees the same data
-        times = sorted(r[0] for r in rolled)
-        s1, n1, first = times[1], rolled[0][1], rolled[0][2]
-        print(f"sweep (rolled back, 3 runs): median {times[1]:.3f} s, best {times[0]:.3f} s, {n1} statements, "
-              f"{len(first):,} escalated", flush=True)
-        ls, ln, loop_escalated, scanned = run_plan_loop(db)
-        print(f"plan loop: {ls:.2f} s, {ln:,} statements, {len(loop_escalated):,} escalated "
-              f"({scanned:,} tickets scanned)", flush=True)
-        thresholds = {k: app.config[k] for k in ("SLA_DIGEST_THRESHOLD", "SLA_TECHNICIAN_DIGEST_THRESHOLD")}
-        app.config.update({k: 10 ** 9 for k in thresholds})
-        sp, np_, per_ticket, per_ticket_result = run_sweep(db, commit=False)
-        app.config.update(thresholds)
-        print(f"sweep without digests (rolled back): {sp:.3f} s, {np_} statements, "
-              f"{len(per_ticket):,} escalated", flush=True)
-        sc, nc, core, _ = run_sweep(db, commit=False, nobody_to_alert=True)
-        print(f"sweep without recipients (rolled back; no outbox rows): {sc:.3f} s, {nc} statements, "
-              f"{len(core):,} escalated", flush=True)
-        s2, n2, second, result = run_sweep(db, commit=True)
-        print(f"sweep (committed): {s2:.3f} s, {n2} statements, {len(second):,} escalated, "
-              f"{result.alerts:,} alerts", flush=True)
-        idle, idle_n, idle_escalated, _ = run_sweep(db, commit=True)
-        print(f"idle sweep right after: {idle:.3f} s, {idle_n} statements, {len(idle_escalated)} escalated",
-              flush=True)
-        outbox = db.session.execute(sa.select(sa.func.count()).select_from(Notification)).scalar_one()
-        at_secondary = db.session.execute(sa.select(sa.func.count()).select_from(ServiceTicket).where(
-            ServiceTicket.escalation_level == 1, ServiceTicket.assigned_technician_id.like("ts%"))).scalar_one()
-        db.session.remove()
-        db.engine.dispose()
+
+def _measured(app, db, overdue: int) -> dict:
+    from app.models import Notification, ServiceTicket
+
+    out = {}
+    out["load_start"] = os.getloadavg()[0]
+    print(load(), flush=True)
+
+    run_sweep(db, commit=False, at=MINUTE)  # warm-up: connections, compiled statements
+    sm, nm, minute, _ = run_sweep(db, commit=False, at=MINUTE)
+    print(f"one minute's sweep ({MINUTE:%H:%M:%S}, rolled back): {sm:.3f} s, {nm} statements, "
+          f"{len(minute):,} escalated", flush=True)
+    print(load(), flush=True)
+    rolled = [run_sweep(db, commit=False) for _ in range(3)]  # rolled back: the loop sees the same data
+    times = sorted(r[0] for r in rolled)
+    s1, n1, first = times[1], rolled[0][1], rolled[0][2]
+    print(f"sweep (rolled back, 3 runs): median {times[1]:.3f} s, best {times[0]:.3f} s, {n1} statements, "
+          f"{len(first):,} escalated", flush=True)
+    print(load(), flush=True)
+    ls, ln, loop_escalated, scanned = run_plan_loop(db)
+    print(f"plan loop: {ls:.2f} s, {ln:,} statements, {len(loop_escalated):,} escalated "
+          f"({scanned:,} tickets scanned)", flush=True)
+    thresholds = {k: app.config[k] for k in ("SLA_DIGEST_THRESHOLD", "SLA_TECHNICIAN_DIGEST_THRESHOLD")}
+    app.config.update({k: 10 ** 9 for k in thresholds})
+    print(load(), flush=True)
+    sp, np_, per_ticket, per_ticket_result = run_sweep(db, commit=False)
+    app.config.update(thresholds)
+    print(f"sweep without digests (rolled back): {sp:.3f} s, {np_} statements, "
+          f"{len(per_ticket):,} escalated", flush=True)
+    print(load(), flush=True)
+    sc, nc, core, _ = run_sweep(db, commit=False, nobody_to_alert=True)
+    print(f"sweep without recipients (rolled back; no outbox rows): {sc:.3f} s, {nc} statements, "
+          f"{len(core):,} escalated", flush=True)
+    print(load(), flush=True)
+    s2, n2, second, result = run_sweep(db, commit=True)
+    print(f"sweep (committed): {s2:.3f} s, {n2} statements, {len(second):,} escalated, "
+          f"{result.alerts:,} alerts", flush=True)
+    idle, idle_n, idle_escalated, _ = run_sweep(db, commit=True)
+    print(f"idle sweep right after: {idle:.3f} s, {idle_n} statements, {len(idle_escalated)} escalated",
+          flush=True)
+    outbox = db.session.execute(sa.select(sa.func.count()).select_from(Notification)).scalar_one()
+    at_secondary = db.session.execute(sa.select(sa.func.count()).select_from(ServiceTicket).where(
+        ServiceTicket.escalation_level == 1, ServiceTicket.assigned_technician_id.like("ts%"))).scalar_one()
+    out["load_end"] = os.getloadavg()[0]
+    print(load(), flush=True)
+    db.session.remove()
+    db.engine.dispose()
 
     same = sorted(first) == sorted(loop_escalated) == sorted(second) == sorted(core) == sorted(per_ticket)
     best = min(times[0], s2)
@@ -372,19 +479,25 @@ def main() -> int:
     parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--overdue", type=int, default=20_000)
+    parser.add_argument("--contention", type=int, default=0, metavar="N",
+                        help="N CPU-burning processes during the measured phases")
+    parser.add_argument("--write-load", type=int, default=0, metavar="CLIENTS",
+                        help="pgbench write clients on another database during the measured phases")
+    parser.add_argument("--write-scale", type=int, default=5, help="pgbench scale of the write load's database")
     args = parser.parse_args()
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
-    print(f"python {platform.python_version()}, {os.cpu_count()} cores, sqlalchemy {sa.__version__}")
+    print(f"python {platform.python_version()}, {os.cpu_count()} cores, sqlalchemy {sa.__version__}, {load()}")
     try:
-        rows = [bench(b, args.tickets, args.overdue) for b in backends]
+        rows = [bench(b, args.tickets, args.overdue, args.contention, args.write_load,
+                      args.write_scale) for b in backends]
     finally:
         shutil.rmtree(_TMP, ignore_errors=True)
     print("\n| backend | sweep, committed (s) | sweep, rolled back, median of 3 (best) (s) "
           "| no digests, rolled back (s) "
           "| sweep without outbox (s) "
           "| sweep statements | plan loop (s) | loop statements | speed-up | escalated (same) | idle sweep (s) "
-          "| one minute's sweep (s) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| one minute's sweep (s) | load average (start-end) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['backend']} | {r['sweep_commit_s']:.2f} | {r['sweep_s']:.2f} ({r['best_s']:.2f}) "
               f"| {r['per_ticket_s']:.2f} "
@@ -392,7 +505,7 @@ def main() -> int:
               f"| {r['sweep_statements']} | {r['loop_s']:.1f} | {r['loop_statements']:,} "
               f"| {r['loop_s'] / r['sweep_commit_s']:.1f}x "
               f"| {r['escalated']:,} ({r['same']}) | {r['idle_s']:.3f} "
-              f"| {r['minute_s']:.3f} ({r['minute_escalated']}) |")
+              f"| {r['minute_s']:.3f} ({r['minute_escalated']}) | {r['load_start']:.1f}-{r['load_end']:.1f} |")
     return 0
 
 
