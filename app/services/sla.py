@@ -441,8 +441,6 @@ def _sweep(now: datetime) -> SweepResult:
     staged = _stage_candidates(now, dialect)
     if not staged:
         return result
-    if dialect == "postgresql":
-        _pg_sweep_settings()
     _apply(now, staged)
     _insert_events(now, dialect)
     _insert_assignees(dialect)
@@ -482,25 +480,6 @@ def _sweep(now: datetime) -> SweepResult:
                  "resolution_overdue=%d", _iso(now), len(result.escalated), len(result.no_secondary),
                  len(result.level2), len(result.warned), len(result.new_overdue), len(result.resolution_overdue))
     return result
-
-
-# For the rest of the sweep's transaction (PostgreSQL), in one statement:
-# - its commit does not wait for the WAL to reach the disk. A catch-up writes tens of MB
-#   of WAL, and on a busy server the wait for that flush queues behind every other
-#   client's fsync (measured: +0.5 s of a 3 s committed sweep with pgbench writing
-#   beside it). Atomicity and order are kept: a server crash in the ~0.2-0.6 s before
-#   the WAL writer flushes loses the whole sweep, never part of it, and the next sweep a
-#   minute later does it again; any later synchronous commit (a delivery marking its
-#   message sent) flushes the sweep's WAL first. At worst a message whose delivery was
-#   cut by that crash between sending and committing goes out twice.
-# - the read-back of a catch-up (20,000 rows, sorted) stays in memory instead of
-#   spilling to a temporary file (4.5 MB at 20,000 tickets with the default 4 MB).
-_PG_SWEEP_SETTINGS = text("SELECT set_config('synchronous_commit', 'off', true), "
-                          "set_config('work_mem', '32MB', true)")
-
-
-def _pg_sweep_settings() -> None:
-    db.session.execute(_PG_SWEEP_SETTINGS)
 
 
 def _expire_loaded(ticket_ids: set[str]) -> None:
