@@ -530,6 +530,7 @@ def main() -> int:
             for side, path in zip(("ours", "peer"), paths[pair]):
                 if path:
                     client(servers[side].port, path, _headers(side, path, cookies), args.clients, 1.0)
+                    drain(servers[side].workers())
         load_before = os.getloadavg()
         t_start = time.monotonic()
         conns = {side: engine.connect() for side, engine in engines.items()}
