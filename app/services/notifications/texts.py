@@ -16,6 +16,7 @@ from app.models import (
 from app.services.channels import sms
 
 from app.services.notifications.routing import DISPATCHERS, PREVIOUS_TECHNICIAN, TECHNICIAN
+from app.services.reference import local_name  # a category or subcategory in the reader's language
 
 
 DESCRIPTION_MAX = 300
@@ -86,7 +87,7 @@ def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
         f"Ticket: {ticket.ticket_number}",
         f"Branch: {ticket.branch.branch_code} {ticket.branch.branch_name}",
         f"Priority: {ticket.priority.label}",
-        f"Problem: {ticket.subcategory.name}",
+        f"Problem: {local_name(ticket.subcategory)}",
     ]
     if ticket.assigned_technician is not None and kind != "ticket_completed":
         lines.append(f"Technician: {ticket.assigned_technician.name}")
@@ -134,7 +135,7 @@ def sms_text(title: str, ticket: ServiceTicket, link: str) -> str:
     _, due_at = _due(ticket)
     due = zoned(due_at)
     prio = f"{ticket.priority.label} priority"
-    code, name, sub = ticket.branch.branch_code, ticket.branch.branch_name, ticket.subcategory.name
+    code, name, sub = ticket.branch.branch_code, ticket.branch.branch_name, local_name(ticket.subcategory)
     return sms.fit([
         f"{title}. {prio}, {code} {name}: {sub}. Due {due}. {link}",
         f"{title}. {prio}, {code} {name}. Due {due}. {link}",
