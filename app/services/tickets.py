@@ -9,6 +9,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -81,7 +82,7 @@ def _remember_assignee(ticket: ServiceTicket, technician_id: str) -> None:
 
 def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
     if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound("Ticket not found")
+        raise NotFound(_("Ticket not found"))
     stmt = (
         select(ServiceTicket)
         .where(ServiceTicket.id == ticket_id)
@@ -97,7 +98,7 @@ def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
         stmt = stmt.with_for_update(of=ServiceTicket)
     ticket = db.session.execute(stmt).scalar_one_or_none()
     if ticket is None:
-        raise NotFound("Ticket not found")
+        raise NotFound(_("Ticket not found"))
     return ticket
 
 
@@ -158,17 +159,17 @@ def create_ticket(actor, data: dict, *, source: TicketSource | None = None) -> S
     values = parse_new_ticket(data)
     branch = db.session.get(CustomerBranch, values["branch_id"])
     if branch is None or not access.can_create_ticket_for_branch(actor, branch.id):
-        raise ValidationError("Unknown branch", {"branchId": "Unknown branch."})
+        raise ValidationError(_("Unknown branch"), {"branchId": _("Unknown branch.")})
     if not branch.is_active:
-        raise ValidationError("This branch is inactive", {"branchId": "This branch is inactive."})
+        raise ValidationError(_("This branch is inactive"), {"branchId": _("This branch is inactive.")})
     category = db.session.get(IssueCategory, values["category_id"])
     if category is None:
-        raise ValidationError("Unknown category", {"categoryId": "Unknown category."})
+        raise ValidationError(_("Unknown category"), {"categoryId": _("Unknown category.")})
     subcategory = db.session.get(IssueSubcategory, values["subcategory_id"])
     if subcategory is None or subcategory.category_id != category.id:
         raise ValidationError(
-            "The subcategory does not belong to the category",
-            {"subcategoryId": "Choose a subcategory of the selected category."},
+            _("The subcategory does not belong to the category"),
+            {"subcategoryId": _("Choose a subcategory of the selected category.")},
         )
     unit = equipment.unit_for_ticket(branch.id, values["equipment_id"]) if values["equipment_id"] else None
 
@@ -225,13 +226,13 @@ def assign(ticket: ServiceTicket, technician_id: str, actor) -> ServiceTicket:
     ASSIGNED: the new technician has to accept it."""
     access.require_staff(actor)
     if ticket.status not in OPEN_STATUSES:
-        raise InvalidTransition(f"A {ticket.status.value} ticket cannot be reassigned")
+        raise InvalidTransition(_("A ticket in status “%(status)s” cannot be reassigned", status=ticket.status.label))
     technician = db.session.get(Technician, technician_id) if isinstance(technician_id, str) else None
     if technician is None:
-        raise ValidationError("Unknown technician", {"assignedTechnicianId": "Unknown technician."})
+        raise ValidationError(_("Unknown technician"), {"assignedTechnicianId": _("Unknown technician.")})
     if technician.status != TechnicianStatus.ACTIVE:
-        raise ValidationError("This technician is not active",
-                              {"assignedTechnicianId": "Only ACTIVE technicians can take tickets."})
+        raise ValidationError(_("This technician is not active"),
+                              {"assignedTechnicianId": _("Only active technicians can take tickets.")})
     if technician.id == ticket.assigned_technician_id and ticket.status != TicketStatus.NEW:
         return ticket
     previous = ticket.assigned_technician_id
@@ -272,7 +273,7 @@ def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> S
     """Staff only. Both due times are recomputed from createdAt."""
     access.require_staff(actor)
     if ticket.status == TicketStatus.CLOSED:
-        raise InvalidTransition("A closed ticket cannot change priority")
+        raise InvalidTransition(_("A closed ticket cannot change priority"))
     if priority == ticket.priority:
         return ticket
     old = ticket.priority
@@ -310,9 +311,9 @@ def add_store_note(ticket: ServiceTicket, actor, text) -> TicketEvent:
     access.require_store_evidence(actor, ticket, "notes")
     text = text.strip() if isinstance(text, str) else ""
     if not text:
-        raise ValidationError("Write the note first.", {"note": "Write the note first."})
+        raise ValidationError(_("Write the note first."), {"note": _("Write the note first.")})
     if len(text) > STORE_NOTE_MAX:
-        raise ValidationError("The note is too long.", {"note": f"At most {STORE_NOTE_MAX} characters."})
+        raise ValidationError(_("The note is too long."), {"note": _("At most %(max)s characters.", max=STORE_NOTE_MAX)})
     event = record_event(ticket, "store_note", actor, text=text)
     db.session.flush()
     return event
@@ -322,9 +323,9 @@ def close_without_completion(ticket: ServiceTicket, reason: str, actor) -> Servi
     """Staff close NEW/ASSIGNED/IN_PROGRESS tickets with a reason (in the timeline)."""
     access.require_staff(actor)
     if ticket.status not in OPEN_STATUSES:
-        raise InvalidTransition(f"A {ticket.status.value} ticket cannot be closed this way")
+        raise InvalidTransition(_("A ticket in status “%(status)s” cannot be closed this way", status=ticket.status.label))
     if not reason or not reason.strip():
-        raise ValidationError("A reason is required to close a ticket", {"reason": "Say why it is closed."})
+        raise ValidationError(_("A reason is required to close a ticket"), {"reason": _("Say why it is closed.")})
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = clock.now()
     ticket.close_reason = reason.strip()[:REASON_MAX]
@@ -339,7 +340,7 @@ def accept(ticket: ServiceTicket, actor) -> ServiceTicket:
     """ASSIGNED -> IN_PROGRESS by the assigned technician; firstResponseAt set once."""
     access.require_assigned_technician(actor, ticket)
     if ticket.status != TicketStatus.ASSIGNED:
-        raise InvalidTransition(f"Only an ASSIGNED ticket can be accepted (this one is {ticket.status.value})")
+        raise InvalidTransition(_("Only an ASSIGNED ticket can be accepted (this one is %(status)s)", status=ticket.status.label))
     ticket.status = TicketStatus.IN_PROGRESS
     if ticket.first_response_at is None:
         ticket.first_response_at = clock.now()
@@ -354,10 +355,10 @@ def decline(ticket: ServiceTicket, reason: str | None, actor) -> ServiceTicket:
     Dispatchers are told."""
     access.require_assigned_technician(actor, ticket)
     if ticket.status != TicketStatus.ASSIGNED:
-        raise InvalidTransition(f"Only an ASSIGNED ticket can be declined (this one is {ticket.status.value})")
+        raise InvalidTransition(_("Only an ASSIGNED ticket can be declined (this one is %(status)s)", status=ticket.status.label))
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise ValidationError("A reason is required to decline", {"reason": "Say why you decline."})
+        raise ValidationError(_("A reason is required to decline"), {"reason": _("Say why you decline.")})
     previous = ticket.assigned_technician_id
     declined_before = {e.data.get("technicianId") for e in db.session.execute(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "declined")).scalars()}
@@ -396,7 +397,7 @@ def parse_arrival(data: dict) -> tuple[float | None, float | None]:
     lon = f.floating("longitude", min_value=-180, max_value=180)
     if (data.get("latitude") is None) != (data.get("longitude") is None):
         f.error("latitude" if data.get("latitude") is None else "longitude",
-                "Send latitude and longitude together.")
+                _("Send latitude and longitude together."))
     f.check()
     return lat, lon
 
@@ -410,7 +411,7 @@ def arrive(ticket: ServiceTicket, actor, latitude: float | None = None, longitud
     if ticket.status == TicketStatus.ASSIGNED:
         accept(ticket, actor)  # arriving on site is accepting it
     if ticket.status != TicketStatus.IN_PROGRESS:
-        raise InvalidTransition(f"Arrival can only be marked on open work (this ticket is {ticket.status.value})")
+        raise InvalidTransition(_("Arrival can only be marked on open work (this ticket is %(status)s)", status=ticket.status.label))
     if access.on_site(ticket):  # once per visit; after the work was sent back, the return visit
         return {"ticket": ticket, "distance": ticket.arrival_distance_m, "farAway": False}
     now = clock.now()
@@ -437,14 +438,14 @@ def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
     version = f.integer("version", min_value=0, max_value=2**31)
     f.check()
     if version is not None and version != ticket.version:
-        raise Conflict("This ticket was changed by someone else; reload and try again")
+        raise Conflict(_("This ticket was changed by someone else; reload and try again"))
     known = {"status", "assignedTechnicianId", "priority", "internalNotes", "storeNotes", "version", "reason",
              "equipmentId"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValidationError("Unknown fields", {k: "Unknown field." for k in unknown})
+        raise ValidationError(_("Unknown fields"), {k: _("Unknown field.") for k in unknown})
     if not (set(data) - {"version", "reason"}):
-        raise ValidationError("Nothing to change")
+        raise ValidationError(_("Nothing to change"))
 
     if "priority" in data:
         priority = f.choice("priority", TicketPriority, required=True)
@@ -475,5 +476,5 @@ def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
         elif status == TicketStatus.ASSIGNED and "assignedTechnicianId" in data:
             pass  # done by the assignment above
         else:
-            raise InvalidTransition(f"Status cannot be set to {status.value} this way")
+            raise InvalidTransition(_("Status cannot be set to %(status)s this way", status=status.value))
     return ticket
