@@ -52,11 +52,37 @@ def seed_categories() -> IssueCategory:
     return category
 
 
+# The refrigerant logbook's tickets (API.md, "Equipment"): its own category, so the plan's
+# keeps exactly its six subcategories.
+REFRIGERANT_CATEGORY = ("Refrigerant", "Refrigerant leaks and the F-gas logbook")
+REFRIGERANT_SUBCATEGORIES = [("Refrigerant Leak", "A leak found or suspected; refrigerant added above the limit")]
+
+
+def seed_refrigerant_category() -> IssueCategory:
+    """The category "Refrigerant" with "Refrigerant Leak" (the plan's default SLA
+    minutes), for tickets the refrigerant logbook opens; idempotent."""
+    name, description = REFRIGERANT_CATEGORY
+    category = db.session.execute(select(IssueCategory).where(IssueCategory.name == name)).scalar_one_or_none()
+    if category is None:
+        category = IssueCategory(name=name, description=description)
+        db.session.add(category)
+        db.session.flush()
+    existing = {s.name for s in db.session.execute(
+        select(IssueSubcategory).where(IssueSubcategory.category_id == category.id)).scalars()}
+    for sub_name, sub_description in REFRIGERANT_SUBCATEGORIES:
+        if sub_name not in existing:
+            db.session.add(IssueSubcategory(category_id=category.id, name=sub_name, description=sub_description,
+                                            **SLA_DEFAULTS))
+    db.session.flush()
+    return category
+
+
 def register_cli(app) -> None:
     @app.cli.command("seed")
     def seed_command():
         """Load the issue categories (safe to run again)."""
         seed_categories()
+        seed_refrigerant_category()
         db.session.commit()
         click.echo("Issue categories seeded.")
 

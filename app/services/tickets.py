@@ -26,10 +26,11 @@ from app.models import (
     TicketAssignee,
     TicketEvent,
     TicketPriority,
+    TicketSource,
     TicketStatus,
 )
 from app import clock, signals
-from app.services import access, numbering, sla_clock
+from app.services import access, equipment, numbering, sla_clock
 from app.services.assignment import pick_technician, why_nobody
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import acted_on, notify, taken_off
@@ -90,6 +91,7 @@ def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
             selectinload(ServiceTicket.category),
             selectinload(ServiceTicket.subcategory),
             selectinload(ServiceTicket.assigned_technician),
+            selectinload(ServiceTicket.equipment),
         )
     )
     if for_update and db.session.get_bind().dialect.name == "postgresql":
@@ -122,6 +124,7 @@ def parse_new_ticket(data: dict) -> dict:
         "external_id": f.text("externalId", max_len=100),
         "contact_name": f.text("contactName", max_len=200),
         "contact_phone": f.text("contactPhone", max_len=50),
+        "equipment_id": f.text("equipmentId", max_len=64),
     }
     f.check()
     return out
@@ -135,7 +138,16 @@ def preview_due_times(subcategory_id: str | None, priority: TicketPriority):
     return sla_clock.due_times(sub, priority, clock.now())
 
 
-def create_ticket(actor, data: dict) -> ServiceTicket:
+def source_for(actor) -> TicketSource:
+    """Where a ticket a person creates comes from: STORE for a store manager, DISPATCHER
+    for staff (the API passes API for a service token's requests; the QR page, alarms,
+    plans and rules pass their own)."""
+    if actor is not None and actor.role == Role.STORE_MANAGER:
+        return TicketSource.STORE
+    return TicketSource.DISPATCHER if actor is not None else TicketSource.SYSTEM
+
+
+def create_ticket(actor, data: dict, *, source: TicketSource | None = None) -> ServiceTicket:
     """Create a ticket for a branch and auto-assign it.
 
     Rules: the subcategory must belong to the category; store managers only for their
@@ -159,6 +171,7 @@ def create_ticket(actor, data: dict) -> ServiceTicket:
             _("The subcategory does not belong to the category"),
             {"subcategoryId": _("Choose a subcategory of the selected category.")},
         )
+    unit = equipment.unit_for_ticket(branch.id, values["equipment_id"]) if values["equipment_id"] else None
 
     now = clock.now()
     technician = pick_technician(branch.id)
@@ -182,12 +195,16 @@ def create_ticket(actor, data: dict) -> ServiceTicket:
         status=TicketStatus.ASSIGNED if technician else TicketStatus.NEW,
         assigned_technician_id=technician.id if technician else None,
         assigned_technician=technician,
+        equipment_id=unit.id if unit else None,
+        equipment=unit,
+        source=source or source_for(actor),
     )
     sla_clock.set_deadlines(ticket, subcategory, values["priority"], now)
     db.session.add(ticket)
     db.session.flush()
     record_event(ticket, "created", actor, ticketNumber=ticket.ticket_number, priority=ticket.priority.value,
-                 technicianId=technician.id if technician else None)
+                 technicianId=technician.id if technician else None, source=ticket.source.value,
+                 **({"equipmentId": unit.id, "assetTag": unit.asset_tag, "equipmentName": unit.name} if unit else {}))
     if technician:
         _remember_assignee(ticket, technician.id)
         record_event(ticket, "assigned", None, technicianId=technician.id, technicianName=technician.name,
@@ -228,6 +245,26 @@ def assign(ticket: ServiceTicket, technician_id: str, actor) -> ServiceTicket:
                  technicianName=technician.name, previousTechnicianId=previous)
     notify("ticket_assigned", ticket, actor)
     taken_off(ticket, previous, actor)
+    db.session.flush()
+    return ticket
+
+
+def link_equipment(ticket: ServiceTicket, equipment_id: str | None, actor) -> ServiceTicket:
+    """Staff name the ticket's unit, change it, or unlink it (None): an active unit of the
+    ticket's branch. The timeline records each change with the unit's tag and name."""
+    access.require_staff(actor)
+    unit = equipment.unit_for_ticket(ticket.branch_id, equipment_id) if equipment_id else None
+    if (unit.id if unit else None) == ticket.equipment_id:
+        return ticket
+    previous = ticket.equipment
+    ticket.equipment_id = unit.id if unit else None
+    ticket.equipment = unit
+    record_event(ticket, "equipment_changed", actor,
+                 equipmentId=unit.id if unit else None, assetTag=unit.asset_tag if unit else None,
+                 equipmentName=unit.name if unit else None,
+                 previousEquipmentId=previous.id if previous else None,
+                 previousAssetTag=previous.asset_tag if previous else None,
+                 previousEquipmentName=previous.name if previous else None)
     db.session.flush()
     return ticket
 
@@ -402,7 +439,8 @@ def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
     f.check()
     if version is not None and version != ticket.version:
         raise Conflict(_("This ticket was changed by someone else; reload and try again"))
-    known = {"status", "assignedTechnicianId", "priority", "internalNotes", "storeNotes", "version", "reason"}
+    known = {"status", "assignedTechnicianId", "priority", "internalNotes", "storeNotes", "version", "reason",
+             "equipmentId"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValidationError(_("Unknown fields"), {k: _("Unknown field.") for k in unknown})
@@ -420,6 +458,10 @@ def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
         # Sent empty or null: cleared ("" to update_notes), not ignored.
         update_notes(ticket, actor, internal=(internal or "") if "internalNotes" in data else None,
                      store=(store or "") if "storeNotes" in data else None)
+    if "equipmentId" in data:
+        equipment_id = f.text("equipmentId", max_len=64)
+        f.check()
+        link_equipment(ticket, equipment_id, actor)
     if "assignedTechnicianId" in data:
         tech_id = f.text("assignedTechnicianId", required=True, max_len=64)
         f.check()
