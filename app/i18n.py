@@ -16,7 +16,9 @@ translates nothing (`/healthz`, the idle board poll) never pays for it.
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale
+from flask.globals import _cv_app
+from flask_babel import Babel, force_locale, get_locale, get_translations as _babel_translations
+from flask_babel.speaklater import LazyString
 
 LOCALES = ("en", "ru", "uz")
 # Each language's own name for itself: how a reader finds theirs in the switch.
@@ -27,7 +29,7 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 babel = Babel()
 
 __all__ = ["LOCALES", "LANGUAGE_NAMES", "babel", "force_locale", "current", "default_locale",
-           "user_locale", "valid_locale", "init_app"]
+           "user_locale", "valid_locale", "init_app", "gettext", "ngettext", "lazy_gettext", "translations"]
 
 
 def default_locale() -> str:
@@ -68,9 +70,58 @@ def select_locale() -> str:
             or _accept_language() or default_locale())
 
 
+def _babel_ns():
+    """Flask-Babel's per-context namespace (`g._flask_babel`) without going through the
+    `g` proxy, or None outside an app context or before Babel's first use in it."""
+    app_ctx = _cv_app.get(None)
+    return None if app_ctx is None else app_ctx.g.__dict__.get("_flask_babel")
+
+
+def translations():
+    """`flask_babel.get_translations()`, remembered for the locale it was found for.
+
+    Flask-Babel resolves the context, the domain and the locale through `g` on every
+    string (about a dozen proxy lookups each); a busy page translates hundreds (the
+    board: ~600). The catalog is kept on Babel's own per-context namespace together
+    with the Locale object it belongs to, and used only while that same object is the
+    context's locale: `force_locale` and `refresh()` replace or drop it, so they are
+    honoured exactly as by Flask-Babel."""
+    ns = _babel_ns()
+    if ns is not None:
+        cached = ns.__dict__.get("evercold_translations")
+        if cached is not None and cached[0] is ns.__dict__.get("babel_locale"):
+            return cached[1]
+    found = _babel_translations()
+    ns = _babel_ns()
+    locale = ns.__dict__.get("babel_locale") if ns is not None else None
+    if locale is not None:
+        ns.evercold_translations = (locale, found)
+    return found
+
+
+def gettext(string: str, **variables) -> str:
+    """flask_babel.gettext, through `translations()`."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """flask_babel.ngettext, through `translations()`."""
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """flask_babel.lazy_gettext, through `translations()` when it is read."""
+    return LazyString(gettext, string, **variables)
+
+
 def current() -> str:
     """The language of what is being written now ("en", "ru", "uz")."""
-    loc = get_locale()
+    ns = _babel_ns()
+    loc = ns.__dict__.get("babel_locale") if ns is not None else None
+    if loc is None:
+        loc = get_locale()
     return loc.language if loc is not None else default_locale()
 
 
@@ -79,6 +130,15 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", default_locale_of(app.config))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale)
+    # Templates translate through the remembered catalog too (Flask-Babel installs
+    # callables that look everything up again for each string).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
     @app.context_processor
     def _languages():

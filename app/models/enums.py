@@ -3,7 +3,7 @@ them (`label`): every page, message and PDF says `status.label` (the `label` fil
 templates), never the value. The words live in LABELS below, one line per value."""
 import enum
 
-from flask_babel import lazy_gettext as _l
+from app.i18n import lazy_gettext as _l
 
 
 class Labelled(str, enum.Enum):

@@ -17,7 +17,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from app.i18n import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 
 from app import json_input
@@ -48,6 +48,7 @@ from app.services.board_lists import (  # noqa: F401  (the pages ask the board m
     technician_rows,
     technician_with_assignments,
 )
+from app.services.reference import local_text
 from app.services.tickets import haversine_m
 
 # Columns, left to right. CLOSED shows only what closed recently.
@@ -218,6 +219,17 @@ class Card:
     @property
     def on_site(self) -> bool:
         return self.ticket.arrived_at is not None and self.ticket.status == TicketStatus.IN_PROGRESS
+
+    def render_key(self) -> tuple:
+        """Every value the card's template (_ticket_card.html) reads, as a key for its
+        rendered HTML (app/fragments.py): the row (the subcategory as the reader sees
+        it in place of its translations), the clock's words and due times (not its
+        running seconds, which the template never shows) and the age text."""
+        t = self.ticket
+        row = tuple(v for k, v in t._mapping.items() if k != "subcategory_translations")
+        cd = self.countdown
+        return (row, local_text(t.subcategory_name, t.subcategory_translations),
+                cd.kind, cd.state, cd.due_at, cd.warn_at, cd.running, cd.text, cd.short, self.age_text)
 
 
 @dataclass

@@ -3,7 +3,7 @@ categories and subcategories in the reader's language (`local_name`)."""
 from __future__ import annotations
 
 from flask import g, has_request_context
-from flask_babel import gettext as _
+from app.i18n import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db

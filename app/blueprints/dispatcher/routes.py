@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from app.i18n import gettext as _
 from flask_login import current_user, login_required
 
 from sqlalchemy.exc import OperationalError
 
+from app import clock, i18n
 from app.auth_helpers import staff_required
+from app.fragments import FragmentCache
 from app.blueprints.dispatcher import bp
 from app.blueprints.dispatcher import forms as F
 from app.extensions import db
@@ -45,10 +47,42 @@ def _submit(form, page, save, done, to: str):
     return redirect(to)
 
 
+_CARDS = FragmentCache(4096)
+
+
+def _render_key() -> tuple:
+    """What every fragment of a dispatcher page also depends on: the language, the zone
+    times are shown in, the year (a time in another year is written with its year) and
+    the app (tests run several in one process)."""
+    return (i18n.current(), current_app.config.get("APP_TIMEZONE"), clock.now().year, id(current_app._get_current_object()))
+
+
+def ticket_card(card, ticket_base: str):
+    """A board card's HTML, rendered once per change of anything it shows."""
+    def render():
+        template = current_app.jinja_env.get_template("dispatcher/partials/_ticket_card.html")
+        return template.render(card=card, ticket_base=ticket_base, local_text=reference.local_text)
+    return _CARDS.get((_render_key(), ticket_base, card.render_key()), render)
+
+
+_OPTIONS = FragmentCache(256)
+
+
+def filter_choices(kind: str, rows, selected):
+    """The filter bar's <option>s for branches or technicians (300 branches on a large
+    desk: the longest part of the bar), rendered once per change of the list, of the
+    choice and of the language. The key is the rows themselves: they are read anyway."""
+    def render():
+        template = current_app.jinja_env.get_template("dispatcher/partials/_filter_options.html")
+        return template.render(kind=kind, rows=rows, selected=selected)
+    return _OPTIONS.get((_render_key(), kind, tuple(rows), selected), render)
+
+
 @bp.context_processor
 def _template_helpers():
     return {"board_args": board_service.filter_args, "local_text": reference.local_text,
-            "countdown_words": board_service.countdown_words}
+            "countdown_words": board_service.countdown_words, "ticket_card": ticket_card,
+            "filter_choices": filter_choices}
 
 
 # --- the live board ------------------------------------------------------------------

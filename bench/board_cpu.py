@@ -1,0 +1,151 @@
+"""In-process CPU per request of the dispatcher's board and its idle poll (issue 16).
+
+    BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/evercold_boardperf \\
+        .venv/bin/python bench/board_cpu.py [--requests 200] [--profile NAME] [--lang ru]
+
+The data is bench/board_load.py's (run it once against the same database first; this
+script never writes tickets). Signed in as the bench's dispatcher, the clock frozen at
+board_load.NOW, each case is called straight through the WSGI app (no sockets, no test
+client) `--requests` times after a warm-up; figures: the median and the mean of the
+process's CPU time per request (user + system: what the board costs the worker, without
+waiting for PostgreSQL), the wall-clock median, and the SQL statements one request
+sends. `--profile NAME` prints cProfile's top functions (CPU time) for that case.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+_TMP = tempfile.mkdtemp(prefix="evercold-board-cpu-")
+os.environ.setdefault("INSTANCE_DIR", _TMP)
+os.environ.setdefault("HUEY_SQLITE_PATH", os.path.join(_TMP, "huey.db"))
+os.environ.pop("REDIS_URL", None)
+
+from sqlalchemy import event  # noqa: E402
+
+import board_load  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--profile", default="", help="a case name to profile (e.g. 'board, full page')")
+    parser.add_argument("--profile-lines", type=int, default=30)
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--lang", default="", help="the reader's language (en, ru, uz)")
+    parser.add_argument("--dump", default="", help="a directory to write each case's body to (to compare outputs)")
+    args = parser.parse_args()
+
+    from werkzeug.test import EnvironBuilder
+
+    os.environ.update({"DATABASE_URL": board_load.PG_URL, "SECRET_KEY": "board-cpu-bench"})
+    from app import clock, create_app
+    from app.extensions import db
+
+    clock.set_now(board_load.NOW)
+    import logging
+
+    app = create_app({"RATELIMIT_ENABLED": False})
+    log_file = open(os.path.join(_TMP, "access.log"), "w")
+    for handler in logging.getLogger().handlers:
+        handler.stream = log_file  # the access log written as in production, to a file
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    resp = client.post("/login", data={"email": "dispatcher@bench.test", "password": board_load.PASSWORD,
+                                       "csrf_token": csrf.group(1) if csrf else ""})
+    assert resp.status_code == 302, (resp.status_code, resp.get_data(as_text=True)[:2000])
+    cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+    if args.lang:
+        cookie += f"; lang={args.lang}"
+    hx = {"HX-Request": "true"}
+    board = client.get("/dispatcher/tickets", headers=hx).get_data(as_text=True)
+    stamp = re.search(r'data-stamp="([^"]+)"', board).group(1)
+    lang_header = {"Accept-Language": args.lang} if args.lang else {}
+
+    def environ(path, query=None, headers=None):
+        return EnvironBuilder(path=path, query_string=query or {},
+                              headers={"Cookie": cookie, **lang_header, **(headers or {})},
+                              environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
+
+    cases = {
+        "board, full page": (environ("/dispatcher/tickets"), "200 OK"),
+        "board, htmx partial": (environ("/dispatcher/tickets", headers=hx), "200 OK"),
+        "poll, changed (renders)": (environ("/dispatcher/tickets/poll", {"stamp": "stale"}, hx), "200 OK"),
+        "poll, nothing changed (204)": (environ("/dispatcher/tickets/poll", {"stamp": stamp}, hx),
+                                        "204 NO CONTENT"),
+        "/healthz": (EnvironBuilder(path="/healthz", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ(),
+                     "200 OK"),
+    }
+
+    def one(env, keep=None):
+        status = []
+        body = app(dict(env), lambda s, h, e=None: status.append(s))
+        chunks = list(body)
+        getattr(body, "close", lambda: None)()
+        if keep is not None:
+            keep.extend(chunks)
+        return status[0], sum(len(chunk) for chunk in chunks)
+
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    print(f"{'case':<30} {'CPU p50':>8} {'CPU mean':>9} {'wall p50':>9} {'SQL':>4} {'KB':>6}")
+    for name, (env, expected) in cases.items():
+        for _ in range(20):
+            one(env)
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", _count)
+        body: list[bytes] = []
+        status, size = one(env, body)
+        if args.dump:
+            os.makedirs(args.dump, exist_ok=True)
+            Path(args.dump, re.sub(r"\W+", "_", name) + ".html").write_bytes(b"".join(body))
+        event.remove(engine, "before_cursor_execute", _count)
+        assert status == expected, (name, status)
+        sql = len([s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))])
+        n = args.requests * (10 if name.startswith(("poll, nothing", "/healthz")) else 1)
+        cpu, wall = [], []
+        for _ in range(n):
+            t0, c0 = time.perf_counter(), time.process_time()
+            one(env)
+            cpu.append((time.process_time() - c0) * 1000)
+            wall.append((time.perf_counter() - t0) * 1000)
+        print(f"{name:<30} {statistics.median(cpu):8.3f} {statistics.fmean(cpu):9.3f} "
+              f"{statistics.median(wall):9.3f} {sql:4d} {size / 1024:6.1f}", flush=True)
+        if name == args.profile:
+            prof = cProfile.Profile(time.process_time)
+            prof.enable()
+            for _ in range(n):
+                one(env)
+            prof.disable()
+            stats = pstats.Stats(prof).sort_stats(args.sort)
+            stats.print_stats(args.profile_lines)
+            if os.environ.get("PROFILE_CALLERS"):
+                stats.print_callers(os.environ["PROFILE_CALLERS"])
+            prof.dump_stats(os.path.join(_TMP, "profile.pstats"))
+            print("profile saved:", os.path.join(_TMP, "profile.pstats"))
+    load = os.getloadavg()
+    print(f"(ms per request; {args.requests} requests a case, x10 for the poll and /healthz; "
+          f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
