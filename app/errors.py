@@ -50,7 +50,10 @@ def _plain_page(status: int, message: str) -> str:
     # Straight from the Jinja environment: render_template would run the context
     # processors, and Flask-Login's loads the signed-in user from the database.
     template = current_app.jinja_env.get_template("errors/plain.html")
-    return template.render(status=status, message=message, title=str(_TITLES.get(status) or _("Something went wrong")),
+    from app import i18n
+
+    return template.render(status=status, message=message, current_language=i18n.current,
+                           title=str(_TITLES.get(status) or _("Something went wrong")),
                            retry_url=retry_url)
 
 

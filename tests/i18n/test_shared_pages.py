@@ -161,3 +161,13 @@ def test_the_bell_and_frame_in_uzbek(app, world):
     client = _as(app, world.dispatcher, "uz")
     page = _html(client.get("/notifications"))
     assert "<h1>Bildirishnomalar</h1>" in page and "Arizalar paneli" in page and "Chiqish" in page
+
+
+def test_the_database_down_page_follows_the_browser(app):
+    """The 503 page needs no database, and still reads in the browser's language."""
+    from app.errors import _plain_page
+
+    with app.test_request_context("/store", headers={"Accept-Language": "ru"}):
+        html = _plain_page(503, "")
+    assert '<html lang="ru">' in html and "<h1>Сервис временно недоступен</h1>" in html
+    assert "База данных не отвечает." in html and "Попробовать снова" in html
