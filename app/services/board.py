@@ -13,12 +13,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 from babel.numbers import format_decimal
 from flask import current_app
 from app.i18n import gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 
 from app import json_input
 from app.extensions import db
@@ -170,12 +171,47 @@ def _board_filters(filters: dict) -> dict:
     return {k: v for k, v in filters.items() if k != "status"}
 
 
-def _visible(now: datetime):
-    """What the board shows: every active ticket, and tickets closed recently."""
+def _visible(closed_since):
+    """What the board shows: every active ticket, and tickets closed since `closed_since`
+    (RECENT_CLOSED ago; a time or a bound parameter)."""
     return or_(
         ServiceTicket.status.in_(BOARD_ACTIVE),
-        and_(ServiceTicket.status == TicketStatus.CLOSED, ServiceTicket.closed_at >= now - RECENT_CLOSED),
+        and_(ServiceTicket.status == TicketStatus.CLOSED, ServiceTicket.closed_at >= closed_since),
     )
+
+
+# --- statements built once -------------------------------------------------------------
+#
+# Building a statement (and its cache key) costs more Python than executing it: the
+# board's five statements are built once per combination of equality filters chosen,
+# with the filters' values and the moments they compare against as bound parameters.
+# A board filtered by overdue or by a search is built per request (rarer, and their
+# conditions carry the time and the words in them).
+
+_REUSABLE_FILTERS = frozenset(name for name, _column in ticket_queries.EQUALITY_FILTERS) - {"status"}
+_BUILT: dict[tuple, Any] = {}
+
+
+def _statement(kind: tuple, filters: dict, build, **moments):
+    """(statement, parameters) for `build(filters, **moments)`: the statement built
+    once per `kind` and set of filters chosen, or built now with the values in it."""
+    chosen = tuple(sorted(name for name, value in filters.items() if value))
+    if not set(chosen) <= _REUSABLE_FILTERS:
+        return build(filters, **moments), {}
+    key = (kind, chosen)
+    stmt = _BUILT.get(key)
+    if stmt is None:
+        stmt = _BUILT[key] = build({name: True for name in chosen}, reusable=True,
+                                   **{name: bindparam(name) for name in moments})
+    params = {ticket_queries.filter_parameter(name): filters[name] for name in chosen}
+    params.update(moments)
+    return stmt, params
+
+
+def _filter(stmt, filters: dict, reusable: bool = False, now: datetime | None = None):
+    if reusable:
+        return ticket_queries.filtered_by_parameters(stmt, filters)
+    return ticket_queries.filtered(stmt, filters, now)
 
 
 # --- the board ---------------------------------------------------------------------
@@ -188,9 +224,20 @@ def _sent_back():
         ServiceCompletion.approval_status == ApprovalStatus.REJECTED))
 
 
+_CARD_SELECT = None
+
+
 def _card_select():
     """The columns a card or a list row shows, as plain rows (no ORM objects to build):
-    the ticket's own fields with its branch, subcategory and technician names."""
+    the ticket's own fields with its branch, subcategory and technician names. Built
+    once (statements are immutable: each `.where()` makes a new one)."""
+    global _CARD_SELECT
+    if _CARD_SELECT is None:
+        _CARD_SELECT = _build_card_select()
+    return _CARD_SELECT
+
+
+def _build_card_select():
     return (
         select(ServiceTicket.id, ServiceTicket.ticket_number, ServiceTicket.external_id, ServiceTicket.status,
                ServiceTicket.priority, ServiceTicket.version, ServiceTicket.created_at,
@@ -269,18 +316,12 @@ def board_summary(filters: dict, now: datetime | None = None) -> tuple[int, dict
     over the filtered board (the counters in the same statement, so they are never
     newer than the rows read)."""
     now = now or clock.now()
-    version = board_version.version_query(filters.get("branch_id"))
-    stmt = (
-        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.created_at),
-               func.min(ServiceTicket.closed_at), version)
-        .where(_visible(now))
-        .group_by(ServiceTicket.status)
-    )
-    stmt = ticket_queries.filtered(stmt, _board_filters(filters), now)
+    stmt, params = _statement(("summary",), _board_filters(filters), partial(_summary_query, now=now),
+                              closed_since=now - RECENT_CLOSED)
     counts: dict[TicketStatus, int] = {}
     newest = oldest_closed = None
     current = None
-    for status, count, created, closed, current in db.session.execute(stmt):
+    for status, count, created, closed, current in db.session.execute(stmt, params):
         status = TicketStatus(status)
         counts[status] = count
         if status == TicketStatus.CLOSED:
@@ -290,6 +331,20 @@ def board_summary(filters: dict, now: datetime | None = None) -> tuple[int, dict
     if current is None:  # an empty board: no row carried them
         current = board_version.current(filters.get("branch_id"))
     return int(current), counts, newest, oldest_closed
+
+
+def _summary_query(filters: dict, closed_since, reusable: bool = False, now: datetime | None = None):
+    if reusable:
+        branch = bindparam(ticket_queries.filter_parameter("branch_id")) if filters.get("branch_id") else None
+    else:
+        branch = filters.get("branch_id")
+    stmt = (
+        select(ServiceTicket.status, func.count(), func.max(ServiceTicket.created_at),
+               func.min(ServiceTicket.closed_at), board_version.version_query(branch))
+        .where(_visible(closed_since))
+        .group_by(ServiceTicket.status)
+    )
+    return _filter(stmt, filters, reusable, now)
 
 
 # --- the stamp: what an idle poll compares -----------------------------------------
@@ -342,23 +397,24 @@ def arrivals_window() -> timedelta:
     return timedelta(minutes=max(int(minutes), 0))
 
 
-def _arrivals_query(filters: dict, since: datetime, now: datetime):
+def _arrivals_query(filters: dict, since, reusable: bool = False, now: datetime | None = None):
     """Open tickets created since `since`, newest first: the "Just arrived" strip."""
     ids = select(ServiceTicket.id).where(ServiceTicket.status.in_(BOARD_ACTIVE), ServiceTicket.created_at >= since)
-    ids = ticket_queries.filtered(ids, _board_filters(filters), now)
+    ids = _filter(ids, filters, reusable, now)
     order = (ServiceTicket.created_at.desc(), ServiceTicket.id)
     return _card_select().where(ServiceTicket.id.in_(ids.order_by(*order).limit(ARRIVAL_CARDS))).order_by(*order)
 
 
-def _column_query(status: TicketStatus, filters: dict, now: datetime):
+def _column_query(status: TicketStatus, filters: dict, closed_since=None, reusable: bool = False,
+                  now: datetime | None = None):
     """One column's cards, most urgent first. The ticket ids are picked (filtered,
     sorted, limited) before the branch, subcategory and technician are joined, so the
     joins touch only the cards shown, not every ticket in the column."""
     ids = select(ServiceTicket.id).where(ServiceTicket.status == status)
-    ids = ticket_queries.filtered(ids, _board_filters(filters), now)
+    ids = _filter(ids, filters, reusable, now)
     limit = CARDS_PER_COLUMN
     if status == TicketStatus.CLOSED:
-        ids = ids.where(ServiceTicket.closed_at >= now - RECENT_CLOSED)
+        ids = ids.where(ServiceTicket.closed_at >= closed_since)
         order = (ServiceTicket.closed_at.desc(), ServiceTicket.id)
         limit = CLOSED_CARDS
     elif status == TicketStatus.COMPLETED:
@@ -382,16 +438,21 @@ def load_board(filters: dict) -> Board:
     version, counts, newest, oldest_closed = board_summary(filters, now)
     stamp = _stamp(version, _stale_at(filters, now, oldest_closed))
     board = Board(stamp=stamp, now=now, filters=filters, counts=counts)
+    shown = _board_filters(filters)
     window = arrivals_window()
     if window and newest is not None and _aware(newest) >= now - window:
         board.arrivals_since = now - window
-        for ticket in db.session.execute(_arrivals_query(filters, board.arrivals_since, now)):
+        stmt, params = _statement(("arrivals",), shown, partial(_arrivals_query, now=now),
+                                  since=board.arrivals_since)
+        for ticket in db.session.execute(stmt, params):
             board.arrivals.append(_card(ticket, now))
     for status, title in BOARD_COLUMNS:
         total = counts.get(status, 0)
         column = Column(status=status, title=title, total=total)
         if total:
-            for ticket in db.session.execute(_column_query(status, filters, now)):
+            moments = {"closed_since": now - RECENT_CLOSED} if status == TicketStatus.CLOSED else {}
+            stmt, params = _statement(("column", status), shown, partial(_column_query, status, now=now), **moments)
+            for ticket in db.session.execute(stmt, params):
                 column.cards.append(_card(ticket, now))
         board.columns.append(column)
     return board

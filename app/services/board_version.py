@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from itertools import chain
 
-from sqlalchemy import event, func, inspect, literal_column, select, text
+from sqlalchemy import ColumnElement, event, func, inspect, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from flask import current_app
@@ -43,11 +43,12 @@ _SCOPES = "board_version_scopes"
 _TABLE = BoardVersion.__table__
 
 
-def version_query(branch_id: str | None = None):
+def version_query(branch_id=None):
     """The board's version as a scalar subquery: the sum of every counter, or of the
-    branch's and "*" for a board filtered to one branch."""
+    branch's and "*" for a board filtered to one branch (`branch_id` an id, or a bound
+    parameter for one in a statement built once)."""
     stmt = select(func.coalesce(func.sum(BoardVersion.version), 0))
-    if branch_id:
+    if isinstance(branch_id, ColumnElement) or branch_id:
         stmt = stmt.where(BoardVersion.scope.in_((branch_id, ALL_BRANCHES)))
     return stmt.scalar_subquery()
 

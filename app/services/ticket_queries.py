@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, literal, literal_column, or_, select
+from sqlalchemy import and_, bindparam, func, literal, literal_column, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -38,23 +38,40 @@ def parse_filters(args) -> dict:
     return out
 
 
+# The filters that are one column equal to the value chosen, in the order they apply.
+EQUALITY_FILTERS = (
+    ("status", ServiceTicket.status),
+    ("priority", ServiceTicket.priority),
+    ("branch_id", ServiceTicket.branch_id),
+    ("technician_id", ServiceTicket.assigned_technician_id),
+    ("category_id", ServiceTicket.category_id),
+)
+
+
 def filtered(stmt, filters: dict, now: datetime | None = None):
     now = now or clock.now()
-    if filters.get("status"):
-        stmt = stmt.where(ServiceTicket.status == filters["status"])
-    if filters.get("priority"):
-        stmt = stmt.where(ServiceTicket.priority == filters["priority"])
-    if filters.get("branch_id"):
-        stmt = stmt.where(ServiceTicket.branch_id == filters["branch_id"])
-    if filters.get("technician_id"):
-        stmt = stmt.where(ServiceTicket.assigned_technician_id == filters["technician_id"])
-    if filters.get("category_id"):
-        stmt = stmt.where(ServiceTicket.category_id == filters["category_id"])
+    for name, column in EQUALITY_FILTERS:
+        if filters.get(name):
+            stmt = stmt.where(column == filters[name])
     if filters.get("overdue"):
         stmt = stmt.where(sla_clock.sql_overdue(now))  # open, past the deadline it races
     q = filters.get("q")
     if q:
         stmt = stmt.where(search_condition(q))
+    return stmt
+
+
+def filter_parameter(name: str) -> str:
+    return f"filter_{name}"
+
+
+def filtered_by_parameters(stmt, names):
+    """`filtered` for the equality filters `names`, their values left as bound
+    parameters (`filter_parameter(name)`): a statement built once and executed with
+    each request's values."""
+    for name, column in EQUALITY_FILTERS:
+        if name in names:
+            stmt = stmt.where(column == bindparam(filter_parameter(name)))
     return stmt
 
 

@@ -26,7 +26,7 @@ from babel.numbers import (
     validate_currency,
 )
 from flask import current_app, has_app_context
-from flask_babel import gettext as _, ngettext
+from app.i18n import gettext as _, ngettext
 
 from app import clock
 
