@@ -44,6 +44,7 @@ def main() -> int:
     parser.add_argument("--profile-lines", type=int, default=30)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--lang", default="", help="the reader's language (en, ru, uz)")
+    parser.add_argument("--filtered", action="store_true", help="the filtered boards too")
     parser.add_argument("--dump", default="", help="a directory to write each case's body to (to compare outputs)")
     args = parser.parse_args()
 
@@ -80,8 +81,23 @@ def main() -> int:
                               headers={"Cookie": cookie, **lang_header, **(headers or {})},
                               environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
 
+    with app.app_context():
+        from sqlalchemy import text
+
+        branch_id = db.session.execute(text("SELECT id FROM customer_branches ORDER BY branch_code LIMIT 1")).scalar()
+        tech_id = db.session.execute(text("SELECT id FROM technicians ORDER BY name LIMIT 1")).scalar()
+    filtered = {
+        "board, priority=HIGH": {"priority": "HIGH"},
+        "board, one branch": {"branchId": branch_id},
+        "board, one technician": {"technicianId": tech_id},
+        "board, branch + priority": {"branchId": branch_id, "priority": "CRITICAL"},
+        "board, overdue only": {"overdue": "true"},
+        "board, search text": {"q": "compressor"},
+    }
     cases = {
         "board, full page": (environ("/dispatcher/tickets"), "200 OK"),
+        **({name: (environ("/dispatcher/tickets", query, hx), "200 OK") for name, query in filtered.items()}
+           if args.filtered else {}),
         "board, htmx partial": (environ("/dispatcher/tickets", headers=hx), "200 OK"),
         "poll, changed (renders)": (environ("/dispatcher/tickets/poll", {"stamp": "stale"}, hx), "200 OK"),
         "poll, nothing changed (204)": (environ("/dispatcher/tickets/poll", {"stamp": stamp}, hx),

@@ -536,9 +536,18 @@ def main() -> int:
         conns = {side: engine.connect() for side, engine in engines.items()}
         for rnd in range(args.rounds):
             order = ("ours", "peer") if rnd % 2 == 0 else ("peer", "ours")
-            cookies["ours"] = rf.sign_in(servers["ours"].port)  # our session cookie re-signs once a minute
             for pair in pairs:
                 for side in order:
+                    if side == "ours":
+                        # A browser keeps the cookie and the stamp it is sent back; a fixed
+                        # header would not: a cookie over a minute old is signed again on
+                        # every answer (SESSION_REFRESH_SECONDS), and a stamp over 5 minutes
+                        # old (board.POLL_MAX_AGE) turns every "idle" poll into a full board.
+                        cookies["ours"] = rf.sign_in(servers["ours"].port)
+                        if "poll" in pair:
+                            stamp = rf.board_stamp(servers["ours"].port, cookies["ours"])
+                            paths[pair] = (f"/dispatcher/tickets/poll?stamp={stamp}", paths[pair][1])
+                        drain(servers["ours"].workers())
                     path = paths[pair][0 if side == "ours" else 1]
                     if not path:
                         continue

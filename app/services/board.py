@@ -198,7 +198,7 @@ def _statement(kind: tuple, filters: dict, build, **moments):
     chosen = tuple(sorted(name for name, value in filters.items() if value))
     if not set(chosen) <= _REUSABLE_FILTERS:
         return build(filters, **moments), {}
-    key = (kind, chosen)
+    key = (kind, chosen, CARDS_PER_COLUMN, CLOSED_CARDS, ARRIVAL_CARDS, RECENT_CLOSED)  # the settings built in
     stmt = _BUILT.get(key)
     if stmt is None:
         stmt = _BUILT[key] = build({name: True for name in chosen}, reusable=True,
