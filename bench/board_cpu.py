@@ -44,6 +44,8 @@ def main() -> int:
     parser.add_argument("--profile-lines", type=int, default=30)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--lang", default="", help="the reader's language (en, ru, uz)")
+    parser.add_argument("--cold-cards", action="store_true",
+                        help="forget the rendered cards before each request (every card rendered, as after a minute)")
     parser.add_argument("--filtered", action="store_true", help="the filtered boards too")
     parser.add_argument("--dump", default="", help="a directory to write each case's body to (to compare outputs)")
     args = parser.parse_args()
@@ -111,7 +113,14 @@ def main() -> int:
                      "200 OK"),
     }
 
+    forget = lambda: None  # noqa: E731
+    if args.cold_cards:
+        from app.blueprints.dispatcher import routes as dispatcher_routes
+
+        forget = dispatcher_routes._CARDS.clear
+
     def one(env, keep=None):
+        forget()
         status = []
         body = app(dict(env), lambda s, h, e=None: status.append(s))
         chunks = list(body)
