@@ -124,6 +124,7 @@ from app.services.notifications.inbox_view import (  # noqa: F401
 
 from app.services.notifications.telegram_links import (  # noqa: F401
     ButtonOutcome,
+    chat_locale,
     edited_message_html,
     link_code_valid,
     link_telegram_chat,
