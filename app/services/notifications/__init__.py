@@ -66,6 +66,7 @@ from app.services.notifications.texts import (  # noqa: F401
     ticket_link,
     ticket_path,
     ticket_text,
+    title_text,
 )
 
 from app.services.notifications.outbox import (  # noqa: F401
