@@ -99,6 +99,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api")
     csrf.exempt(api_bp)
     register_web(app)
+    from app.blueprints.equipment import bp as equipment_bp
+
+    app.register_blueprint(equipment_bp)  # the unit's QR code (and, later, the equipment pages)
 
     from app.errors import register_error_handlers
     from app.edge import register_edge

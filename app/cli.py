@@ -8,20 +8,60 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import SLA_DEFAULTS, IssueCategory, IssueSubcategory
 
-SEED_CATEGORY = ("Cooling Equipment Problems", "Issues related to cooling equipment and refrigeration systems")
+# (name, description, the name in Russian and Uzbek): the seeded names show in the
+# reader's language (services/reference.local_name); the API keeps returning `name`.
+SEED_CATEGORY = ("Cooling Equipment Problems", "Issues related to cooling equipment and refrigeration systems",
+                 {"ru": "Неисправности холодильного оборудования", "uz": "Sovutish uskunalari nosozliklari"})
 SEED_SUBCATEGORIES = [
-    ("Cold Chambers", "Problems with cold storage chambers"),
-    ("Glass Repair", "Glass door or window damage/replacement"),
-    ("Temperature Control", "Temperature regulation and thermostat issues"),
-    ("Leaking Water", "Water leaks from cooling equipment"),
-    ("Equipment Not Working", "Equipment failure or not powering on"),
-    ("Noise/Vibration", "Abnormal noise or vibration from equipment"),
+    ("Cold Chambers", "Problems with cold storage chambers",
+     {"ru": "Холодильные камеры", "uz": "Sovutish kameralari"}),
+    ("Glass Repair", "Glass door or window damage/replacement",
+     {"ru": "Ремонт стёкол", "uz": "Shisha taʼmiri"}),
+    ("Temperature Control", "Temperature regulation and thermostat issues",
+     {"ru": "Регулировка температуры", "uz": "Haroratni boshqarish"}),
+    ("Leaking Water", "Water leaks from cooling equipment",
+     {"ru": "Протечка воды", "uz": "Suv oqishi"}),
+    ("Equipment Not Working", "Equipment failure or not powering on",
+     {"ru": "Оборудование не работает", "uz": "Uskuna ishlamayapti"}),
+    ("Noise/Vibration", "Abnormal noise or vibration from equipment",
+     {"ru": "Шум/вибрация", "uz": "Shovqin/tebranish"}),
 ]
 
 
 def seed_categories() -> IssueCategory:
-    """The plan's category and six subcategories with default SLA minutes; idempotent."""
-    name, description = SEED_CATEGORY
+    """The plan's category and six subcategories with default SLA minutes and their
+    names in Russian and Uzbek; idempotent (a seeded name without its translations gets
+    them, one a dispatcher already translated keeps theirs)."""
+    name, description, translations = SEED_CATEGORY
+    category = db.session.execute(select(IssueCategory).where(IssueCategory.name == name)).scalar_one_or_none()
+    if category is None:
+        category = IssueCategory(name=name, description=description, name_translations=translations)
+        db.session.add(category)
+        db.session.flush()
+    elif not category.name_translations:
+        category.name_translations = translations
+    existing = {s.name: s for s in db.session.execute(
+        select(IssueSubcategory).where(IssueSubcategory.category_id == category.id)).scalars()}
+    for sub_name, sub_description, sub_translations in SEED_SUBCATEGORIES:
+        if sub_name not in existing:
+            db.session.add(IssueSubcategory(category_id=category.id, name=sub_name, description=sub_description,
+                                            name_translations=sub_translations, **SLA_DEFAULTS))
+        elif not existing[sub_name].name_translations:
+            existing[sub_name].name_translations = sub_translations
+    db.session.flush()
+    return category
+
+
+# The refrigerant logbook's tickets (API.md, "Equipment"): its own category, so the plan's
+# keeps exactly its six subcategories.
+REFRIGERANT_CATEGORY = ("Refrigerant", "Refrigerant leaks and the F-gas logbook")
+REFRIGERANT_SUBCATEGORIES = [("Refrigerant Leak", "A leak found or suspected; refrigerant added above the limit")]
+
+
+def seed_refrigerant_category() -> IssueCategory:
+    """The category "Refrigerant" with "Refrigerant Leak" (the plan's default SLA
+    minutes), for tickets the refrigerant logbook opens; idempotent."""
+    name, description = REFRIGERANT_CATEGORY
     category = db.session.execute(select(IssueCategory).where(IssueCategory.name == name)).scalar_one_or_none()
     if category is None:
         category = IssueCategory(name=name, description=description)
@@ -29,7 +69,7 @@ def seed_categories() -> IssueCategory:
         db.session.flush()
     existing = {s.name for s in db.session.execute(
         select(IssueSubcategory).where(IssueSubcategory.category_id == category.id)).scalars()}
-    for sub_name, sub_description in SEED_SUBCATEGORIES:
+    for sub_name, sub_description in REFRIGERANT_SUBCATEGORIES:
         if sub_name not in existing:
             db.session.add(IssueSubcategory(category_id=category.id, name=sub_name, description=sub_description,
                                             **SLA_DEFAULTS))
@@ -42,6 +82,7 @@ def register_cli(app) -> None:
     def seed_command():
         """Load the issue categories (safe to run again)."""
         seed_categories()
+        seed_refrigerant_category()
         db.session.commit()
         click.echo("Issue categories seeded.")
 

@@ -88,19 +88,25 @@ def old_tree(commit: str) -> Path:
 
 
 class Server:
-    def __init__(self, name: str, root: Path):
+    """gunicorn with 2 sync workers on a free port. By default this app at `root` (its
+    production config, JSON access log); `command` (with `{port}` in it) starts any
+    other WSGI server instead (bench/paired.py's peer), `env` adds to the environment."""
+
+    def __init__(self, name: str, root: Path, *, app_module: str = "wsgi:app", env: dict | None = None,
+                 command: list[str] | None = None):
         self.name, self.root, self.port = name, root, free_port()
         self.log = open(os.path.join(_TMP, f"{name}.log"), "wb")
-        env = {**os.environ, "DATABASE_URL": f"{PG_URL}?application_name=floor-{name}", "SECRET_KEY": SECRET,
-               "INSTANCE_DIR": os.path.join(_TMP, name), "UPLOAD_DIR": os.path.join(_TMP, name, "uploads"),
-               "HUEY_SQLITE_PATH": os.path.join(_TMP, f"{name}-huey.db"), "PYTHONPATH": str(root),
-               "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"}
+        full_env = {**os.environ, "DATABASE_URL": f"{PG_URL}?application_name=floor-{name}", "SECRET_KEY": SECRET,
+                    "INSTANCE_DIR": os.path.join(_TMP, name), "UPLOAD_DIR": os.path.join(_TMP, name, "uploads"),
+                    "HUEY_SQLITE_PATH": os.path.join(_TMP, f"{name}-huey.db"), "PYTHONPATH": str(root),
+                    "LOG_LEVEL": "INFO", "LOG_FORMAT": "json", **(env or {})}
         for key in ("BIND", "PORT", "WEB_CONCURRENCY", "WEB_THREADS"):
-            env.pop(key, None)
-        self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", str(root / "gunicorn.conf.py"), "--workers", "2",
-             "--worker-class", "sync", "--threads", "1", "--max-requests", "0", "--bind", f"127.0.0.1:{self.port}",
-             "wsgi:app"], cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            full_env.pop(key, None)
+        argv = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(root / "gunicorn.conf.py"), "--workers", "2",
+                "--worker-class", "sync", "--threads", "1", "--max-requests", "0", "--bind", "127.0.0.1:{port}",
+                app_module]
+        self.proc = subprocess.Popen([a.replace("{port}", str(self.port)) for a in (command or argv)], cwd=root,
+                                     env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)
 
     def workers(self) -> list[int]:

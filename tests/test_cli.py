@@ -59,11 +59,14 @@ def _sla_table():
 def test_seed_loads_the_plans_category_with_six_subcategories_and_sla_minutes(cli):
     result = cli("seed")
     assert result.exit_code == 0, result.output
-    category = db.session.execute(select(IssueCategory)).scalar_one()
-    assert category.name == "Cooling Equipment Problems"
+    categories = {c.name: c for c in db.session.execute(select(IssueCategory)).scalars()}
+    assert set(categories) == {"Cooling Equipment Problems", "Refrigerant"}  # the logbook's own (issue 18)
     table = _sla_table()
-    assert set(table) == {"Cold Chambers", "Glass Repair", "Temperature Control", "Leaking Water",
-                          "Equipment Not Working", "Noise/Vibration"}
+    plans = {name for name, (sub_id, _) in table.items()
+             if db.session.get(IssueSubcategory, sub_id).category_id == categories["Cooling Equipment Problems"].id}
+    assert plans == {"Cold Chambers", "Glass Repair", "Temperature Control", "Leaking Water",
+                     "Equipment Not Working", "Noise/Vibration"}  # exactly the plan's six
+    assert set(table) == plans | {"Refrigerant Leak"}
     for _, minutes in table.values():
         assert minutes == {
             "sla_response_critical": 60, "sla_response_high": 240, "sla_response_normal": 1440,
@@ -77,7 +80,7 @@ def test_seed_twice_changes_nothing(cli):
     before = _sla_table()
     result = cli("seed")
     assert result.exit_code == 0, result.output
-    assert _count(IssueCategory) == 1
+    assert _count(IssueCategory) == 2
     assert _sla_table() == before  # same rows (ids) with the same minutes
 
 

@@ -6,15 +6,18 @@ from app.models.customer import Customer, CustomerBranch
 from app.models.enums import (
     OPEN_STATUSES,
     ApprovalStatus,
+    EquipmentKind,
     NotificationChannel,
     NotificationStatus,
     PhotoType,
     Role,
     TechnicianStatus,
     TicketPriority,
+    TicketSource,
     TicketStatus,
     TokenKind,
 )
+from app.models.equipment import Equipment, EquipmentEvent
 from app.models.notification import Notification
 from app.models.technician import Technician, TechnicianBranchAssignment
 from app.models.ticket import ServiceTicket, TicketAssignee, TicketCounter, TicketEvent, TicketPhoto
@@ -27,4 +30,5 @@ __all__ = [
     "TicketPriority", "TicketStatus", "TokenKind", "Notification", "Technician",
     "TechnicianBranchAssignment", "ServiceTicket", "TicketAssignee", "TicketCounter", "TicketEvent",
     "TicketPhoto", "ApiToken", "User", "user_branches",
+    "Equipment", "EquipmentEvent", "EquipmentKind", "TicketSource",
 ]

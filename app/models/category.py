@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -30,6 +30,9 @@ class IssueCategory(db.Model):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The name in other languages, {"ru": ..., "uz": ...}: what a reader of that language
+    # sees (services/reference.local_name); `name` stays what the API returns.
+    name_translations: Mapped[dict | None] = mapped_column(JSON)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, onupdate=clock.now)
@@ -37,6 +40,13 @@ class IssueCategory(db.Model):
     subcategories: Mapped[list["IssueSubcategory"]] = relationship(
         back_populates="category", order_by="IssueSubcategory.name"
     )
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (services/reference.local_name)."""
+        from app.services.reference import local_name
+
+        return local_name(self)
 
 
 class IssueSubcategory(db.Model):
@@ -46,6 +56,7 @@ class IssueSubcategory(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     category_id: Mapped[str] = mapped_column(ForeignKey("issue_categories.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_translations: Mapped[dict | None] = mapped_column(JSON)  # as IssueCategory's
     description: Mapped[str | None] = mapped_column(Text)
     sla_response_critical: Mapped[int] = mapped_column(Integer, default=60)
     sla_response_high: Mapped[int] = mapped_column(Integer, default=240)
@@ -59,6 +70,13 @@ class IssueSubcategory(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, onupdate=clock.now)
 
     category: Mapped[IssueCategory] = relationship(back_populates="subcategories")
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (services/reference.local_name)."""
+        from app.services.reference import local_name
+
+        return local_name(self)
 
     def response_minutes(self, priority: TicketPriority) -> int:
         return getattr(self, f"sla_response_{TicketPriority(priority).value.lower()}")

@@ -76,6 +76,29 @@ class TokenKind(Labelled):
     SERVICE = "service"  # issued by an admin for another system (the CRM, the bot): never expires
 
 
+class EquipmentKind(Labelled):
+    COLD_ROOM = "COLD_ROOM"
+    DISPLAY_CASE = "DISPLAY_CASE"
+    FREEZER = "FREEZER"
+    CONDENSING_UNIT = "CONDENSING_UNIT"
+    ICE_MACHINE = "ICE_MACHINE"
+    OTHER = "OTHER"
+
+
+class TicketSource(Labelled):
+    """Where a ticket came from (API.md, contract v2): a person through the pages or their
+    app (STORE, DISPATCHER), another system with a service token (API), the public QR page
+    (QR), a temperature alarm (ALARM), a maintenance plan (PLAN), a rule of ours (SYSTEM)."""
+
+    STORE = "STORE"
+    DISPATCHER = "DISPATCHER"
+    API = "API"
+    QR = "QR"
+    ALARM = "ALARM"
+    PLAN = "PLAN"
+    SYSTEM = "SYSTEM"
+
+
 # What a person reads for each value, translated when read (lazy: the reader's language).
 LABELS: dict[Labelled, str] = {
     Role.ADMIN: _l("Admin"),
@@ -110,6 +133,19 @@ LABELS: dict[Labelled, str] = {
     NotificationStatus.CANCELLED: _l("Cancelled"),
     TokenKind.LOGIN: _l("Sign-in token"),
     TokenKind.SERVICE: _l("Service token"),
+    EquipmentKind.COLD_ROOM: _l("Cold room"),
+    EquipmentKind.DISPLAY_CASE: _l("Display case"),
+    EquipmentKind.FREEZER: _l("Freezer"),
+    EquipmentKind.CONDENSING_UNIT: _l("Condensing unit"),
+    EquipmentKind.ICE_MACHINE: _l("Ice machine"),
+    EquipmentKind.OTHER: _l("Other equipment"),
+    TicketSource.STORE: _l("Reported by the store"),
+    TicketSource.DISPATCHER: _l("Created by a dispatcher"),
+    TicketSource.API: _l("From another system"),
+    TicketSource.QR: _l("Reported by QR code"),
+    TicketSource.ALARM: _l("Temperature alarm"),
+    TicketSource.PLAN: _l("Planned maintenance"),
+    TicketSource.SYSTEM: _l("Opened automatically"),
 }
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.enums import ApprovalStatus, PhotoType, TicketPriority, TicketStatus, enum_column
+from app.models.enums import ApprovalStatus, PhotoType, TicketPriority, TicketSource, TicketStatus, enum_column
 from app.models.types import UTCDateTime, new_id
 from app import clock
 
@@ -93,6 +93,13 @@ class ServiceTicket(db.Model):
     response_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # The unit the ticket is about (optional; migration 0015), where it came from, and the
+    # maintenance plan that opened it (no foreign key until the plans' table exists).
+    equipment_id: Mapped[str | None] = mapped_column(ForeignKey("equipment.id", ondelete="SET NULL"), index=True)
+    source: Mapped[TicketSource] = mapped_column(enum_column(TicketSource), default=TicketSource.DISPATCHER,
+                                                 server_default=TicketSource.DISPATCHER.value)
+    maintenance_plan_id: Mapped[str | None] = mapped_column(String(32))
+
     internal_notes: Mapped[str | None] = mapped_column(Text)
     store_notes: Mapped[str | None] = mapped_column(Text)
 
@@ -103,6 +110,7 @@ class ServiceTicket(db.Model):
     category: Mapped["IssueCategory"] = relationship()  # noqa: F821
     subcategory: Mapped["IssueSubcategory"] = relationship()  # noqa: F821
     assigned_technician: Mapped["Technician | None"] = relationship()  # noqa: F821
+    equipment: Mapped["Equipment | None"] = relationship()  # noqa: F821
     completions: Mapped[list["ServiceCompletion"]] = relationship(  # noqa: F821
         back_populates="ticket", order_by="ServiceCompletion.completed_at"
     )

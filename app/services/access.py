@@ -18,15 +18,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, exists, or_, select
 
 from app.models import (
     ApprovalStatus,
+    Equipment,
     Role,
     ServiceCompletion,
     ServiceTicket,
     TicketAssignee,
     TicketEvent,
+    TechnicianBranchAssignment,
     TicketStatus,
     user_branches,
 )
@@ -234,3 +237,50 @@ def ticket_actions(user, ticket: ServiceTicket) -> TicketActions:
         close=staff and status in OPEN,
         store_evidence=can_add_store_evidence(user, ticket),
     )
+
+
+# --- equipment (API.md, "Equipment") ------------------------------------------------
+# Readers: admins and dispatchers all; a store manager the units of their branches; a
+# technician the units of the branches they currently serve (primary or secondary), and
+# any unit on which they hold a ticket (one they may read: assigned now or before). Anyone
+# else, and any unit the reader may not see, is NotFound (ids do not leak).
+
+def equipment_scope(user, stmt: Select) -> Select:
+    """Limit an Equipment query to the units `user` may read (lists and detail alike)."""
+    if user.role in (Role.ADMIN, Role.DISPATCHER):
+        return stmt
+    if user.role == Role.STORE_MANAGER:
+        mine = select(user_branches.c.branch_id).where(user_branches.c.user_id == user.id)
+        return stmt.where(Equipment.branch_id.in_(mine))
+    if user.role == Role.TECHNICIAN and user.technician_id:
+        served = select(TechnicianBranchAssignment.branch_id).where(
+            TechnicianBranchAssignment.technician_id == user.technician_id,
+            TechnicianBranchAssignment.end_date.is_(None))
+        theirs = ticket_scope(user, select(ServiceTicket.id).where(ServiceTicket.equipment_id == Equipment.id))
+        return stmt.where(or_(Equipment.branch_id.in_(served), theirs.exists()))
+    return stmt.where(False)
+
+
+def can_read_equipment(user, unit: Equipment) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or unit is None:
+        return False
+    if user.role in (Role.ADMIN, Role.DISPATCHER):
+        return True
+    if user.role == Role.STORE_MANAGER:
+        return unit.branch_id in branch_ids_of(user)
+    from app.extensions import db
+
+    stmt = equipment_scope(user, select(Equipment.id).where(Equipment.id == unit.id))
+    return db.session.execute(stmt).first() is not None
+
+
+def require_read_equipment(user, unit: Equipment | None) -> Equipment:
+    if unit is None or not can_read_equipment(user, unit):
+        raise NotFound(_("Unit not found"))
+    return unit
+
+
+def require_manage_equipment(user) -> None:
+    """Create, edit, move, new report token: admins and dispatchers."""
+    if not is_staff(user):
+        raise Forbidden(_("Only dispatchers and admins may change equipment"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -73,13 +74,13 @@ def assign_to_branch(technician_id: str, branch_id: str, is_primary: bool = True
     the other role there gives it up, so one person is not both."""
     technician = db.session.get(Technician, technician_id) if len(technician_id) <= 64 else None
     if technician is None:
-        raise NotFound("Technician not found")
+        raise NotFound(_("Technician not found"))
     branch = db.session.get(CustomerBranch, branch_id)
     if branch is None:
-        raise ValidationError("Unknown branch", {"branchId": "Unknown branch."})
+        raise ValidationError(_("Unknown branch"), {"branchId": _("Unknown branch.")})
     if not branch.is_active:
         # The pages offer active branches only; the API and a hand-made post agree.
-        raise ValidationError("The branch is inactive", {"branchId": "This branch is inactive."})
+        raise ValidationError(_("The branch is inactive"), {"branchId": _("This branch is inactive.")})
     now = clock.now()
     current = current_assignments(branch_id)
     mine = current.get("primary" if is_primary else "secondary")
@@ -119,7 +120,7 @@ def end_assignment(assignment_id: str, actor=None) -> TechnicianBranchAssignment
         access.require_staff(actor)
     assignment = db.session.get(TechnicianBranchAssignment, assignment_id) if len(assignment_id) <= 64 else None
     if assignment is None:
-        raise NotFound("Assignment not found")
+        raise NotFound(_("Assignment not found"))
     if assignment.end_date is None:
         assignment.end_date = clock.now()
         db.session.flush()

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 
 from app import json_input
@@ -31,7 +33,7 @@ from app.models import (
     TicketStatus,
 )
 from app import clock
-from app.services import assignment, board_version, sla_clock, ticket_queries
+from app.services import assignment, board_version, sla_clock, ticket_queries, timefmt
 from app.services.errors import ValidationError
 from app.services.board_lists import (  # noqa: F401  (the pages ask the board module for these)
     FilterOptions,
@@ -50,11 +52,11 @@ from app.services.tickets import haversine_m
 
 # Columns, left to right. CLOSED shows only what closed recently.
 BOARD_COLUMNS = (
-    (TicketStatus.NEW, "New"),
-    (TicketStatus.ASSIGNED, "Assigned"),
-    (TicketStatus.IN_PROGRESS, "In progress"),
-    (TicketStatus.COMPLETED, "Awaiting approval"),
-    (TicketStatus.CLOSED, "Closed (24 h)"),
+    (TicketStatus.NEW, _l("New")),
+    (TicketStatus.ASSIGNED, _l("Assigned")),
+    (TicketStatus.IN_PROGRESS, _l("In progress")),
+    (TicketStatus.COMPLETED, _l("Awaiting approval")),
+    (TicketStatus.CLOSED, _l("Closed (24 h)")),
 )
 BOARD_ACTIVE = (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.COMPLETED)
 RECENT_CLOSED = timedelta(hours=24)
@@ -90,26 +92,37 @@ class Countdown:
     def short(self) -> str:
         """The few words a board card has room for."""
         if self.state == sla_clock.MET:
-            return "on time"
+            return _("on time")
         if self.state == sla_clock.MISSED:
-            return self.text.replace("late by", "late")
+            return _("%(time)s late", time=humanize(self.seconds_left))
         if self.state == sla_clock.CANCELLED:
-            return "cancelled"
+            return _("cancelled")
         return self.text
 
 
 def _words(c: sla_clock.Clock) -> str:
     response = c.kind == sla_clock.RESPONSE
     if c.state == sla_clock.MET:
-        return "responded in time" if response else "resolved in time"
+        return _("responded in time") if response else _("resolved in time")
     if c.state == sla_clock.MISSED:
         late = humanize(-c.seconds_left)
-        return f"responded {late} late" if response else f"late by {late}"
+        return _("responded %(time)s late", time=late) if response else _("late by %(time)s", time=late)
     if c.state == sla_clock.CANCELLED:
-        return "closed without a response" if response else "closed without completion"
+        return _("closed without a response") if response else _("closed without completion")
     if c.state == sla_clock.OVERDUE:
-        return f"overdue {humanize(c.seconds_left)}"
-    return f"{humanize(c.seconds_left)} left"
+        return _("overdue %(time)s", time=humanize(c.seconds_left))
+    return _("%(time)s left", time=humanize(c.seconds_left))
+
+
+def countdown_words() -> dict[str, str]:
+    """What static/js/board.js needs to move the countdowns and ages forward in the
+    reader's language: the sentences above and timefmt.span's compact units, as their
+    translated formats with the named placeholders left in ("%(time)s left"; gettext
+    without arguments does not format). The template puts them in data-* attributes;
+    the script fills in the numbers."""
+    return {"left": _("%(time)s left"), "overdue": _("overdue %(time)s"),
+            "s": _("%(seconds)ds"), "m": _("%(minutes)dm"),
+            "hm": _("%(hours)dh %(minutes)02dm"), "dh": _("%(days)dd %(hours)dh")}
 
 
 def _countdown(c: sla_clock.Clock) -> Countdown:
@@ -132,8 +145,8 @@ def parse_filters(args) -> dict:
     except ValidationError as exc:
         # The error page has no filter bar to mark: name the filter in the message.
         wrong = "; ".join(f"{name}: {message}" for name, message in exc.fields.items())
-        raise ValidationError(f"A filter in the link is not valid ({wrong}); clear the filters and choose again.",
-                              exc.fields) from None
+        raise ValidationError(_("A filter in the link is not valid (%(problem)s); clear the filters and choose again.",
+                                problem=wrong), exc.fields) from None
 
 
 def filter_args(filters: dict, *, with_status: bool = False) -> dict:
@@ -184,7 +197,9 @@ def _card_select():
                ServiceTicket.closed_at, ServiceTicket.response_due_at, ServiceTicket.resolution_due_at,
                ServiceTicket.response_warn_at, ServiceTicket.resolution_warn_at,
                CustomerBranch.branch_code, CustomerBranch.branch_name,
-               IssueSubcategory.name.label("subcategory_name"), Technician.name.label("technician_name"),
+               IssueSubcategory.name.label("subcategory_name"),
+               IssueSubcategory.name_translations.label("subcategory_translations"),
+               Technician.name.label("technician_name"),
                _sent_back().label("sent_back"))
         .select_from(ServiceTicket)
         .join(CustomerBranch, CustomerBranch.id == ServiceTicket.branch_id)
@@ -398,7 +413,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             raise ValueError
         return at, ticket_id
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise ValidationError("This page link is broken; start from the first page", {"after": "Invalid cursor."})
+        raise ValidationError(_("This page link is broken; start from the first page"), {"after": _("Invalid cursor.")})
 
 
 @dataclass
@@ -461,10 +476,11 @@ class Candidate:
     @property
     def distance_text(self) -> str:
         if self.distance_m is None:
-            return "location unknown"
+            return _("location unknown")
         if self.distance_m < 1000:
-            return f"{self.distance_m:.0f} m away"
-        return f"{self.distance_m / 1000:.1f} km away"
+            return _("%(distance)s m away", distance=format_decimal(round(self.distance_m), locale=timefmt.locale()))
+        return _("%(distance)s km away",
+                 distance=format_decimal(round(self.distance_m / 1000, 1), format="0.0", locale=timefmt.locale()))
 
 
 def reassign_candidates(ticket: ServiceTicket) -> list[Candidate]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -24,6 +25,7 @@ from app.models import (
     TicketStatus,
 )
 from app.services import timefmt
+from app.services.reference import local_name
 from app.services.errors import NotFound
 from app.services.technicians import get_technician
 
@@ -37,11 +39,17 @@ def humanize(seconds: float) -> str:
 
 # --- lists for forms and management pages ----------------------------------------
 
+@dataclass(frozen=True)
+class CategoryChoice:
+    id: str
+    name: str  # in the reader's language
+
+
 @dataclass
 class FilterOptions:
     branches: list  # rows: id, branch_code, branch_name, is_active
     technicians: list  # rows: id, name
-    categories: list  # rows: id, name
+    categories: list  # (id, name in the reader's language)
     priorities: tuple = tuple(TicketPriority)
 
 
@@ -51,7 +59,9 @@ def filter_options() -> FilterOptions:
         select(CustomerBranch.id, CustomerBranch.branch_code, CustomerBranch.branch_name, CustomerBranch.is_active)
         .order_by(CustomerBranch.branch_code)).all()
     technicians = db.session.execute(select(Technician.id, Technician.name).order_by(Technician.name)).all()
-    categories = db.session.execute(select(IssueCategory.id, IssueCategory.name).order_by(IssueCategory.name)).all()
+    categories = [CategoryChoice(c.id, local_name(c)) for c in db.session.execute(
+        select(IssueCategory.id, IssueCategory.name, IssueCategory.name_translations))]
+    categories.sort(key=lambda c: c.name.casefold())
     return FilterOptions(branches, technicians, categories)
 
 
@@ -116,7 +126,7 @@ def located_ago(technician: Technician, now: datetime | None = None) -> str | No
     """How long ago the technician last reported their location ("12m ago")."""
     if technician.last_location_update is None:
         return None
-    return humanize(((now or clock.now()) - technician.last_location_update).total_seconds()) + " ago"
+    return _("%(time)s ago", time=humanize(((now or clock.now()) - technician.last_location_update).total_seconds()))
 
 
 def branch_with_customer(branch_id: str) -> CustomerBranch:
@@ -126,7 +136,7 @@ def branch_with_customer(branch_id: str) -> CustomerBranch:
         b = db.session.execute(select(CustomerBranch).options(joinedload(CustomerBranch.customer))
                                .where(CustomerBranch.id == branch_id)).scalar_one_or_none()
     if b is None:
-        raise NotFound("Branch not found")
+        raise NotFound(_("Branch not found"))
     return b
 
 

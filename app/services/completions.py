@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -103,14 +104,14 @@ def _read_completion(data: dict, default_rate: Decimal | None) -> tuple[dict, Fi
     if parts is None:
         parts = []
     if not isinstance(parts, list):
-        f.error("partsUsed", "Must be a list of parts.")
+        f.error("partsUsed", _("Must be a list of parts."))
         parts = []
     if len(parts) > MAX_PARTS:
-        f.error("partsUsed", f"At most {MAX_PARTS} parts.")
+        f.error("partsUsed", _("At most %(max)s parts.", max=MAX_PARTS))
         parts = []
     for i, raw in enumerate(parts):
         if not isinstance(raw, dict):
-            f.error(f"partsUsed[{i}]", "Each part needs a name, quantity and unit cost.")
+            f.error(f"partsUsed[{i}]", _("Each part needs a name, quantity and unit cost."))
             continue
         pf = Fields(raw)
         name = pf.text("name", required=True, max_len=200)
@@ -123,7 +124,7 @@ def _read_completion(data: dict, default_rate: Decimal | None) -> tuple[dict, Fi
     if "photoIds" in data and data["photoIds"] is not None:
         ids = data["photoIds"]
         if not isinstance(ids, list) or len(ids) > 100 or not all(isinstance(x, str) and len(x) <= 64 for x in ids):
-            f.error("photoIds", "Must be a list of photo ids.")
+            f.error("photoIds", _("Must be a list of photo ids."))
         else:
             out["photo_ids"] = ids
     return out, f
@@ -136,7 +137,7 @@ def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | N
     completion, or named in photoIds). The branch's store managers are asked to approve."""
     access.require_assigned_technician(actor, ticket)
     if ticket.status != TicketStatus.IN_PROGRESS:
-        raise InvalidTransition(f"Only an IN_PROGRESS ticket can be completed (this one is {ticket.status.value})")
+        raise InvalidTransition(_("Only an IN_PROGRESS ticket can be completed (this one is %(status)s)", status=ticket.status.label))
     values, f = _read_completion(data, default_rate)
 
     on_ticket = list(db.session.execute(select(TicketPhoto).where(TicketPhoto.ticket_id == ticket.id)).scalars())
@@ -145,15 +146,15 @@ def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | N
         wanted = set(values["photo_ids"])
         named = [p for p in on_ticket if p.id in wanted]
         if len(named) != len(wanted):
-            f.error("photoIds", "A photo does not belong to this ticket.")
+            f.error("photoIds", _("A photo does not belong to this ticket."))
         photos = [p for p in named if p.completion_id is None]
     if not any(p.type == PhotoType.AFTER for p in on_ticket):
-        f.error("photos", "Add at least one “after” photo.")
+        f.error("photos", _("Add at least one “after” photo."))
     # Every problem in one answer: the text, the hours and the missing photo together.
     if set(f.errors) == {"photos"}:
-        f.check("Add at least one photo of the finished work")
+        f.check(_("Add at least one photo of the finished work"))
     if set(f.errors) == {"photoIds"}:
-        f.check("Unknown photo")
+        f.check(_("Unknown photo"))
     f.check()
 
     now = clock.now()
@@ -191,7 +192,7 @@ def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | N
 
 def get_completion(completion_id: str, *, for_update: bool = False) -> ServiceCompletion:
     if not isinstance(completion_id, str) or len(completion_id) > 64:
-        raise NotFound("Completion not found")
+        raise NotFound(_("Completion not found"))
     stmt = (
         select(ServiceCompletion)
         .where(ServiceCompletion.id == completion_id)
@@ -199,7 +200,7 @@ def get_completion(completion_id: str, *, for_update: bool = False) -> ServiceCo
     )
     completion = db.session.execute(stmt).scalar_one_or_none()
     if completion is None:
-        raise NotFound("Completion not found")
+        raise NotFound(_("Completion not found"))
     return completion
 
 
@@ -214,11 +215,11 @@ def signature_png(user, completion_id: str) -> bytes:
     """The stored signature of an approved completion, for readers of its ticket."""
     completion = get_readable_completion(user, completion_id)
     if not completion.signature_key:
-        raise NotFound("No signature")
+        raise NotFound(_("No signature"))
     try:
         return get_storage().get(completion.signature_key)
     except (FileNotFoundError, ValueError):
-        raise NotFound("Signature file missing")
+        raise NotFound(_("Signature file missing"))
 
 
 def _claim(completion: ServiceCompletion, status: ApprovalStatus, now, actor, notes: str | None) -> None:
@@ -232,7 +233,7 @@ def _claim(completion: ServiceCompletion, status: ApprovalStatus, now, actor, no
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise Conflict("This work has already been approved or rejected")
+        raise Conflict(_("This work has already been approved or rejected"))
     db.session.refresh(completion)
 
 
@@ -243,9 +244,9 @@ def decide(completion: ServiceCompletion, actor, data: dict) -> ServiceCompletio
     access.require_can_decide(actor, completion)
     ticket = completion.ticket
     if completion.approval_status != ApprovalStatus.PENDING:
-        raise Conflict("This work has already been approved or rejected")
+        raise Conflict(_("This work has already been approved or rejected"))
     if ticket.status != TicketStatus.COMPLETED:
-        raise Conflict("This completion is no longer awaiting approval")
+        raise Conflict(_("This completion is no longer awaiting approval"))
     f = Fields(data)
     action = f.text("action", required=True, max_len=20)
     f.check()
@@ -274,6 +275,6 @@ def decide(completion: ServiceCompletion, actor, data: dict) -> ServiceCompletio
         record_event(ticket, "rejected", actor, completionId=completion.id, reason=reason)
         notify("completion_rejected", ticket, actor, reason=reason)
     else:
-        raise ValidationError("Unknown action", {"action": "Use approve or reject."})
+        raise ValidationError(_("Unknown action"), {"action": _("Use approve or reject.")})
     db.session.flush()
     return completion

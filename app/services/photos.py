@@ -13,6 +13,8 @@ import logging
 import math
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.extensions import db
@@ -87,29 +89,29 @@ def _open_image(data: bytes, max_pixels: int, formats=ALLOWED_FORMATS, max_side:
     the largest limit asked for), never lowered, so one request cannot loosen or
     tighten another's check; the per-call limit is the explicit comparison below."""
     if not data:
-        raise ValidationError("The file is empty", {"file": "The file is empty."})
+        raise ValidationError(_("The file is empty"), {"file": _("The file is empty.")})
     if (Image.MAX_IMAGE_PIXELS or 0) < max_pixels:
         Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         img = Image.open(io.BytesIO(data), formats=list(formats))
         if img.width * img.height > max_pixels:
-            raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
+            raise TooLarge(_("The image has too many pixels"), {"file": _("The image is too large.")})
         if max_side and img.format == "JPEG" and max(img.size) >= 2 * max_side:
             scale = max_side / max(img.size)
             img.draft(img.mode, (max(1, math.ceil(img.width * scale)), max(1, math.ceil(img.height * scale))))
         budget = current_app.config["PHOTO_MAX_DECODE_BYTES"]
         if decode_cost(img, max_side) > budget:
             raise TooLarge(
-                "This image needs too much memory to process; please send a smaller photo "
-                "(a phone photo of up to 12 megapixels, or a PNG without transparency)",
-                {"file": "The image is too large to process; send a smaller photo."})
+                _("This image needs too much memory to process; please send a smaller photo "
+                  "(a phone photo of up to 12 megapixels, or a PNG without transparency)"),
+                {"file": _("The image is too large to process; send a smaller photo.")})
         img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # the latter under -W error
-        raise TooLarge("The image has too many pixels", {"file": "The image is too large."})
+        raise TooLarge(_("The image has too many pixels"), {"file": _("The image is too large.")})
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise UnsupportedMedia(
-            "This file is not a JPEG, PNG, WebP or HEIC image (or it is damaged)",
-            {"file": "Upload a JPEG, PNG, WebP or HEIC photo."},
+            _("This file is not a JPEG, PNG, WebP or HEIC image (or it is damaged)"),
+            {"file": _("Upload a JPEG, PNG, WebP or HEIC photo.")},
         )
     return img
 
@@ -149,7 +151,7 @@ def process_photo(data: bytes) -> dict:
     """Decode, apply EXIF orientation, strip metadata, resize, thumbnail."""
     cfg = current_app.config
     if len(data) > cfg["PHOTO_MAX_BYTES"]:
-        raise TooLarge("The photo is larger than allowed", {"file": "The photo is too large."})
+        raise TooLarge(_("The photo is larger than allowed"), {"file": _("The photo is too large.")})
     img = _open_image(data, cfg["PHOTO_MAX_PIXELS"], max_side=cfg["PHOTO_MAX_SIDE"])
     # Shrink first, then turn upright (and thumbnail from the shrunk copy): one
     # full-size pixel buffer alive at a time. See bench/photo_upload.py.
@@ -159,7 +161,7 @@ def process_photo(data: bytes) -> dict:
     except Exception:  # a broken EXIF block must not sink a good photo
         pass
     full, width, height = _encode(img, cfg["PHOTO_MAX_SIDE"])
-    thumb, _, _ = _encode(img, cfg["PHOTO_THUMB_SIDE"], quality=75)
+    thumb, _width, _height = _encode(img, cfg["PHOTO_THUMB_SIDE"], quality=75)
     return {"full": full, "thumb": thumb, "width": width, "height": height}
 
 
@@ -190,15 +192,15 @@ def add_photo(ticket: ServiceTicket, actor, data: bytes, photo_type, caption: st
     """A photo on a ticket: the assigned technician, while the ticket is IN_PROGRESS."""
     access.require_assigned_technician(actor, ticket)
     if ticket.status != TicketStatus.IN_PROGRESS:
-        raise InvalidTransition("Photos can be added while the work is in progress")
+        raise InvalidTransition(_("Photos can be added while the work is in progress"))
     try:
         photo_type = PhotoType(photo_type)
     except ValueError:
-        raise ValidationError("Unknown photo type", {"type": "Choose before, after or work."})
+        raise ValidationError(_("Unknown photo type"), {"type": _("Choose before, after or work.")})
     if caption is not None and len(caption) > 300:
-        raise ValidationError("Caption too long", {"caption": "At most 300 characters."})
+        raise ValidationError(_("Caption too long"), {"caption": _("At most %(max)s characters.", max=300)})
     if data is None:
-        raise ValidationError("Attach the photo as the multipart field 'file'", {"file": "Choose a photo."})
+        raise ValidationError(_("Attach the photo as the multipart field 'file'"), {"file": _("Choose a photo.")})
     return _store_photo(ticket, actor, data, photo_type, caption, original_name)
 
 
@@ -231,7 +233,7 @@ def get_readable_photo(user, photo_id: str) -> TicketPhoto:
     """A photo whose ticket `user` may read; NotFound otherwise (no id leaks)."""
     photo = db.session.get(TicketPhoto, photo_id) if isinstance(photo_id, str) and len(photo_id) <= 64 else None
     if photo is None:
-        raise NotFound("Photo not found")
+        raise NotFound(_("Photo not found"))
     access.require_read_ticket(user, photo.ticket)
     return photo
 
@@ -244,11 +246,11 @@ def photo_file(user, photo_id: str, size: str | None = None) -> tuple[bytes, str
     try:
         return get_storage().get(key), photo.content_type
     except (FileNotFoundError, ValueError):
-        raise NotFound("Photo file missing")
+        raise NotFound(_("Photo file missing"))
 
 
-STORE_PHOTO_READ_ONLY = "The store's photos show the problem as reported; they cannot be removed."
-NOT_YOUR_PHOTO = "Only the person who added this photo can remove it."
+STORE_PHOTO_READ_ONLY = _l("The store's photos show the problem as reported; they cannot be removed.")
+NOT_YOUR_PHOTO = _l("Only the person who added this photo can remove it.")
 
 
 def store_photo_ids(photos) -> set[str]:
@@ -273,11 +275,11 @@ def remove_photo(ticket: ServiceTicket, photo_id: str, actor) -> None:
         access.require_assigned_technician(actor, ticket)
     photo = db.session.get(TicketPhoto, photo_id) if len(photo_id) <= 64 else None
     if photo is None or photo.ticket_id != ticket.id:
-        raise NotFound("Photo not found")
+        raise NotFound(_("Photo not found"))
     if not is_admin and photo.uploaded_by_id != actor.id:
-        raise Forbidden(STORE_PHOTO_READ_ONLY if photo.id in store_photo_ids([photo]) else NOT_YOUR_PHOTO)
+        raise Forbidden(str(STORE_PHOTO_READ_ONLY if photo.id in store_photo_ids([photo]) else NOT_YOUR_PHOTO))
     if photo.completion_id is not None:
-        raise InvalidTransition("This photo belongs to submitted work")
+        raise InvalidTransition(_("This photo belongs to submitted work"))
     keys = [photo.storage_key, photo.thumb_key]
     record_event(ticket, "photo_removed", actor, photoId=photo.id, type=photo.type.value)
     db.session.delete(photo)
@@ -292,30 +294,30 @@ def decode_signature(data_url) -> bytes:
     cfg = current_app.config
     prefix = "data:image/png;base64,"
     if not isinstance(data_url, str) or not data_url.startswith(prefix):
-        raise ValidationError("The signature must be a PNG data URL", {"signature": "Please sign in the box."})
+        raise ValidationError(_("The signature must be a PNG data URL"), {"signature": _("Please sign in the box.")})
     encoded = data_url[len(prefix):]
     if len(encoded) > cfg["SIGNATURE_MAX_BYTES"] * 4 // 3 + 4:
-        raise TooLarge("The signature image is too large", {"signature": "The signature is too large."})
+        raise TooLarge(_("The signature image is too large"), {"signature": _("The signature is too large.")})
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise ValidationError("The signature is not valid base64", {"signature": "Please sign again."})
+        raise ValidationError(_("The signature is not valid base64"), {"signature": _("Please sign again.")})
     try:
         img = _open_image(raw, cfg["SIGNATURE_MAX_PIXELS"], formats=("PNG",))
     except UnsupportedMedia:
-        raise ValidationError("The signature is not a PNG image", {"signature": "Please sign again."})
+        raise ValidationError(_("The signature is not a PNG image"), {"signature": _("Please sign again.")})
     except TooLarge:
-        raise TooLarge("The signature image is too large", {"signature": "The signature is too large."})
+        raise TooLarge(_("The signature image is too large"), {"signature": _("The signature is too large.")})
     except ValidationError:
-        raise ValidationError("The signature is empty", {"signature": "Please sign in the box."})
+        raise ValidationError(_("The signature is empty"), {"signature": _("Please sign in the box.")})
     rgba = img.convert("RGBA")
     # Blank = fully transparent, or one flat colour everywhere.
     alpha_extrema = rgba.getchannel("A").getextrema()
     if alpha_extrema[1] == 0:
-        raise ValidationError("The signature is blank", {"signature": "Please sign in the box."})
+        raise ValidationError(_("The signature is blank"), {"signature": _("Please sign in the box.")})
     flat = rgba.convert("RGB").getextrema()
     if all(lo == hi for lo, hi in flat) and alpha_extrema[0] == alpha_extrema[1]:
-        raise ValidationError("The signature is blank", {"signature": "Please sign in the box."})
+        raise ValidationError(_("The signature is blank"), {"signature": _("Please sign in the box.")})
     return _fresh_png(rgba)
 
 
@@ -334,7 +336,7 @@ def add_store_photo(ticket: ServiceTicket, actor, data: bytes | None, original_n
     rule (their branch, the ticket still open) is checked here, for every caller."""
     access.require_store_evidence(actor, ticket, "photos")
     if not data or not original_name:
-        raise ValidationError("Choose a photo to add.", {"photo": "Choose a photo to add."})
+        raise ValidationError(_("Choose a photo to add."), {"photo": _("Choose a photo to add.")})
     return add_reporter_photo(ticket, actor, data, original_name, caption)
 
 
@@ -346,9 +348,9 @@ def add_reporter_photo(ticket: ServiceTicket, actor, data: bytes, original_name:
 
     access.require_read_ticket(actor, ticket)
     if not access.can_create_ticket_for_branch(actor, ticket.branch_id):
-        raise Forbidden("Only the branch's store manager or a dispatcher may add these photos")
+        raise Forbidden(_("Only the branch's store manager or a dispatcher may add these photos"))
     if ticket.status not in OPEN_STATUSES:
-        raise InvalidTransition("Photos of the problem can be added while the ticket is open")
+        raise InvalidTransition(_("Photos of the problem can be added while the ticket is open"))
     if caption is not None and len(caption) > 300:
-        raise ValidationError("Caption too long", {"caption": "At most 300 characters."})
+        raise ValidationError(_("Caption too long"), {"caption": _("At most %(max)s characters.", max=300)})
     return _store_photo(ticket, actor, data, PhotoType.BEFORE, caption, original_name)

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from babel.numbers import format_decimal
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.extensions import db
 from app.models import (
@@ -34,7 +37,7 @@ from app.services.timefmt import local_str
 
 log = logging.getLogger(__name__)
 
-NOT_READY = "The service report is ready once the work is approved and the ticket is closed."
+NOT_READY = _l("The service report is ready once the work is approved and the ticket is closed.")
 PDF_PHOTOS_PER_ROW = 4
 
 
@@ -62,7 +65,7 @@ def load_report(user, ticket_id: str) -> ServiceReport:
     from app import clock
 
     if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound("Ticket not found")
+        raise NotFound(_("Ticket not found"))
     ticket = db.session.execute(
         select(ServiceTicket).where(ServiceTicket.id == ticket_id).options(
             selectinload(ServiceTicket.branch),
@@ -76,7 +79,7 @@ def load_report(user, ticket_id: str) -> ServiceReport:
     ).scalar_one_or_none()
     access.require_read_ticket(user, ticket)
     if ticket.status != TicketStatus.CLOSED:
-        raise NotFound(NOT_READY)
+        raise NotFound(str(NOT_READY))
     approved = [c for c in ticket.completions if c.approval_status == ApprovalStatus.APPROVED]
     completion = approved[-1] if approved else None
     approver = None
@@ -109,7 +112,8 @@ def _when(dt, zone: bool = False) -> str:
 
 
 def _qty(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+    """A quantity as the reader's language writes it ("1.5", "1,5")."""
+    return format_decimal(value.normalize(), locale=timefmt.locale(), decimal_quantization=False)
 
 
 def _font_dir() -> str:
@@ -221,7 +225,7 @@ class _Pdf:
             if not items:
                 self.pdf.set_xy(x0, y + 5)
                 self.font(8)
-                self.pdf.cell(group_w, 4.5, "None", new_x="LMARGIN", new_y="NEXT")
+                self.pdf.cell(group_w, 4.5, _("None"), new_x="LMARGIN", new_y="NEXT")
             for i, data in enumerate(items[:per_group]):
                 self.pdf.image(io.BytesIO(data), x=x0 + i * (box_w + gap), y=y + 5, w=box_w, h=h,
                                keep_aspect_ratio=True)
@@ -246,73 +250,78 @@ def _thumbs(photos: list[TicketPhoto]) -> list[bytes]:
 
 
 def sla_words(met: bool) -> str:
+    """The SLA's outcome as a word for a CSS class ("sla-met")."""
     return "met" if met else "missed"
+
+
+def _sla_line(met: bool, due: str) -> str:
+    return _("Met (due %(when)s)", when=due) if met else _("Missed (due %(when)s)", when=due)
 
 
 def render_pdf(report: ServiceReport) -> bytes:
     """The same content as the printable page, on one A4 page for a usual job."""
     t, c, b = report.ticket, report.completion, report.ticket.branch
-    doc = _Pdf(f"Service report {t.ticket_number}")
+    doc = _Pdf(_("Service report %(number)s", number=t.ticket_number))
     pdf = doc.pdf
 
     doc.font(15, True)
-    pdf.cell(doc.width * 0.6, 8, "Service report", new_x="RIGHT", new_y="TOP")
+    pdf.cell(doc.width * 0.6, 8, _("Service report"), new_x="RIGHT", new_y="TOP")
     doc.font(12, True)
     pdf.cell(doc.width * 0.4, 8, t.ticket_number, align="R", new_x="LMARGIN", new_y="NEXT")
     doc.font(8)
     pdf.set_text_color(93, 107, 124)
-    pdf.cell(0, 4.5, doc.clean(f"Evercold Service Desk · generated {_when(report.generated_at)} · "
-                               f"times in {timefmt.zone_label(report.generated_at)}"),
+    pdf.cell(0, 4.5, doc.clean(_("Evercold Service Desk · generated %(when)s · times in %(zone)s",
+                                 when=_when(report.generated_at), zone=timefmt.zone_label(report.generated_at))),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(28, 36, 48)
 
-    doc.heading("Ticket")
+    doc.heading(_("Ticket"))
     doc.pairs([
-        ("Branch", f"{b.branch_code} · {b.branch_name}"),
-        ("Address", b.address or "—"),
-        ("Problem", f"{t.category.name} / {t.subcategory.name}"),
-        ("Priority", t.priority.label),
-        ("Technician", " · ".join(x for x in (report.technician_name, report.technician_phone) if x) or "—"),
-        ("Contact", " · ".join(x for x in (t.contact_name, t.contact_phone) if x) or "—"),
+        (_("Branch"), f"{b.branch_code} · {b.branch_name}"),
+        (_("Address"), b.address or "—"),
+        (_("Problem"), f"{t.category.display_name} / {t.subcategory.display_name}"),
+        (_("Priority"), str(t.priority.label)),
+        (_("Technician"), " · ".join(x for x in (report.technician_name, report.technician_phone) if x) or "—"),
+        (_("Contact"), " · ".join(x for x in (t.contact_name, t.contact_phone) if x) or "—"),
     ])
     pdf.ln(0.5)
     pdf.set_text_color(93, 107, 124)
-    doc.text("Problem reported", size=8, bold=True)
+    doc.text(_("Problem reported"), size=8, bold=True)
     pdf.set_text_color(28, 36, 48)
     doc.text(t.description, size=8.5)
 
-    doc.heading("Times and SLA")
+    doc.heading(_("Times and SLA"))
     doc.pairs([
-        ("Reported", _when(t.created_at)),
-        ("Responded", _when(t.first_response_at)),
-        ("On site", _when(t.arrived_at)),
-        ("Work finished", _when(t.completed_at)),
-        ("Closed", _when(t.closed_at)),
+        (_("Reported"), _when(t.created_at)),
+        (_("Responded"), _when(t.first_response_at)),
+        (_("On site"), _when(t.arrived_at)),
+        (_("Work finished"), _when(t.completed_at)),
+        (_("Closed"), _when(t.closed_at)),
         ("", ""),
-        ("Response SLA", f"{sla_words(report.response_met).capitalize()} (due {_when(t.response_due_at, zone=True)})"),
-        ("Resolution SLA", f"{sla_words(report.resolution_met).capitalize()} "
-                           f"(due {_when(t.resolution_due_at, zone=True)})"),
+        (_("Response SLA"), _sla_line(report.response_met, _when(t.response_due_at, zone=True))),
+        (_("Resolution SLA"), _sla_line(report.resolution_met, _when(t.resolution_due_at, zone=True))),
     ])
 
-    doc.heading("Work done")
+    doc.heading(_("Work done"))
     if c is None:
-        doc.text(f"Closed without a completed job. Reason: {t.close_reason or '—'}", size=8.5)
+        doc.text(_("Closed without a completed job. Reason: %(reason)s", reason=t.close_reason or "—"), size=8.5)
     else:
         doc.text(c.work_description, size=8.5)
         pdf.ln(1)
         rows = [[p.name, _qty(p.quantity), _money(p.unit_cost), _money(p.total)] for p in report.parts]
-        rows.append([f"Labour: {_qty(c.labor_hours)} h × {_money(c.labor_cost_per_hour)}", "", "", _money(c.labor_cost)])
-        rows.append(["Parts total", "", "", _money(c.parts_cost)])
-        rows.append(["Total", "", "", _money(c.total_cost)])
-        doc.table(["Part", "Qty", "Unit price", "Amount"], rows, (52, 12, 18, 18), ("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        rows.append([_("Labour: %(hours)s h × %(rate)s", hours=_qty(c.labor_hours), rate=_money(c.labor_cost_per_hour)),
+                     "", "", _money(c.labor_cost)])
+        rows.append([_("Parts total"), "", "", _money(c.parts_cost)])
+        rows.append([_("Total"), "", "", _money(c.total_cost)])
+        doc.table([_("Part"), _("Qty"), _("Unit price"), _("Amount")], rows, (52, 12, 18, 18), ("LEFT", "RIGHT", "RIGHT", "RIGHT"),
                   bold_last=1)
 
     if report.photos.problem or report.photos.after:
-        doc.heading("Photos")
-        doc.photo_groups([("Before", _thumbs(report.photos.problem)), ("After", _thumbs(report.photos.after))])
+        doc.heading(_("Photos"))
+        doc.photo_groups([(_("Before"), _thumbs(report.photos.problem)), (_("After"), _thumbs(report.photos.after))])
 
     if c is not None:
-        doc.heading("Approval")
+        doc.heading(_("Approval"))
         signature = _file(c.signature_key)
         y = pdf.get_y()
         if y + 28 > pdf.h - pdf.b_margin:
@@ -322,8 +331,9 @@ def render_pdf(report: ServiceReport) -> bytes:
             pdf.image(io.BytesIO(signature), x=pdf.l_margin, y=y, w=60, h=24, keep_aspect_ratio=True)
         pdf.set_xy(pdf.l_margin + 66, y + 2)
         doc.font(8.5)
-        pdf.multi_cell(doc.width - 66, 4.8, doc.clean(
-            f"Signed by {c.signed_by or '—'}\non {_when(c.signed_at, zone=True)}\n"
-            f"Approved in the app by {report.approved_by or '—'}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(doc.width - 66, 4.8, doc.clean("\n".join((
+            _("Signed by %(name)s", name=c.signed_by or "—"),
+            _("on %(when)s", when=_when(c.signed_at, zone=True)),
+            _("Approved in the app by %(name)s", name=report.approved_by or "—")))), new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(max(pdf.get_y(), y + 26))
     return doc.output()

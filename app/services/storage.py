@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.services.errors import DomainError
 
@@ -25,8 +26,16 @@ class StorageUnavailable(DomainError):
     status = 503
 
 
-_FULL_MESSAGE = "Could not store the file: the storage is full. Nothing was saved; please try again later"
-_DOWN_MESSAGE = "Could not store the file: the storage is unavailable. Nothing was saved; please try again"
+
+
+def _full() -> StorageFull:
+    return StorageFull(_("Could not store the file: the storage is full. Nothing was saved; please try again later"),
+                       {"file": _("The storage is full; nothing was saved.")})
+
+
+def _down() -> StorageUnavailable:
+    return StorageUnavailable(_("Could not store the file: the storage is unavailable. Nothing was saved; please try again"),
+                              {"file": _("The storage is unavailable; nothing was saved.")})
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9/_.-]{0,190}$")
 
@@ -58,8 +67,8 @@ class LocalStorage:
                 pass
             log.error("storage: could not write %s: %s", key, exc)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StorageFull(_FULL_MESSAGE, {"file": "The storage is full; nothing was saved."}) from exc
-            raise StorageUnavailable(_DOWN_MESSAGE, {"file": "The storage is unavailable; nothing was saved."}) from exc
+                raise _full() from exc
+            raise _down() from exc
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
@@ -87,7 +96,7 @@ def _s3_class():
                 super().put(key, data)
             except (BotoCoreError, ClientError) as exc:
                 log.error("storage: could not write %s to the bucket: %s", key, exc)
-                raise StorageUnavailable(_DOWN_MESSAGE, {"file": "The storage is unavailable; nothing was saved."}) from exc
+                raise _down() from exc
 
     return GuardedS3Storage
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
@@ -19,19 +21,24 @@ from app.models import (
     TicketPriority,
     TicketStatus,
 )
+from app.models.enums import LABELS
 from app.services import access, photos, reference, sla_clock, tickets
 from app.services.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
 
 MAX_REPORT_PHOTOS = 5
-OTHER_BRANCH = "You can only report problems for your own branch."
+OTHER_BRANCH = _l("You can only report problems for your own branch.")
 CLOSED_SHOWN = 30
 
-# One line per level, in the words a store manager uses (shown under each choice).
+# One line per level, in the words a store manager uses (shown under each choice; the
+# level's own name is its label, models/enums.py).
 PRIORITY_HELP: list[tuple[TicketPriority, str, str]] = [
-    (TicketPriority.CRITICAL, "Critical", "Not cooling at all: food is at risk right now."),
-    (TicketPriority.HIGH, "High", "Temperature is rising or cooling is failing; needs a fix today."),
-    (TicketPriority.NORMAL, "Normal", "Still cooling, but something is wrong (noise, leak, door, light)."),
-    (TicketPriority.LOW, "Low", "Small issue that can wait for a planned visit."),
+    (TicketPriority.CRITICAL, LABELS[TicketPriority.CRITICAL],
+     _l("Not cooling at all: food is at risk right now.")),
+    (TicketPriority.HIGH, LABELS[TicketPriority.HIGH],
+     _l("Temperature is rising or cooling is failing; needs a fix today.")),
+    (TicketPriority.NORMAL, LABELS[TicketPriority.NORMAL],
+     _l("Still cooling, but something is wrong (noise, leak, door, light).")),
+    (TicketPriority.LOW, LABELS[TicketPriority.LOW], _l("Small issue that can wait for a planned visit.")),
 ]
 
 
@@ -46,17 +53,17 @@ def awaiting_approval(ticket: ServiceTicket) -> bool:
 def plain_status(ticket: ServiceTicket) -> str:
     """The status as a store manager would say it."""
     if ticket.status == TicketStatus.NEW:
-        return "Waiting for a technician"
+        return _("Waiting for a technician")
     if ticket.status == TicketStatus.ASSIGNED:
-        return "Technician assigned"
+        return _("Technician assigned")
     if ticket.status == TicketStatus.IN_PROGRESS:
         c = ticket.completion
         if c is not None and c.approval_status == ApprovalStatus.REJECTED:
-            return "Sent back to the technician"
-        return "Technician on site" if ticket.arrived_at else "Technician on the way"
+            return _("Sent back to the technician")
+        return _("Technician on site") if ticket.arrived_at else _("Technician on the way")
     if ticket.status == TicketStatus.COMPLETED:
-        return "Waiting for your approval" if awaiting_approval(ticket) else "Work finished"
-    return "Closed"
+        return _("Waiting for your approval") if awaiting_approval(ticket) else _("Work finished")
+    return _("Closed")
 
 
 @dataclass
@@ -77,12 +84,12 @@ def ticket_row(ticket: ServiceTicket, now: datetime | None = None) -> TicketRow:
     reassigned after it was accepted is ASSIGNED again but races its resolution."""
     if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS):
         running = sla_clock.clock_for(ticket, now)
-        label = "Technician due by" if running.kind == sla_clock.RESPONSE else "Fix due by"
+        label = _("Technician due by") if running.kind == sla_clock.RESPONSE else _("Fix due by")
         due, late = running.due_at, running.overdue
     elif ticket.status == TicketStatus.COMPLETED:
-        label, due, late = "Finished", ticket.completed_at, False
+        label, due, late = _("Finished"), ticket.completed_at, False
     else:
-        label, due, late = "Closed", ticket.closed_at, False
+        label, due, late = _("Closed"), ticket.closed_at, False
     awaiting = awaiting_approval(ticket)
     words = plain_status(ticket)
     key = "approval" if awaiting else ticket.status.value.lower()
@@ -151,14 +158,14 @@ def report_problem(actor, data: dict, files: list[tuple[bytes, str | None]]) -> 
     """A store manager reports a problem: the ticket (auto-assigned as usual, only for
     their own branches) and up to MAX_REPORT_PHOTOS "before" photos, all or nothing."""
     if len(files) > MAX_REPORT_PHOTOS:
-        raise ValidationError(f"Attach at most {MAX_REPORT_PHOTOS} photos",
-                              {"photos": f"Attach at most {MAX_REPORT_PHOTOS} photos."})
+        raise ValidationError(_("Attach at most %(max)s photos", max=MAX_REPORT_PHOTOS),
+                              {"photos": _("Attach at most %(max)s photos.", max=MAX_REPORT_PHOTOS)})
     try:
         ticket = tickets.create_ticket(actor, data)
     except ValidationError as exc:  # an unknown branch or another's: say why, in the manager's words
         if "branchId" not in exc.fields:
             raise
-        raise type(exc)(OTHER_BRANCH, {**exc.fields, "branchId": OTHER_BRANCH}) from exc
+        raise type(exc)(str(OTHER_BRANCH), {**exc.fields, "branchId": str(OTHER_BRANCH)}) from exc
     for content, name in files:
         try:
             photos.add_reporter_photo(ticket, actor, content, name)
@@ -183,7 +190,7 @@ def store_notes(ticket: ServiceTicket) -> list:
 def load_ticket_page(user, ticket_id: str) -> ServiceTicket:
     """A ticket the user may read, with its photos and completions (parts, photos)."""
     if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound("Ticket not found")
+        raise NotFound(_("Ticket not found"))
     ticket = db.session.execute(
         _list_options(select(ServiceTicket)).where(ServiceTicket.id == ticket_id).options(
             selectinload(ServiceTicket.category),

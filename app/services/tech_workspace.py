@@ -13,6 +13,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -52,10 +53,13 @@ class SlaClock:
 
     @property
     def text(self) -> str:
-        what = "Respond" if self.phase == "response" else "Resolve"
+        if self.phase == "response":
+            if self.breached:
+                return _("Respond: overdue by %(span)s", span=duration_text(-self.seconds_left))
+            return _("Respond within %(span)s", span=duration_text(self.seconds_left))
         if self.breached:
-            return f"{what}: overdue by {duration_text(-self.seconds_left)}"
-        return f"{what} within {duration_text(self.seconds_left)}"
+            return _("Resolve: overdue by %(span)s", span=duration_text(-self.seconds_left))
+        return _("Resolve within %(span)s", span=duration_text(self.seconds_left))
 
 
 def duration_text(seconds: int) -> str:
@@ -190,15 +194,15 @@ def queue_item(user, ticket: ServiceTicket, now: datetime | None = None) -> Queu
 def completion_blocker(user, ticket: ServiceTicket) -> str | None:
     """Why this technician cannot complete this ticket now (None when they can)."""
     if ticket.assigned_technician_id != user.technician_id:
-        return "This ticket is assigned to another technician now."
+        return _("This ticket is assigned to another technician now.")
     if ticket.status == TicketStatus.ASSIGNED:
-        return "Accept this ticket before completing it."
+        return _("Accept this ticket before completing it.")
     if ticket.status == TicketStatus.COMPLETED:
-        return "This work has been submitted and is waiting for the store manager's approval."
+        return _("This work has been submitted and is waiting for the store manager's approval.")
     if ticket.status == TicketStatus.CLOSED:
-        return "This ticket is closed."
+        return _("This ticket is closed.")
     if ticket.status != TicketStatus.IN_PROGRESS:
-        return f"This ticket is {ticket.status.label.lower()}."
+        return _("This ticket's status is “%(status)s”.", status=ticket.status.label)
     return None
 
 

@@ -111,6 +111,7 @@ def ticket_page(user, filters: dict, limit: int, cursor: dict | None):
         selectinload(ServiceTicket.category),
         selectinload(ServiceTicket.subcategory),
         selectinload(ServiceTicket.assigned_technician),
+        selectinload(ServiceTicket.equipment),
         selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.parts),
         selectinload(ServiceTicket.completions).selectinload(ServiceCompletion.photos),
     )

@@ -9,6 +9,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -25,10 +26,11 @@ from app.models import (
     TicketAssignee,
     TicketEvent,
     TicketPriority,
+    TicketSource,
     TicketStatus,
 )
 from app import clock, signals
-from app.services import access, numbering, sla_clock
+from app.services import access, equipment, numbering, sla_clock
 from app.services.assignment import pick_technician, why_nobody
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import acted_on, notify, taken_off
@@ -80,7 +82,7 @@ def _remember_assignee(ticket: ServiceTicket, technician_id: str) -> None:
 
 def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
     if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound("Ticket not found")
+        raise NotFound(_("Ticket not found"))
     stmt = (
         select(ServiceTicket)
         .where(ServiceTicket.id == ticket_id)
@@ -89,13 +91,14 @@ def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
             selectinload(ServiceTicket.category),
             selectinload(ServiceTicket.subcategory),
             selectinload(ServiceTicket.assigned_technician),
+            selectinload(ServiceTicket.equipment),
         )
     )
     if for_update and db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=ServiceTicket)
     ticket = db.session.execute(stmt).scalar_one_or_none()
     if ticket is None:
-        raise NotFound("Ticket not found")
+        raise NotFound(_("Ticket not found"))
     return ticket
 
 
@@ -121,6 +124,7 @@ def parse_new_ticket(data: dict) -> dict:
         "external_id": f.text("externalId", max_len=100),
         "contact_name": f.text("contactName", max_len=200),
         "contact_phone": f.text("contactPhone", max_len=50),
+        "equipment_id": f.text("equipmentId", max_len=64),
     }
     f.check()
     return out
@@ -134,7 +138,16 @@ def preview_due_times(subcategory_id: str | None, priority: TicketPriority):
     return sla_clock.due_times(sub, priority, clock.now())
 
 
-def create_ticket(actor, data: dict) -> ServiceTicket:
+def source_for(actor) -> TicketSource:
+    """Where a ticket a person creates comes from: STORE for a store manager, DISPATCHER
+    for staff (the API passes API for a service token's requests; the QR page, alarms,
+    plans and rules pass their own)."""
+    if actor is not None and actor.role == Role.STORE_MANAGER:
+        return TicketSource.STORE
+    return TicketSource.DISPATCHER if actor is not None else TicketSource.SYSTEM
+
+
+def create_ticket(actor, data: dict, *, source: TicketSource | None = None) -> ServiceTicket:
     """Create a ticket for a branch and auto-assign it.
 
     Rules: the subcategory must belong to the category; store managers only for their
@@ -146,18 +159,19 @@ def create_ticket(actor, data: dict) -> ServiceTicket:
     values = parse_new_ticket(data)
     branch = db.session.get(CustomerBranch, values["branch_id"])
     if branch is None or not access.can_create_ticket_for_branch(actor, branch.id):
-        raise ValidationError("Unknown branch", {"branchId": "Unknown branch."})
+        raise ValidationError(_("Unknown branch"), {"branchId": _("Unknown branch.")})
     if not branch.is_active:
-        raise ValidationError("This branch is inactive", {"branchId": "This branch is inactive."})
+        raise ValidationError(_("This branch is inactive"), {"branchId": _("This branch is inactive.")})
     category = db.session.get(IssueCategory, values["category_id"])
     if category is None:
-        raise ValidationError("Unknown category", {"categoryId": "Unknown category."})
+        raise ValidationError(_("Unknown category"), {"categoryId": _("Unknown category.")})
     subcategory = db.session.get(IssueSubcategory, values["subcategory_id"])
     if subcategory is None or subcategory.category_id != category.id:
         raise ValidationError(
-            "The subcategory does not belong to the category",
-            {"subcategoryId": "Choose a subcategory of the selected category."},
+            _("The subcategory does not belong to the category"),
+            {"subcategoryId": _("Choose a subcategory of the selected category.")},
         )
+    unit = equipment.unit_for_ticket(branch.id, values["equipment_id"]) if values["equipment_id"] else None
 
     now = clock.now()
     technician = pick_technician(branch.id)
@@ -181,12 +195,16 @@ def create_ticket(actor, data: dict) -> ServiceTicket:
         status=TicketStatus.ASSIGNED if technician else TicketStatus.NEW,
         assigned_technician_id=technician.id if technician else None,
         assigned_technician=technician,
+        equipment_id=unit.id if unit else None,
+        equipment=unit,
+        source=source or source_for(actor),
     )
     sla_clock.set_deadlines(ticket, subcategory, values["priority"], now)
     db.session.add(ticket)
     db.session.flush()
     record_event(ticket, "created", actor, ticketNumber=ticket.ticket_number, priority=ticket.priority.value,
-                 technicianId=technician.id if technician else None)
+                 technicianId=technician.id if technician else None, source=ticket.source.value,
+                 **({"equipmentId": unit.id, "assetTag": unit.asset_tag, "equipmentName": unit.name} if unit else {}))
     if technician:
         _remember_assignee(ticket, technician.id)
         record_event(ticket, "assigned", None, technicianId=technician.id, technicianName=technician.name,
@@ -208,13 +226,13 @@ def assign(ticket: ServiceTicket, technician_id: str, actor) -> ServiceTicket:
     ASSIGNED: the new technician has to accept it."""
     access.require_staff(actor)
     if ticket.status not in OPEN_STATUSES:
-        raise InvalidTransition(f"A {ticket.status.value} ticket cannot be reassigned")
+        raise InvalidTransition(_("A ticket in status “%(status)s” cannot be reassigned", status=ticket.status.label))
     technician = db.session.get(Technician, technician_id) if isinstance(technician_id, str) else None
     if technician is None:
-        raise ValidationError("Unknown technician", {"assignedTechnicianId": "Unknown technician."})
+        raise ValidationError(_("Unknown technician"), {"assignedTechnicianId": _("Unknown technician.")})
     if technician.status != TechnicianStatus.ACTIVE:
-        raise ValidationError("This technician is not active",
-                              {"assignedTechnicianId": "Only ACTIVE technicians can take tickets."})
+        raise ValidationError(_("This technician is not active"),
+                              {"assignedTechnicianId": _("Only active technicians can take tickets.")})
     if technician.id == ticket.assigned_technician_id and ticket.status != TicketStatus.NEW:
         return ticket
     previous = ticket.assigned_technician_id
@@ -231,11 +249,31 @@ def assign(ticket: ServiceTicket, technician_id: str, actor) -> ServiceTicket:
     return ticket
 
 
+def link_equipment(ticket: ServiceTicket, equipment_id: str | None, actor) -> ServiceTicket:
+    """Staff name the ticket's unit, change it, or unlink it (None): an active unit of the
+    ticket's branch. The timeline records each change with the unit's tag and name."""
+    access.require_staff(actor)
+    unit = equipment.unit_for_ticket(ticket.branch_id, equipment_id) if equipment_id else None
+    if (unit.id if unit else None) == ticket.equipment_id:
+        return ticket
+    previous = ticket.equipment
+    ticket.equipment_id = unit.id if unit else None
+    ticket.equipment = unit
+    record_event(ticket, "equipment_changed", actor,
+                 equipmentId=unit.id if unit else None, assetTag=unit.asset_tag if unit else None,
+                 equipmentName=unit.name if unit else None,
+                 previousEquipmentId=previous.id if previous else None,
+                 previousAssetTag=previous.asset_tag if previous else None,
+                 previousEquipmentName=previous.name if previous else None)
+    db.session.flush()
+    return ticket
+
+
 def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> ServiceTicket:
     """Staff only. Both due times are recomputed from createdAt."""
     access.require_staff(actor)
     if ticket.status == TicketStatus.CLOSED:
-        raise InvalidTransition("A closed ticket cannot change priority")
+        raise InvalidTransition(_("A closed ticket cannot change priority"))
     if priority == ticket.priority:
         return ticket
     old = ticket.priority
@@ -273,9 +311,9 @@ def add_store_note(ticket: ServiceTicket, actor, text) -> TicketEvent:
     access.require_store_evidence(actor, ticket, "notes")
     text = text.strip() if isinstance(text, str) else ""
     if not text:
-        raise ValidationError("Write the note first.", {"note": "Write the note first."})
+        raise ValidationError(_("Write the note first."), {"note": _("Write the note first.")})
     if len(text) > STORE_NOTE_MAX:
-        raise ValidationError("The note is too long.", {"note": f"At most {STORE_NOTE_MAX} characters."})
+        raise ValidationError(_("The note is too long."), {"note": _("At most %(max)s characters.", max=STORE_NOTE_MAX)})
     event = record_event(ticket, "store_note", actor, text=text)
     db.session.flush()
     return event
@@ -285,9 +323,9 @@ def close_without_completion(ticket: ServiceTicket, reason: str, actor) -> Servi
     """Staff close NEW/ASSIGNED/IN_PROGRESS tickets with a reason (in the timeline)."""
     access.require_staff(actor)
     if ticket.status not in OPEN_STATUSES:
-        raise InvalidTransition(f"A {ticket.status.value} ticket cannot be closed this way")
+        raise InvalidTransition(_("A ticket in status “%(status)s” cannot be closed this way", status=ticket.status.label))
     if not reason or not reason.strip():
-        raise ValidationError("A reason is required to close a ticket", {"reason": "Say why it is closed."})
+        raise ValidationError(_("A reason is required to close a ticket"), {"reason": _("Say why it is closed.")})
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = clock.now()
     ticket.close_reason = reason.strip()[:REASON_MAX]
@@ -302,7 +340,7 @@ def accept(ticket: ServiceTicket, actor) -> ServiceTicket:
     """ASSIGNED -> IN_PROGRESS by the assigned technician; firstResponseAt set once."""
     access.require_assigned_technician(actor, ticket)
     if ticket.status != TicketStatus.ASSIGNED:
-        raise InvalidTransition(f"Only an ASSIGNED ticket can be accepted (this one is {ticket.status.value})")
+        raise InvalidTransition(_("Only an ASSIGNED ticket can be accepted (this one is %(status)s)", status=ticket.status.label))
     ticket.status = TicketStatus.IN_PROGRESS
     if ticket.first_response_at is None:
         ticket.first_response_at = clock.now()
@@ -317,10 +355,10 @@ def decline(ticket: ServiceTicket, reason: str | None, actor) -> ServiceTicket:
     Dispatchers are told."""
     access.require_assigned_technician(actor, ticket)
     if ticket.status != TicketStatus.ASSIGNED:
-        raise InvalidTransition(f"Only an ASSIGNED ticket can be declined (this one is {ticket.status.value})")
+        raise InvalidTransition(_("Only an ASSIGNED ticket can be declined (this one is %(status)s)", status=ticket.status.label))
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise ValidationError("A reason is required to decline", {"reason": "Say why you decline."})
+        raise ValidationError(_("A reason is required to decline"), {"reason": _("Say why you decline.")})
     previous = ticket.assigned_technician_id
     declined_before = {e.data.get("technicianId") for e in db.session.execute(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "declined")).scalars()}
@@ -359,7 +397,7 @@ def parse_arrival(data: dict) -> tuple[float | None, float | None]:
     lon = f.floating("longitude", min_value=-180, max_value=180)
     if (data.get("latitude") is None) != (data.get("longitude") is None):
         f.error("latitude" if data.get("latitude") is None else "longitude",
-                "Send latitude and longitude together.")
+                _("Send latitude and longitude together."))
     f.check()
     return lat, lon
 
@@ -373,7 +411,7 @@ def arrive(ticket: ServiceTicket, actor, latitude: float | None = None, longitud
     if ticket.status == TicketStatus.ASSIGNED:
         accept(ticket, actor)  # arriving on site is accepting it
     if ticket.status != TicketStatus.IN_PROGRESS:
-        raise InvalidTransition(f"Arrival can only be marked on open work (this ticket is {ticket.status.value})")
+        raise InvalidTransition(_("Arrival can only be marked on open work (this ticket is %(status)s)", status=ticket.status.label))
     if access.on_site(ticket):  # once per visit; after the work was sent back, the return visit
         return {"ticket": ticket, "distance": ticket.arrival_distance_m, "farAway": False}
     now = clock.now()
@@ -400,13 +438,14 @@ def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
     version = f.integer("version", min_value=0, max_value=2**31)
     f.check()
     if version is not None and version != ticket.version:
-        raise Conflict("This ticket was changed by someone else; reload and try again")
-    known = {"status", "assignedTechnicianId", "priority", "internalNotes", "storeNotes", "version", "reason"}
+        raise Conflict(_("This ticket was changed by someone else; reload and try again"))
+    known = {"status", "assignedTechnicianId", "priority", "internalNotes", "storeNotes", "version", "reason",
+             "equipmentId"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValidationError("Unknown fields", {k: "Unknown field." for k in unknown})
+        raise ValidationError(_("Unknown fields"), {k: _("Unknown field.") for k in unknown})
     if not (set(data) - {"version", "reason"}):
-        raise ValidationError("Nothing to change")
+        raise ValidationError(_("Nothing to change"))
 
     if "priority" in data:
         priority = f.choice("priority", TicketPriority, required=True)
@@ -419,6 +458,10 @@ def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
         # Sent empty or null: cleared ("" to update_notes), not ignored.
         update_notes(ticket, actor, internal=(internal or "") if "internalNotes" in data else None,
                      store=(store or "") if "storeNotes" in data else None)
+    if "equipmentId" in data:
+        equipment_id = f.text("equipmentId", max_len=64)
+        f.check()
+        link_equipment(ticket, equipment_id, actor)
     if "assignedTechnicianId" in data:
         tech_id = f.text("assignedTechnicianId", required=True, max_len=64)
         f.check()
@@ -433,5 +476,5 @@ def patch(ticket: ServiceTicket, data: dict, actor) -> ServiceTicket:
         elif status == TicketStatus.ASSIGNED and "assignedTechnicianId" in data:
             pass  # done by the assignment above
         else:
-            raise InvalidTransition(f"Status cannot be set to {status.value} this way")
+            raise InvalidTransition(_("Status cannot be set to %(status)s this way", status=status.value))
     return ticket

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,6 +63,11 @@ def locale() -> str:
 
 def app_zone() -> ZoneInfo:
     name = current_app.config.get("APP_TIMEZONE", "UTC") if has_app_context() else "UTC"
+    return _zone(name)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
@@ -97,8 +103,16 @@ def local_str(dt: datetime | None, style: str = "datetime", zone: bool = False) 
     else:
         if style == "datetime" and local.year != clock.now().astimezone(app_zone()).year:
             pattern = PATTERNS["full"]
-        text = format_datetime(local, pattern, tzinfo=app_zone(), locale=locale())
+        text = _formatted(local.replace(tzinfo=None), pattern, locale())
     return f"{text} {zone_label(dt)}" if zone else text
+
+
+@lru_cache(maxsize=8192)
+def _formatted(wall: datetime, pattern: str, language: str) -> str:
+    """Babel's text for a wall-clock time (PATTERNS carry no zone): a pure function of
+    its arguments, and the busiest pages (the board: ~200 times a page) show the same
+    tickets' times on every request, so each text is worked out once."""
+    return format_datetime(wall.replace(tzinfo=timezone.utc), pattern, tzinfo=timezone.utc, locale=language)
 
 
 def zoned(dt: datetime | None, style: str = "datetime") -> str:

@@ -99,6 +99,20 @@ def _resolution_overdue(d: dict) -> str:
     return f"Fix deadline missed (was due {due})." if due else "Fix deadline missed."
 
 
+def _equipment_changed(d: dict) -> str:
+    from flask_babel import gettext as _
+
+    unit = " · ".join(x for x in (d.get("assetTag"), d.get("equipmentName")) if x)
+    before = " · ".join(x for x in (d.get("previousAssetTag"), d.get("previousEquipmentName")) if x)
+    if unit and before:
+        return _("Unit changed from %(before)s to %(unit)s.", before=before, unit=unit)
+    if unit:
+        return _("Unit set to %(unit)s.", unit=unit)
+    if before:
+        return _("Unit %(before)s removed from the ticket.", before=before)
+    return _("Unit removed from the ticket.")
+
+
 TEXTS = {
     "created": _created,
     "assigned": _assigned,
@@ -122,6 +136,7 @@ TEXTS = {
     "sla_response_warning": _response_warning,
     "sla_response_overdue": _response_overdue,
     "sla_resolution_overdue": _resolution_overdue,
+    "equipment_changed": _equipment_changed,
 }
 
 

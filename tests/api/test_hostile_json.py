@@ -29,6 +29,9 @@ FIELDS = [
     "partsUsed", "photoIds", "action", "signedBy", "signature", "customerId", "branchCode", "branchName",
     "address", "contactPerson", "isPrimary", "slaResponseMinutes", "slaResolutionMinutes", "message",
     "callback_query", "update_id", "caption", "type",
+    # equipment (issue 18)
+    "assetTag", "kind", "manufacturer", "model", "serialNumber", "installedOn", "refrigerant", "chargeKg",
+    "leakDetection", "replacementCost", "sensorId", "setpointC", "equipmentId",
 ]
 
 
@@ -78,12 +81,17 @@ def api_rules(app):
 
 def path_ids(world, scene) -> dict:
     assignment = db.session.execute(select(TechnicianBranchAssignment.id)).scalars().first()
+    from app.services import equipment
+
+    unit = equipment.create_unit(world.dispatcher, {"branchId": world.branch.id, "assetTag": "CR-1",
+                                                    "kind": "COLD_ROOM", "name": "Cold room"})
+    db.session.commit()
     return {
         "ticket_id": scene.in_progress.id, "completion_id": scene.waiting_completion.id,
         "notification_id": scene.failed.id, "category_id": world.category.id,
         "subcategory_id": world.subcategory.id, "branch_id": world.branch.id,
         "technician_id": world.tech.technician_id, "assignment_id": assignment, "photo_id": scene.photo.id,
-        "user_id": world.tech.id, "token_id": "no-such-token",
+        "user_id": world.tech.id, "token_id": "no-such-token", "unit_id": unit.id,
     }
 
 

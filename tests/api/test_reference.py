@@ -158,9 +158,13 @@ def test_flask_seed_loads_the_plans_categories_once(app, ctx):
         r = runner.invoke(args=["seed"])
         assert r.exit_code == 0, r.output
     db.session.rollback()
-    assert [c.name for c in db.session.query(IssueCategory)] == ["Cooling Equipment Problems"]
-    subs = db.session.query(IssueSubcategory).all()
+    categories = {c.name: c.id for c in db.session.query(IssueCategory)}
+    # The plan's category with exactly its six, and the refrigerant logbook's own (issue 18).
+    assert set(categories) == {"Cooling Equipment Problems", "Refrigerant"}
+    subs = db.session.query(IssueSubcategory).filter_by(category_id=categories["Cooling Equipment Problems"]).all()
     assert len(subs) == 6
+    leak = db.session.query(IssueSubcategory).filter_by(category_id=categories["Refrigerant"]).one()
+    assert leak.name == "Refrigerant Leak" and leak.sla_response_critical == 60 and leak.sla_resolution_low == 4320
     assert {(s.sla_response_critical, s.sla_resolution_low) for s in subs} == {(60, 4320)}
 
 

@@ -14,7 +14,8 @@ TICKET_KEYS = {"id", "ticketNumber", "externalId", "branchId", "branch", "catego
                "subcategory", "description", "priority", "status", "assignedTechnicianId", "assignedTechnician",
                "dispatcherId", "contactName", "contactRole", "contactPhone", "createdAt", "firstResponseAt",
                "arrivedAt", "completedAt", "closedAt", "responseDueAt", "resolutionDueAt", "responseBreached",
-               "resolutionBreached", "escalationLevel", "internalNotes", "storeNotes", "version", "completion"}
+               "resolutionBreached", "escalationLevel", "internalNotes", "storeNotes", "version", "completion",
+               "equipmentId", "equipment", "source", "maintenancePlanId"}  # contract v2 (issue 18)
 
 
 def new_ticket(world, **over):

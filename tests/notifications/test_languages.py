@@ -56,7 +56,7 @@ def test_a_russian_technician_and_an_english_dispatcher_read_one_event_each_in_t
     tech = to(linked.tech, "ticket_escalated")
     assert tech.title == f"Заявка {number} эскалирована"
     assert tech.body.splitlines()[:4] == [f"Заявка: {number}", "Филиал: FM-001 Freshmart Central",
-                                          "Приоритет: Критический", "Неисправность: Cold Chambers"]
+                                          "Приоритет: Критический", "Неисправность: Холодильные камеры"]
     assert f"Описание: {DESCRIPTION}" in tech.body  # the data as typed
     assert "Срок реакции: 24 нояб. 15:00 UTC+5" in tech.body
 

@@ -44,6 +44,8 @@ EVERY_KIND = {
     "escalation_no_secondary": {"level": 1, "reason": "no_secondary"}, "escalation_level2": {"level": 2},
     "sla_response_warning": {"responseDueAt": "2026-12-05T08:59:00Z"},
     "sla_response_overdue": {"responseDueAt": "2026-12-05T08:59:00Z"}, "sla_resolution_overdue": {},
+    "equipment_changed": {"equipmentId": "e1", "assetTag": "CR-001", "equipmentName": "Cold room",
+                          "previousEquipmentId": None, "previousAssetTag": None, "previousEquipmentName": None},
 }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 from app.blueprints.analytics.tables import money, pct, short_money
 
 LEFT, RIGHT, TOP, BOTTOM = 11.0, 98.0, 6.0, 82.0  # plot area, % of the box
@@ -28,6 +30,14 @@ def _x_labels(rows, xs) -> list[dict]:
     step = max(1, math.ceil(len(rows) / MAX_X_LABELS))
     return [{"x": _f(xs[i]), "text": r["label"], "minor": len(rows) > 6 and i % (2 * step) != 0}
             for i, r in enumerate(rows) if i % step == 0]
+
+
+def _whole_pct(t: int) -> str:
+    """An axis's percent ("50%", "50 %" in Russian)."""
+    from babel.numbers import format_percent
+    from app.services.timefmt import locale
+
+    return format_percent(t / 100, locale=locale())
 
 
 def _axes() -> dict:
@@ -50,12 +60,16 @@ def weekly_compliance(rows: list[dict]) -> dict:
             if v is None:
                 points.append(None)
                 continue
-            points.append({"x": _f(xs[i]), "y": _f(_y(v)),
-                           "title": f"Week of {r['label']}: {name} {pct(v)} ({r[met]} of {r[measured]})"})
+            words = dict(week=r["label"], percent=pct(v), met=r[met], measured=r[measured])
+            title = (_("Week of %(week)s: response %(percent)s (%(met)d of %(measured)d)", **words)
+                     if name == "response" else
+                     _("Week of %(week)s: resolution %(percent)s (%(met)d of %(measured)d)", **words))
+            points.append({"x": _f(xs[i]), "y": _f(_y(v)), "title": title})
         segments = [{"x1": a["x"], "y1": a["y"], "x2": b["x"], "y2": b["y"]}
                     for a, b in zip(points, points[1:]) if a and b]
         series.append({"name": name, "points": [p for p in points if p], "segments": segments})
-    grid = [{"y": _f(_y(t / 100)), "text": f"{t}%"} for t in (0, 25, 50, 75, 100)]
+    grid = [{"y": _f(_y(t / 100)), "text": _whole_pct(t)}
+            for t in (0, 25, 50, 75, 100)]
     has_data = any(s["points"] for s in series)
     return {"series": series, "grid": grid, "xlabels": _x_labels(rows, xs), "has_data": has_data, **_axes()}
 
@@ -86,8 +100,8 @@ def monthly_cost(rows: list[dict]) -> dict:
             "x": _f(xs[i] - width / 2), "w": _f(width),
             "parts": {"y": _f(BOTTOM - hp), "h": _f(hp)},
             "labour": {"y": _f(BOTTOM - hp - hl), "h": _f(hl)},
-            "title": f"{r['label']}: parts {money(r['partsCost'])}, labour {money(r['laborCost'])}, "
-                     f"total {money(r['totalCost'])}",
+            "title": _("%(month)s: parts %(parts)s, labour %(labour)s, total %(total)s", month=r["label"],
+                       parts=money(r["partsCost"]), labour=money(r["laborCost"]), total=money(r["totalCost"])),
         })
     grid = [{"y": _f(BOTTOM - (BOTTOM - TOP) * k / 4), "text": short_money(top * k / 4)} for k in range(5)]
     return {"bars": bars, "grid": grid, "xlabels": _x_labels(rows, xs),
@@ -104,7 +118,8 @@ def branch_ranking(rows: list[dict], limit: int = 10) -> dict:
         labour = float(r["laborCost"]) / top * 100
         bars.append({"label": r["label"], "total": money(r["totalCost"]), "tickets": r["tickets"],
                      "parts_w": _f(parts), "labour_x": _f(parts), "labour_w": _f(labour),
-                     "title": f"{r['label']}: parts {money(r['partsCost'])}, labour {money(r['laborCost'])}"})
+                     "title": _("%(branch)s: parts %(parts)s, labour %(labour)s", branch=r["label"],
+                                parts=money(r["partsCost"]), labour=money(r["laborCost"]))})
     return {"bars": bars, "has_data": bool(bars)}
 
 

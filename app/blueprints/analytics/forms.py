@@ -1,6 +1,7 @@
 """The analytics filter form: a GET form, so the period and filters live in the URL."""
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -17,24 +18,24 @@ class AnalyticsForm(FlaskForm):
     class Meta:
         csrf = False  # read-only GET
 
-    preset = SelectField("Period", choices=[SelectChoice(v, t) for v, t in analytics.PRESETS], validators=[Optional()])
-    date_from = DateField("From", name="from", validators=[Optional()])
-    date_to = DateField("To", name="to", validators=[Optional()])
-    customer = SelectField("Customer", validators=[Optional()])
-    branch = SelectField("Branch", validators=[Optional()])
-    category = SelectField("Category", validators=[Optional()])
-    priority = SelectField("Priority", validators=[Optional()])
+    preset = SelectField(_l("Period"), choices=[SelectChoice(v, t) for v, t in analytics.PRESETS], validators=[Optional()])
+    date_from = DateField(_l("From"), name="from", validators=[Optional()])
+    date_to = DateField(_l("To"), name="to", validators=[Optional()])
+    customer = SelectField(_l("Customer"), validators=[Optional()])
+    branch = SelectField(_l("Branch"), validators=[Optional()])
+    category = SelectField(_l("Category"), validators=[Optional()])
+    priority = SelectField(_l("Priority"), validators=[Optional()])
 
     def __init__(self, formdata, options: dict):
         super().__init__(formdata=formdata)
         def choices(everything: str, pairs) -> list[SelectChoice]:
             return [SelectChoice("", everything)] + [SelectChoice(v, t) for v, t in pairs]
 
-        self.customer.choices = choices("All customers", options["customers"])
-        self.branch.choices = [SelectChoice("", "All branches")] + [
+        self.customer.choices = choices(_("All customers"), options["customers"])
+        self.branch.choices = [SelectChoice("", _("All branches"))] + [
             SelectChoice(branch_id, label, optgroup=customer) for branch_id, label, customer in options["branches"]]
-        self.category.choices = choices("All categories", options["categories"])
-        self.priority.choices = choices("All priorities", options["priorities"])
+        self.category.choices = choices(_("All categories"), options["categories"])
+        self.priority.choices = choices(_("All priorities"), options["priorities"])
         if not self.preset.data:
             custom = formdata.get("from") or formdata.get("to")
             self.preset.data = "custom" if custom else "30d"
@@ -45,7 +46,7 @@ class AnalyticsForm(FlaskForm):
         if self.preset.data == "custom":
             for field in (self.date_from, self.date_to):
                 if field.data is None and not field.errors:
-                    field.errors = [*field.errors, "Pick a date."]
+                    field.errors = [*field.errors, _("Pick a date.")]
                     ok = False
         if not ok:
             return False
@@ -77,7 +78,7 @@ class AnalyticsForm(FlaskForm):
         for field in (self.customer, self.branch, self.category, self.priority):
             if field.data:
                 label = next((c.label for c in field.choices if c.value == field.data), field.data)
-                out.append(f"{field.label.text}: {label}")
+                out.append(_("%(filter)s: %(value)s", filter=field.label.text, value=label))
         return out
 
     def url_args(self) -> dict:

@@ -3,23 +3,36 @@
 One definition per table, so the page and the export cannot disagree: `page` columns
 format for people, `csv` columns give raw numbers (percentages 0-100, minutes, money
 with two decimals) for spreadsheets; a CSV header of amounts names the currency
-("Total cost (USD)": `{currency}` in a header is filled in when the CSV is written).
+("Total cost (USD)": a `money` column's header gets it when the CSV is written). Headers,
+titles and words are in the reader's language; the values stay numbers and stored names,
+except category and subcategory names, which are shown as the reader's language has them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from babel.numbers import format_decimal, format_percent
+from babel.core import Locale
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+
+from app.models import IssueCategory, IssueSubcategory
 from app.services import analytics
 from app.models.enums import label
 from app.services import timefmt
+from app.services.reference import local_names_by_id, local_text
 from app.services.timefmt import local_str
 
 
-# --- formatting ---------------------------------------------------------------------
+# --- formatting (in the reader's language: Babel's numbers) -------------------------
 
 def pct(fraction) -> str:
-    return "—" if fraction is None else f"{fraction * 100:.1f}%"
+    """"92.5%", "92,5 %" in Russian: the language's percent pattern, one decimal."""
+    if fraction is None:
+        return "—"
+    loc = timefmt.locale()
+    pattern = Locale.parse(loc).percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
+    return format_percent(fraction, format=pattern, locale=loc)
 
 
 def pct_number(fraction):
@@ -32,13 +45,13 @@ def minutes(value) -> str:
         return "—"
     m = int(round(value))
     if m < 60:
-        return f"{m} min"
+        return _("%(minutes)d min", minutes=m)
     if m < 24 * 60:
         h, rest = divmod(m, 60)
-        return f"{h} h {rest} min" if rest else f"{h} h"
+        return _("%(hours)d h %(minutes)d min", hours=h, minutes=rest) if rest else _("%(hours)d h", hours=h)
     d, rest = divmod(m, 1440)
     h = round(rest / 60)
-    return f"{d} d {h} h" if h else f"{d} d"
+    return _("%(days)d d %(hours)d h", days=d, hours=h) if h else _("%(days)d d", days=d)
 
 
 money = timefmt.money  # "$1,234.50": the one way an amount is written
@@ -46,7 +59,7 @@ short_money = timefmt.short_money  # "$12.5K" on a chart's axis
 
 
 def hours(value) -> str:
-    return "—" if value is None else f"{value:g} h"
+    return "—" if value is None else _("%(hours)s h", hours=format_decimal(value, locale=timefmt.locale()))
 
 
 def tone(fraction) -> str:
@@ -57,16 +70,41 @@ def tone(fraction) -> str:
 
 
 def met_of(met, measured) -> str:
-    return f"{met} of {measured}" if measured else "none measured"
+    return _("%(met)d of %(measured)d", met=met, measured=measured) if measured else _("none measured")
+
+
+def p90(value) -> str:
+    """The 90th percentile under a median: "p90 2 h"."""
+    return _("p90 %(time)s", time=minutes(value))
+
+
+def _group_label(dim: str) -> Callable[[dict], str]:
+    """The name of a table's group as the page and CSV show it: categories and
+    subcategories in the reader's language (the API keeps their stored names)."""
+    model = {"category": IssueCategory, "subcategory": IssueSubcategory}.get(dim)
+    if model is not None:
+        def named(r):
+            name, translations = local_names_by_id(model).get(r["key"], (None, None))
+            return local_text(name, translations) if name is not None else r["label"]
+        return named
+    if dim == "technician":
+        return lambda r: r["label"] if r["key"] else _("Unassigned")
+    return lambda r: r["label"]
+
+
+def _subcategory(r) -> str:
+    name, translations = local_names_by_id(IssueSubcategory).get(r.get("subcategoryId"), (None, None))
+    return local_text(name, translations) if name is not None else r["subcategory"]
 
 
 # --- definitions -------------------------------------------------------------------
 
 @dataclass
 class Col:
-    header: str
+    header: Any  # a lazy string: the reader's language when shown
     value: Callable[[dict], Any]
     num: bool = False
+    money: bool = False  # an amount: the CSV header names the currency
     sub: Callable[[dict], str] | None = None  # a second, smaller line on the page
     tone: Callable[[dict], str] | None = None
     link: Callable[[dict], str] | None = None
@@ -75,19 +113,19 @@ class Col:
 @dataclass
 class Table:
     key: str
-    title: str
+    title: Any
     page: list[Col]
     csv: list[Col]
     compute: Callable  # (range, filters) -> rows, for the CSV alone
     from_report: Callable  # (Report) -> rows, for the page
-    empty: str = "Nothing in this period."
+    empty: Any = _l("Nothing in this period.")
     limit: int | None = 15
     note: str = ""
 
     @property
     def headers(self) -> list[str]:
         """The CSV's header row, amounts' columns naming the currency ("Total cost (USD)")."""
-        return [c.header.format(currency=timefmt.currency()) for c in self.csv]
+        return [timefmt.money_header(str(c.header)) if c.money else str(c.header) for c in self.csv]
 
     def csv_rows(self, rows):
         return ([c.value(r) for c in self.csv] for r in rows)
@@ -96,240 +134,246 @@ class Table:
         return f"evercold-{self.key}-{form_args.get('from', '')}-to-{form_args.get('to', '')}.csv"
 
 
-def _group(first: str, count: str, num: bool = False) -> list[Col]:
+def _group(first, count, num: bool = False, dim: str = "") -> list[Col]:
     """The first two columns of a per-group table: the group and its ticket count."""
-    return [Col(first, lambda r: r["label"]), Col(count, lambda r: r["tickets"], num=num)]
+    return [Col(first, _group_label(dim)), Col(count, lambda r: r["tickets"], num=num)]
 
 
 def _met_page() -> list[Col]:
     """Response and resolution compliance, for the group tables and the technician table."""
     return [
-        Col("Response", lambda r: pct(r["responseCompliance"]), num=True,
+        Col(_l("Response"), lambda r: pct(r["responseCompliance"]), num=True,
             sub=lambda r: met_of(r["responseMet"], r["responseMeasured"]), tone=lambda r: tone(r["responseCompliance"])),
-        Col("Resolution", lambda r: pct(r["resolutionCompliance"]), num=True,
+        Col(_l("Resolution"), lambda r: pct(r["resolutionCompliance"]), num=True,
             sub=lambda r: met_of(r["resolutionMet"], r["resolutionMeasured"]),
             tone=lambda r: tone(r["resolutionCompliance"])),
     ]
 
 
-def _compliance_page(first: str) -> list[Col]:
-    return _group(first, "Tickets", num=True) + _met_page()
+def _compliance_page(first, dim: str = "") -> list[Col]:
+    return _group(first, _l("Tickets"), num=True, dim=dim) + _met_page()
 
 
 def _times_page() -> list[Col]:
     return [
-        Col("Median response", lambda r: minutes(r["medianResponseMinutes"]), num=True,
-            sub=lambda r: "p90 " + minutes(r["p90ResponseMinutes"]) if r["p90ResponseMinutes"] is not None else ""),
-        Col("Median resolution", lambda r: minutes(r["medianResolutionMinutes"]), num=True,
-            sub=lambda r: "p90 " + minutes(r["p90ResolutionMinutes"]) if r["p90ResolutionMinutes"] is not None else ""),
-        Col("Median to arrive", lambda r: minutes(r["medianArrivalMinutes"]), num=True,
-            sub=lambda r: f"{r['arrivals']} recorded" if r["arrivals"] else ""),
+        Col(_l("Median response"), lambda r: minutes(r["medianResponseMinutes"]), num=True,
+            sub=lambda r: p90(r["p90ResponseMinutes"]) if r["p90ResponseMinutes"] is not None else ""),
+        Col(_l("Median resolution"), lambda r: minutes(r["medianResolutionMinutes"]), num=True,
+            sub=lambda r: p90(r["p90ResolutionMinutes"]) if r["p90ResolutionMinutes"] is not None else ""),
+        Col(_l("Median to arrive"), lambda r: minutes(r["medianArrivalMinutes"]), num=True,
+            sub=lambda r: ngettext("%(num)d recorded", "%(num)d recorded", r["arrivals"]) if r["arrivals"] else ""),
     ]
 
 
 def _met_csv() -> list[Col]:
     return [
-        Col("Response measured", lambda r: r["responseMeasured"]),
-        Col("Response met", lambda r: r["responseMet"]),
-        Col("Response compliance %", lambda r: pct_number(r["responseCompliance"])),
-        Col("Resolution measured", lambda r: r["resolutionMeasured"]),
-        Col("Resolution met", lambda r: r["resolutionMet"]),
-        Col("Resolution compliance %", lambda r: pct_number(r["resolutionCompliance"])),
+        Col(_l("Response measured"), lambda r: r["responseMeasured"]),
+        Col(_l("Response met"), lambda r: r["responseMet"]),
+        Col(_l("Response compliance %"), lambda r: pct_number(r["responseCompliance"])),
+        Col(_l("Resolution measured"), lambda r: r["resolutionMeasured"]),
+        Col(_l("Resolution met"), lambda r: r["resolutionMet"]),
+        Col(_l("Resolution compliance %"), lambda r: pct_number(r["resolutionCompliance"])),
     ]
 
 
-def _compliance_csv(first: str) -> list[Col]:
-    return _group(first, "Tickets created") + _met_csv()
+def _compliance_csv(first, dim: str = "") -> list[Col]:
+    return _group(first, _l("Tickets created"), dim=dim) + _met_csv()
 
 
 def _times_csv() -> list[Col]:
     return [
-        Col("Median response minutes", lambda r: r["medianResponseMinutes"]),
-        Col("P90 response minutes", lambda r: r["p90ResponseMinutes"]),
-        Col("Median resolution minutes", lambda r: r["medianResolutionMinutes"]),
-        Col("P90 resolution minutes", lambda r: r["p90ResolutionMinutes"]),
-        Col("Arrivals recorded", lambda r: r["arrivals"]),
-        Col("Median minutes to arrive", lambda r: r["medianArrivalMinutes"]),
-        Col("P90 minutes to arrive", lambda r: r["p90ArrivalMinutes"]),
+        Col(_l("Median response minutes"), lambda r: r["medianResponseMinutes"]),
+        Col(_l("P90 response minutes"), lambda r: r["p90ResponseMinutes"]),
+        Col(_l("Median resolution minutes"), lambda r: r["medianResolutionMinutes"]),
+        Col(_l("P90 resolution minutes"), lambda r: r["p90ResolutionMinutes"]),
+        Col(_l("Arrivals recorded"), lambda r: r["arrivals"]),
+        Col(_l("Median minutes to arrive"), lambda r: r["medianArrivalMinutes"]),
+        Col(_l("P90 minutes to arrive"), lambda r: r["p90ArrivalMinutes"]),
     ]
 
 
-def _sla_table(dim: str, title: str, first: str, limit=15, times=False) -> Table:
+def _sla_table(dim: str, title, first, limit=15, times=False) -> Table:
     """Compliance per group; with `times`, also the medians and 90th percentiles."""
     return Table(
         key=f"sla-{dim}", title=title, limit=limit,
-        page=_compliance_page(first) + (_times_page() if times else []),
-        csv=_compliance_csv(first) + (_times_csv() if times else []),
+        page=_compliance_page(first, dim) + (_times_page() if times else []),
+        csv=_compliance_csv(first, dim) + (_times_csv() if times else []),
         compute=lambda rng, f: analytics.sla_report(rng, f, (dim,))[dim],
         from_report=lambda rep: rep.sla[dim],
-        empty="No tickets were created in this period.",
+        empty=_l("No tickets were created in this period."),
     )
 
 
 def _money_page() -> list[Col]:
     """Parts, labour and total cost, for the cost tables and the technician table."""
     return [
-        Col("Parts", lambda r: money(r["partsCost"]), num=True),
-        Col("Labour", lambda r: money(r["laborCost"]), num=True),
-        Col("Total", lambda r: money(r["totalCost"]), num=True),
+        Col(_l("Parts"), lambda r: money(r["partsCost"]), num=True),
+        Col(_l("Labour"), lambda r: money(r["laborCost"]), num=True),
+        Col(_l("Total"), lambda r: money(r["totalCost"]), num=True),
     ]
 
 
 def _money_csv() -> list[Col]:
     return [
-        Col("Parts cost ({currency})", lambda r: r["partsCost"]),
-        Col("Labour cost ({currency})", lambda r: r["laborCost"]),
-        Col("Total cost ({currency})", lambda r: r["totalCost"]),
+        Col(_l("Parts cost"), lambda r: r["partsCost"], money=True),
+        Col(_l("Labour cost"), lambda r: r["laborCost"], money=True),
+        Col(_l("Total cost"), lambda r: r["totalCost"], money=True),
     ]
 
 
-def _cost_page(first: str) -> list[Col]:
-    return _group(first, "Jobs", num=True) + _money_page()
+def _cost_page(first, dim: str = "") -> list[Col]:
+    return _group(first, _l("Jobs"), num=True, dim=dim) + _money_page()
 
 
-def _cost_csv(first: str) -> list[Col]:
-    return _group(first, "Approved jobs") + _money_csv() + [Col("Labour hours", lambda r: r["laborHours"])]
+def _cost_csv(first, dim: str = "") -> list[Col]:
+    return _group(first, _l("Approved jobs"), dim=dim) + _money_csv() + [Col(_l("Labour hours"), lambda r: r["laborHours"])]
 
 
-def _cost_table(dim: str, title: str, first: str, limit=15) -> Table:
+def _cost_table(dim: str, title, first, limit=15) -> Table:
     return Table(
-        key=f"cost-{dim}", title=title, page=_cost_page(first), csv=_cost_csv(first), limit=limit,
+        key=f"cost-{dim}", title=title, page=_cost_page(first, dim), csv=_cost_csv(first, dim), limit=limit,
         compute=lambda rng, f: analytics.cost_report(rng, f, (dim,))[dim],
         from_report=lambda rep: rep.cost[dim],
-        empty="No approved work on tickets closed in this period.",
+        empty=_l("No approved work on tickets closed in this period."),
     )
 
 
 def _weekly_table() -> Table:
-    page = _compliance_page("Week of")
-    csv = _compliance_csv("Week starting")
-    csv[0] = Col("Week starting", lambda r: r["key"])
-    return Table(key="sla-week", title="Compliance by week", page=page, csv=csv, limit=None,
+    page = _compliance_page(_l("Week of"))
+    csv = _compliance_csv(_l("Week starting"))
+    csv[0] = Col(_l("Week starting"), lambda r: r["key"])
+    return Table(key="sla-week", title=_l("Compliance by week"), page=page, csv=csv, limit=None,
                  compute=lambda rng, f: analytics.sla_report(rng, f, ("week",))["week"],
-                 from_report=lambda rep: rep.sla["week"], empty="No weeks in this period.")
+                 from_report=lambda rep: rep.sla["week"], empty=_l("No weeks in this period."))
 
 
 def _month_table() -> Table:
-    t = _cost_table("month", "Cost by month", "Month", limit=None)
-    t.csv[0] = Col("Month", lambda r: r["key"])
+    t = _cost_table("month", _l("Cost by month"), _l("Month"), limit=None)
+    t.csv[0] = Col(_l("Month"), lambda r: r["key"])
     return t
 
 
 def _technician_table() -> Table:
     page = [
-        Col("Technician", lambda r: r["label"]),
-        Col("Assigned", lambda r: r["assigned"], num=True),
-        Col("Accepted", lambda r: r["accepted"], num=True),
-        Col("Declined", lambda r: r["declined"], num=True),
-        Col("Escalated away", lambda r: r["escalatedAway"], num=True),
-        Col("Completed", lambda r: r["completed"], num=True),
-        Col("Rejected", lambda r: pct(r["rejectionRate"]), num=True,
-            sub=lambda r: f"{r['rejected']} of {r['decided']} decided" if r["decided"] else "none decided"),
+        Col(_l("Technician"), lambda r: r["label"]),
+        Col(_l("Assigned"), lambda r: r["assigned"], num=True),
+        Col(_l("Accepted"), lambda r: r["accepted"], num=True),
+        Col(_l("Declined"), lambda r: r["declined"], num=True),
+        Col(_l("Escalated away"), lambda r: r["escalatedAway"], num=True),
+        Col(_l("Completed"), lambda r: r["completed"], num=True),
+        Col(_l("Rejected"), lambda r: pct(r["rejectionRate"]), num=True,
+            sub=lambda r: _("%(rejected)d of %(decided)d decided", rejected=r["rejected"], decided=r["decided"])
+            if r["decided"] else _("none decided")),
     ] + _met_page() + [
-        Col("Median labour", lambda r: hours(r["medianLaborHours"]), num=True),
+        Col(_l("Median labour"), lambda r: hours(r["medianLaborHours"]), num=True),
     ] + _money_page()
     csv = [
-        Col("Technician", lambda r: r["label"]),
-        Col("Assigned", lambda r: r["assigned"]),
-        Col("Accepted", lambda r: r["accepted"]),
-        Col("Declined", lambda r: r["declined"]),
-        Col("Escalated away", lambda r: r["escalatedAway"]),
-        Col("Completions submitted", lambda r: r["completed"]),
-        Col("Completions decided", lambda r: r["decided"]),
-        Col("Completions rejected", lambda r: r["rejected"]),
-        Col("Rejection rate %", lambda r: pct_number(r["rejectionRate"])),
+        Col(_l("Technician"), lambda r: r["label"]),
+        Col(_l("Assigned"), lambda r: r["assigned"]),
+        Col(_l("Accepted"), lambda r: r["accepted"]),
+        Col(_l("Declined"), lambda r: r["declined"]),
+        Col(_l("Escalated away"), lambda r: r["escalatedAway"]),
+        Col(_l("Completions submitted"), lambda r: r["completed"]),
+        Col(_l("Completions decided"), lambda r: r["decided"]),
+        Col(_l("Completions rejected"), lambda r: r["rejected"]),
+        Col(_l("Rejection rate %"), lambda r: pct_number(r["rejectionRate"])),
     ] + _met_csv() + [
-        Col("Approved jobs", lambda r: r["approvedJobs"]),
-        Col("Median labour hours", lambda r: r["medianLaborHours"]),
-        Col("Labour hours", lambda r: r["laborHours"]),
+        Col(_l("Approved jobs"), lambda r: r["approvedJobs"]),
+        Col(_l("Median labour hours"), lambda r: r["medianLaborHours"]),
+        Col(_l("Labour hours"), lambda r: r["laborHours"]),
     ] + _money_csv()
-    return Table(key="technicians", title="Per technician", page=page, csv=csv, limit=50,
+    return Table(key="technicians", title=_l("Per technician"), page=page, csv=csv, limit=50,
                  compute=lambda rng, f: analytics.technician_report(rng, f),
-                 from_report=lambda rep: rep.technicians, empty="No technician activity in this period.")
+                 from_report=lambda rep: rep.technicians, empty=_l("No technician activity in this period."))
 
 
 def _repeat_table() -> Table:
     page = [
-        Col("Branch", lambda r: r["branch"]),
-        Col("Subcategory", lambda r: r["subcategory"]),
-        Col("Repeats", lambda r: r["repeats"], num=True),
-        Col("Latest", lambda r: local_str(r["lastAt"], "date"), num=True),
+        Col(_l("Branch"), lambda r: r["branch"]),
+        Col(_l("Subcategory"), _subcategory),
+        Col(_l("Repeats"), lambda r: r["repeats"], num=True),
+        Col(_l("Latest"), lambda r: local_str(r["lastAt"], "date"), num=True),
     ]
     csv = [
-        Col("Branch", lambda r: r["branch"]),
-        Col("Subcategory", lambda r: r["subcategory"]),
-        Col("Repeat tickets", lambda r: r["repeats"]),
-        Col("Latest repeat (local time)", lambda r: local_str(r["lastAt"], "sortable")),
+        Col(_l("Branch"), lambda r: r["branch"]),
+        Col(_l("Subcategory"), _subcategory),
+        Col(_l("Repeat tickets"), lambda r: r["repeats"]),
+        Col(_l("Latest repeat (local time)"), lambda r: local_str(r["lastAt"], "sortable")),
     ]
-    return Table(key="repeat-faults", title="By branch and subcategory", page=page, csv=csv,
+    return Table(key="repeat-faults", title=_l("By branch and subcategory"), page=page, csv=csv,
                  compute=lambda rng, f: analytics.repeat_faults(rng, f),
                  from_report=lambda rep: rep.repeats,
-                 empty="No fault came back within 30 days in this period.")
+                 empty=_l("No fault came back within 30 days in this period."))
 
 
 def _due(r) -> str:
     if r["overdue"]:
-        return "overdue by " + minutes(r["overdueMinutes"])
-    return "due in " + minutes(r["minutesLeft"])
+        return _("overdue by %(time)s", time=minutes(r["overdueMinutes"]))
+    return _("due in %(time)s", time=minutes(r["minutesLeft"]))
+
+
+def _sla_kind(r) -> str:
+    return _("response") if r["sla"] == "response" else _("resolution")
 
 
 def _risk_table() -> Table:
     page = [
-        Col("Ticket", lambda r: r["ticketNumber"], link=lambda r: f"/tickets/{r['id']}"),
-        Col("Branch", lambda r: r["branch"], sub=lambda r: r["subcategory"]),
-        Col("Priority", lambda r: label(r["priority"])),
-        Col("Technician", lambda r: r["technician"], sub=lambda r: label(r["status"]).lower()),
-        Col("SLA", lambda r: _due(r), sub=lambda r: f"{r['sla']} · {timefmt.zoned(r['dueAt'])}",
+        Col(_l("Ticket"), lambda r: r["ticketNumber"], link=lambda r: f"/tickets/{r['id']}"),
+        Col(_l("Branch"), lambda r: r["branch"], sub=_subcategory),
+        Col(_l("Priority"), lambda r: label(r["priority"])),
+        Col(_l("Technician"), lambda r: r["technician"] if r["technicianId"] else _("Unassigned"),
+            sub=lambda r: label(r["status"])),
+        Col(_l("SLA"), lambda r: _due(r), sub=lambda r: f"{_sla_kind(r)} · {timefmt.zoned(r['dueAt'])}",
             tone=lambda r: "bad" if r["overdue"] else "warn"),
     ]
     csv = [
-        Col("Ticket", lambda r: r["ticketNumber"]),
-        Col("Branch", lambda r: r["branch"]),
-        Col("Subcategory", lambda r: r["subcategory"]),
-        Col("Priority", lambda r: label(r["priority"])),
-        Col("Status", lambda r: label(r["status"])),
-        Col("Technician", lambda r: r["technician"]),
-        Col("SLA at risk", lambda r: r["sla"]),
-        Col("Due (local time)", lambda r: local_str(r["dueAt"], "sortable")),
-        Col("Overdue", lambda r: "yes" if r["overdue"] else "no"),
-        Col("Minutes overdue", lambda r: r["overdueMinutes"]),
-        Col("Minutes left", lambda r: r["minutesLeft"]),
+        Col(_l("Ticket"), lambda r: r["ticketNumber"]),
+        Col(_l("Branch"), lambda r: r["branch"]),
+        Col(_l("Subcategory"), _subcategory),
+        Col(_l("Priority"), lambda r: label(r["priority"])),
+        Col(_l("Status"), lambda r: label(r["status"])),
+        Col(_l("Technician"), lambda r: r["technician"] if r["technicianId"] else _("Unassigned")),
+        Col(_l("SLA at risk"), _sla_kind),
+        Col(_l("Due (local time)"), lambda r: local_str(r["dueAt"], "sortable")),
+        Col(_l("Overdue"), lambda r: _("yes") if r["overdue"] else _("no")),
+        Col(_l("Minutes overdue"), lambda r: r["overdueMinutes"]),
+        Col(_l("Minutes left"), lambda r: r["minutesLeft"]),
     ]
-    return Table(key="at-risk", title="Soonest due first", page=page, csv=csv, limit=20,
+    return Table(key="at-risk", title=_l("Soonest due first"), page=page, csv=csv, limit=20,
                  compute=lambda rng, f: analytics.at_risk(f, limit=None)["rows"],
                  from_report=lambda rep: rep.risk["rows"],
-                 empty="No open ticket is close to missing its SLA.")
+                 empty=_l("No open ticket is close to missing its SLA."))
 
 
 def _summary_rows(rep) -> list[dict]:
     o, c, risk = rep.overall, rep.cost_overall, rep.risk
     return [
-        {"metric": "Tickets created", "value": o["tickets"]},
-        {"metric": "Response compliance %", "value": pct_number(o["responseCompliance"])},
-        {"metric": "Responses measured", "value": o["responseMeasured"]},
-        {"metric": "Responses met", "value": o["responseMet"]},
-        {"metric": "Resolution compliance %", "value": pct_number(o["resolutionCompliance"])},
-        {"metric": "Resolutions measured", "value": o["resolutionMeasured"]},
-        {"metric": "Resolutions met", "value": o["resolutionMet"]},
-        {"metric": "Median response minutes", "value": o["medianResponseMinutes"]},
-        {"metric": "P90 response minutes", "value": o["p90ResponseMinutes"]},
-        {"metric": "Median resolution minutes", "value": o["medianResolutionMinutes"]},
-        {"metric": "P90 resolution minutes", "value": o["p90ResolutionMinutes"]},
-        {"metric": "Arrivals recorded", "value": o["arrivals"]},
-        {"metric": "Median minutes to arrive", "value": o["medianArrivalMinutes"]},
-        {"metric": "P90 minutes to arrive", "value": o["p90ArrivalMinutes"]},
-        {"metric": "Open tickets at risk", "value": risk["count"]},
-        {"metric": "Open tickets overdue", "value": risk["overdue"]},
-        {"metric": "Approved jobs closed", "value": c["tickets"]},
-        {"metric": timefmt.money_header("Parts cost"), "value": c["partsCost"]},
-        {"metric": timefmt.money_header("Labour cost"), "value": c["laborCost"]},
-        {"metric": timefmt.money_header("Total cost"), "value": c["totalCost"]},
+        {"metric": _("Tickets created"), "value": o["tickets"]},
+        {"metric": _("Response compliance %"), "value": pct_number(o["responseCompliance"])},
+        {"metric": _("Responses measured"), "value": o["responseMeasured"]},
+        {"metric": _("Responses met"), "value": o["responseMet"]},
+        {"metric": _("Resolution compliance %"), "value": pct_number(o["resolutionCompliance"])},
+        {"metric": _("Resolutions measured"), "value": o["resolutionMeasured"]},
+        {"metric": _("Resolutions met"), "value": o["resolutionMet"]},
+        {"metric": _("Median response minutes"), "value": o["medianResponseMinutes"]},
+        {"metric": _("P90 response minutes"), "value": o["p90ResponseMinutes"]},
+        {"metric": _("Median resolution minutes"), "value": o["medianResolutionMinutes"]},
+        {"metric": _("P90 resolution minutes"), "value": o["p90ResolutionMinutes"]},
+        {"metric": _("Arrivals recorded"), "value": o["arrivals"]},
+        {"metric": _("Median minutes to arrive"), "value": o["medianArrivalMinutes"]},
+        {"metric": _("P90 minutes to arrive"), "value": o["p90ArrivalMinutes"]},
+        {"metric": _("Open tickets at risk"), "value": risk["count"]},
+        {"metric": _("Open tickets overdue"), "value": risk["overdue"]},
+        {"metric": _("Approved jobs closed"), "value": c["tickets"]},
+        {"metric": timefmt.money_header(_("Parts cost")), "value": c["partsCost"]},
+        {"metric": timefmt.money_header(_("Labour cost")), "value": c["laborCost"]},
+        {"metric": timefmt.money_header(_("Total cost")), "value": c["totalCost"]},
     ]
 
 
 def _summary_table() -> Table:
-    cols = [Col("Metric", lambda r: r["metric"]), Col("Value", lambda r: r["value"], num=True)]
-    return Table(key="summary", title="Summary", page=cols, csv=cols, limit=None,
+    cols = [Col(_l("Metric"), lambda r: r["metric"]), Col(_l("Value"), lambda r: r["value"], num=True)]
+    return Table(key="summary", title=_l("Summary"), page=cols, csv=cols, limit=None,
                  compute=lambda rng, f: _summary_rows(analytics.dashboard(rng, f)),
                  from_report=_summary_rows)
 
@@ -337,19 +381,19 @@ def _summary_table() -> Table:
 TABLES: dict[str, Table] = {t.key: t for t in (
     _summary_table(),
     _weekly_table(),
-    _sla_table("priority", "By priority", "Priority", limit=None, times=True),
-    _sla_table("category", "By category", "Category"),
-    _sla_table("subcategory", "By subcategory", "Subcategory"),
-    _sla_table("branch", "By branch", "Branch"),
-    _sla_table("customer", "By customer", "Customer"),
-    _sla_table("technician", "By technician", "Technician"),
+    _sla_table("priority", _l("By priority"), _l("Priority"), limit=None, times=True),
+    _sla_table("category", _l("By category"), _l("Category")),
+    _sla_table("subcategory", _l("By subcategory"), _l("Subcategory")),
+    _sla_table("branch", _l("By branch"), _l("Branch")),
+    _sla_table("customer", _l("By customer"), _l("Customer")),
+    _sla_table("technician", _l("By technician"), _l("Technician")),
     _risk_table(),
     _technician_table(),
     _month_table(),
-    _cost_table("branch", "Cost by branch", "Branch"),
-    _cost_table("subcategory", "Most expensive subcategories", "Subcategory"),
-    _cost_table("customer", "Cost by customer", "Customer"),
-    _cost_table("category", "Cost by category", "Category"),
+    _cost_table("branch", _l("Cost by branch"), _l("Branch")),
+    _cost_table("subcategory", _l("Most expensive subcategories"), _l("Subcategory")),
+    _cost_table("customer", _l("Cost by customer"), _l("Customer")),
+    _cost_table("category", _l("Cost by category"), _l("Category")),
     _repeat_table(),
 )}
 

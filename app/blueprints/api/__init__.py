@@ -119,6 +119,7 @@ from app.blueprints.api import (  # noqa: E402,F401
     auth,
     completions,
     cron,
+    equipment,
     notifications,
     reference,
     technicians,

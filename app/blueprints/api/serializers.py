@@ -138,6 +138,8 @@ def ticket(t: ServiceTicket, viewer: User, *, with_completion: bool = True) -> d
         "responseBreached": sla_clock.response_breached(t), "resolutionBreached": sla_clock.resolution_breached(t),
         "escalationLevel": t.escalation_level, "internalNotes": t.internal_notes, "storeNotes": t.store_notes,
         "version": t.version,
+        "equipmentId": t.equipment_id, "equipment": equipment_ref(t.equipment) if t.equipment_id else None,
+        "source": t.source.value if t.source else None, "maintenancePlanId": t.maintenance_plan_id,
     }
     if not access.can_see_internal_notes(viewer):
         out.pop("internalNotes")
@@ -148,6 +150,44 @@ def ticket(t: ServiceTicket, viewer: User, *, with_completion: bool = True) -> d
 
 
 def event(e: TicketEvent) -> dict:
+    actor = None
+    if e.actor is not None:
+        actor = {"id": e.actor.id, "name": e.actor.name, "role": e.actor.role.value}
+    return {"id": e.id, "at": iso_utc(e.at), "kind": e.kind, "actor": actor, "data": e.data or {}}
+
+
+def equipment_ref(e) -> dict | None:
+    """A unit as a ticket names it."""
+    if e is None:
+        return None
+    return {"id": e.id, "assetTag": e.asset_tag, "name": e.name, "kind": e.kind.value}
+
+
+def equipment(e, summary: dict | None = None) -> dict:
+    from app.services.equipment import report_url
+
+    out = {
+        "id": e.id, "branchId": e.branch_id, "assetTag": e.asset_tag, "kind": e.kind.value, "name": e.name,
+        "manufacturer": e.manufacturer, "model": e.model, "serialNumber": e.serial_number,
+        "installedOn": e.installed_on.isoformat() if e.installed_on else None,
+        "refrigerant": e.refrigerant,
+        "chargeKg": None if e.charge_kg is None else f"{e.charge_kg:.3f}",
+        "gwp": e.gwp, "co2eTonnes": money(e.co2e_tonnes),
+        "leakDetection": bool(e.leak_detection), "replacementCost": money(e.replacement_cost),
+        "sensorId": e.sensor_id, "setpointC": number(e.setpoint_c), "isActive": bool(e.is_active),
+        "reportUrl": report_url(e), "qrUrl": url_for("equipment.qr_svg", unit_id=e.id),
+    }
+    if summary is not None:
+        out["summary"] = {
+            "ticketsTotal": summary["ticketsTotal"], "openTickets": summary["openTickets"],
+            "lastServiceAt": iso_utc(summary["lastServiceAt"]),
+            "costLast12Months": money(summary["costLast12Months"]),
+            "faultsLast90Days": summary["faultsLast90Days"],
+        }
+    return out
+
+
+def equipment_event(e) -> dict:
     actor = None
     if e.actor is not None:
         actor = {"id": e.actor.id, "name": e.actor.name, "role": e.actor.role.value}

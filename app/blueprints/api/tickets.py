@@ -1,10 +1,11 @@
 """Tickets: list, create, detail, timeline, PATCH, the technician's actions and photos."""
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from app.blueprints.api import api_user, bp, encode_cursor, json_body, page_params
 from app.blueprints.api import serializers as s
+from app.models import TicketSource, TokenKind
 from app.services import photos, ticket_queries, tickets
 from app.web import private_image
 from app.services.errors import UnsupportedMedia
@@ -25,7 +26,10 @@ def list_tickets():
 def create_ticket():
     """A new ticket, numbered and auto-assigned."""
     user = api_user()
-    ticket = tickets.create_ticket(user, json_body())
+    # Another system's account (a service token: the CRM, the bot) makes API tickets; a
+    # person's own token makes what their role makes on the pages (tickets.source_for).
+    source = TicketSource.API if g.api_token is not None and g.api_token.kind == TokenKind.SERVICE else None
+    ticket = tickets.create_ticket(user, json_body(), source=source)
     return jsonify(s.ticket(ticket, user)), 201
 
 

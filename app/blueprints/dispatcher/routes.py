@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from sqlalchemy.exc import OperationalError
@@ -46,7 +47,8 @@ def _submit(form, page, save, done, to: str):
 
 @bp.context_processor
 def _template_helpers():
-    return {"board_args": board_service.filter_args}
+    return {"board_args": board_service.filter_args, "local_text": reference.local_text,
+            "countdown_words": board_service.countdown_words}
 
 
 # --- the live board ------------------------------------------------------------------
@@ -123,11 +125,11 @@ def board_list():
 def _create_form_choices(form: F.TicketCreateForm) -> None:
     form.branchId.choices = _branch_choices()
     categories = board_service.categories_with_subcategories()
-    form.categoryId.choices = F.choices(((c.id, c.name) for c in categories), "Choose a category…")
+    form.categoryId.choices = F.choices(((c.id, c.display_name) for c in categories), _("Choose a category…"))
     if not form.categoryId.data and len(categories) == 1:
         form.categoryId.data = categories[0].id
     subs = next((c.subcategories for c in categories if c.id == form.categoryId.data), [])
-    form.subcategoryId.choices = F.choices(((s.id, s.name) for s in subs), "Choose a subcategory…")
+    form.subcategoryId.choices = F.choices(((s.id, s.display_name) for s in subs), _("Choose a subcategory…"))
 
 
 def _preview(subcategory_id, priority):
@@ -151,9 +153,12 @@ def create_ticket():
         except ValidationError as exc:
             errors = form_errors(form, exc)
         else:
-            flash(f"Ticket {ticket.ticket_number} created"
-                  + (f" and assigned to {ticket.assigned_technician.name}." if ticket.assigned_technician
-                     else "; no technician is available for this branch, assign one below."))
+            if ticket.assigned_technician:
+                flash(_("Ticket %(number)s created and assigned to %(name)s.", number=ticket.ticket_number,
+                        name=ticket.assigned_technician.name))
+            else:
+                flash(_("Ticket %(number)s created; no technician is available for this branch, assign one below.",
+                        number=ticket.ticket_number))
             return redirect(url_for("tickets.page", ticket_id=ticket.id))
     elif request.method == "POST":
         errors = form_errors(form)
@@ -202,7 +207,7 @@ def ticket_assign(ticket_id):
     """Reassign to an ACTIVE technician; the ticket waits for them to accept."""
     return _ticket_action(ticket_id, "assign", F.AssignForm(),
                           lambda f: {"assignedTechnicianId": f.assignedTechnicianId.data},
-                          "Technician assigned; waiting for them to accept.")
+                          _("Technician assigned; waiting for them to accept."))
 
 
 @bp.post("/tickets/<ticket_id>/priority")
@@ -211,7 +216,7 @@ def ticket_priority(ticket_id):
     """Change the priority: both due times are recomputed from the creation time."""
     return _ticket_action(ticket_id, "priority", F.PriorityForm(),
                           lambda f: {"priority": f.priority.data},
-                          "Priority changed; due times updated.")
+                          _("Priority changed; due times updated."))
 
 
 @bp.post("/tickets/<ticket_id>/notes")
@@ -220,7 +225,7 @@ def ticket_notes(ticket_id):
     """Internal notes (never shown to the store)."""
     return _ticket_action(ticket_id, "notes", F.NotesForm(),
                           lambda f: {"internalNotes": f.internalNotes.data or ""},
-                          "Internal notes saved.")
+                          _("Internal notes saved."))
 
 
 @bp.post("/tickets/<ticket_id>/close")
@@ -229,7 +234,7 @@ def ticket_close(ticket_id):
     """Close without completion, with a reason (the page asks for confirmation)."""
     return _ticket_action(ticket_id, "close", F.CloseForm(),
                           lambda f: {"status": TicketStatus.CLOSED.value, "reason": f.reason.data},
-                          "Ticket closed.")
+                          _("Ticket closed."))
 
 
 # --- technicians ------------------------------------------------------------------------
@@ -253,7 +258,7 @@ def technician_create():
         except DomainError as exc:
             errors = form_errors(form, exc)
         else:
-            flash(f"{t.name} added. Give them branches below.")
+            flash(_("%(name)s added. Give them branches below.", name=t.name))
             return redirect(url_for(".technician_edit", technician_id=t.id))
     elif request.method == "POST":
         errors = form_errors(form)
@@ -266,7 +271,7 @@ def _branch_choices():
     """Active branches grouped by customer."""
     branches = sorted(board_service.active_branches(), key=lambda b: (b.customer.name, b.branch_code))
     customer = {b.id: b.customer.name for b in branches}
-    return F.choices(((b.id, f"{b.branch_code} · {b.branch_name}") for b in branches), "Choose a branch…",
+    return F.choices(((b.id, f"{b.branch_code} · {b.branch_name}") for b in branches), _("Choose a branch…"),
                      optgroup=customer.get)
 
 
@@ -296,7 +301,7 @@ def technician_edit(technician_id):
     form = F.TechnicianForm()
     return _submit(form, partial(_technician_page, technician_id, form=form),
                    lambda: technician_service.update_technician(current_user, t, F.form_data(form)),
-                   lambda _: f"{t.name} saved.", url_for(".technician_edit", technician_id=t.id))
+                   lambda _saved: _("%(name)s saved.", name=t.name), url_for(".technician_edit", technician_id=t.id))
 
 
 @bp.post("/dispatcher/technicians/<technician_id>/territories")
@@ -309,7 +314,9 @@ def technician_assign(technician_id):
     form.branchId.choices = _branch_choices()
     return _submit(form, partial(_technician_page, technician_id, territory_form=form),
                    lambda: assignment.assign_to_branch(t.id, form.branchId.data, form.role.data == "primary"),
-                   lambda _: f"{t.name} is now {form.role.data} technician of the branch.",
+                   lambda _saved: (_("%(name)s is now the primary technician of the branch.", name=t.name)
+                                   if form.role.data == "primary" else
+                                   _("%(name)s is now the secondary technician of the branch.", name=t.name)),
                    url_for(".technician_edit", technician_id=t.id))
 
 
@@ -322,7 +329,7 @@ def technician_unassign(technician_id, assignment_id):
     if not form.validate_on_submit():
         abort(400)
     assignment.end_assignment(assignment_id)
-    flash("Territory ended.")
+    flash(_("Territory ended."))
     return redirect(url_for(".technician_edit", technician_id=technician_id))
 
 
@@ -349,11 +356,11 @@ def branch_customer_create():
     form = F.CustomerForm()
     return _submit(form, partial(_branches_page, form),
                    lambda: reference.create_customer(current_user, F.form_data(form)),
-                   lambda c: f"Customer {c.name} added.", url_for(".branches"))
+                   lambda c: _("Customer %(name)s added.", name=c.name), url_for(".branches"))
 
 
 def _branch_form_page(form, branch, errors=None, status=200):
-    form.customerId.choices = F.choices(((c.id, c.name) for c in reference.list_customers()), "Choose a customer…")
+    form.customerId.choices = F.choices(((c.id, c.name) for c in reference.list_customers()), _("Choose a customer…"))
     return render_template("dispatcher/branch_form.html", form=form, branch=branch, errors=errors or {}), status
 
 
@@ -378,7 +385,7 @@ def branch_create():
         return _branch_form_page(form, None)
     return _submit(form, partial(_branch_form_page, form, None),
                    lambda: reference.create_branch(current_user, _branch_data(form)),
-                   lambda b: f"Branch {b.branch_code} added.", url_for(".branches"))
+                   lambda b: _("Branch %(code)s added.", code=b.branch_code), url_for(".branches"))
 
 
 @bp.route("/dispatcher/branches/<branch_id>", methods=["GET", "POST"])
@@ -396,7 +403,7 @@ def branch_edit(branch_id):
         return _branch_form_page(form, branch)
     form = F.BranchForm()
     return _submit(form, partial(_branch_form_page, form, branch), lambda: _update_branch(branch, form),
-                   lambda _: f"Branch {branch.branch_code} saved.", url_for(".branches"))
+                   lambda _saved: _("Branch %(code)s saved.", code=branch.branch_code), url_for(".branches"))
 
 
 # --- categories and SLA minutes -------------------------------------------------------------
@@ -420,8 +427,9 @@ def category_create():
     """A new category."""
     form = F.CategoryForm()
     return _submit(form, partial(_categories_page, form),
-                   lambda: reference.create_category(current_user, F.form_data(form)),
-                   lambda c: f"Category {c.name} added. Add its subcategories with their SLA minutes.",
+                   lambda: reference.create_category(current_user, F.form_data(form), form.name_translations()),
+                   lambda c: _("Category %(name)s added. Add its subcategories with their SLA minutes.",
+                               name=c.display_name),
                    url_for(".categories"))
 
 
@@ -439,8 +447,9 @@ def category_subcategory_create(category_id):
     if request.method == "GET":
         return _subcategory_page(form, category, None)
     return _submit(form, partial(_subcategory_page, form, category, None),
-                   lambda: reference.create_subcategory(current_user, category.id, F.form_data(form)),
-                   lambda s: f"Subcategory {s.name} added.", url_for(".categories"))
+                   lambda: reference.create_subcategory(current_user, category.id, F.form_data(form),
+                                                        form.name_translations()),
+                   lambda s: _("Subcategory %(name)s added.", name=s.display_name), url_for(".categories"))
 
 
 @bp.route("/dispatcher/subcategories/<subcategory_id>", methods=["GET", "POST"])
@@ -450,11 +459,14 @@ def category_subcategory_edit(subcategory_id):
     sub = reference.get_subcategory(subcategory_id)
     category = sub.category
     if request.method == "GET":
-        data = {"name": sub.name, "description": sub.description or ""}
+        data = {"name": sub.name, "description": sub.description or "",
+                "nameRu": (sub.name_translations or {}).get("ru", ""), "nameUz": (sub.name_translations or {}).get("uz", "")}
         data.update({api: getattr(sub, column) for api, column, _ in F.SLA_FORM_FIELDS})
         return _subcategory_page(F.SubcategoryForm(formdata=None, data=data), category, sub)
     form = F.SubcategoryForm()
     return _submit(form, partial(_subcategory_page, form, category, sub),
-                   lambda: reference.update_subcategory(current_user, sub.id, F.form_data(form)),
-                   lambda _: f"Subcategory {sub.name} saved. New tickets get the new minutes.",
+                   lambda: reference.update_subcategory(current_user, sub.id, F.form_data(form),
+                                                        form.name_translations()),
+                   lambda _saved: _("Subcategory %(name)s saved. New tickets get the new minutes.",
+                                    name=sub.display_name),
                    url_for(".categories"))

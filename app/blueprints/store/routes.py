@@ -1,6 +1,8 @@
 """The store manager's pages: the branch's tickets, reporting a problem, reviewing and
 signing the work, and the service report (page and PDF)."""
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -19,8 +21,8 @@ from app.services.errors import Conflict, TooLarge, UnsupportedMedia, Validation
 from app.web import FormErrors, form_errors, render_page_or_partial
 
 FORM_ERRORS = (ValidationError, TooLarge, UnsupportedMedia)
-PHOTOS_TOO_LARGE = ("The photos together are too large to send, so nothing was saved. "
-                    "Your answers are kept: choose fewer or smaller photos and send again.")
+PHOTOS_TOO_LARGE = _l("The photos together are too large to send, so nothing was saved. "
+                      "Your answers are kept: choose fewer or smaller photos and send again.")
 FIELDS_READ_LIMIT = 256 * 1024  # the text fields come first; the photos are never read
 
 
@@ -73,12 +75,13 @@ def _report_too_large(exc):
     the files) and the reason next to the photos, instead of a bare error page."""
     db.session.rollback()
     if request.endpoint != "store.new_ticket" or getattr(current_user, "role", None) != Role.STORE_MANAGER:
-        return error_response(413, "The upload is too large")
+        return error_response(413, _("The upload is too large"))
     choices = store_views.report_form_choices(current_user)
     form = ReportProblemForm(formdata=_fields_before_the_files())
     if not form.branchId.data:
         form.branchId.data = choices["branches"][0].id if choices["branches"] else None
-    return _report_page(form, choices, FormErrors(photos=PHOTOS_TOO_LARGE, _form=PHOTOS_TOO_LARGE), 413)
+    too_large = str(PHOTOS_TOO_LARGE)
+    return _report_page(form, choices, FormErrors(photos=too_large, _form=too_large), 413)
 
 
 def _fields_before_the_files() -> MultiDict:
@@ -145,7 +148,7 @@ def approve(ticket_id):
         if not form.validate_on_submit():
             errors, status = form_errors(form), 400
         elif t.completion is None:
-            flash("There is no finished work to approve on this ticket yet.", "error")
+            flash(_("There is no finished work to approve on this ticket yet."), "error")
             return redirect(url_for("store.approve", ticket_id=t.id))
         else:
             try:
@@ -157,9 +160,9 @@ def approve(ticket_id):
                 errors, status = form_errors(form, exc, also=("signature",)), exc.status
             else:
                 if decided.approval_status.value == "APPROVED":
-                    flash(f"Approved: {t.ticket_number} is closed. Thank you!")
+                    flash(_("Approved: %(number)s is closed. Thank you!", number=t.ticket_number))
                     return redirect(url_for("store.report", ticket_id=t.id))
-                flash(f"Sent back to the technician: {t.ticket_number}.")
+                flash(_("Sent back to the technician: %(number)s.", number=t.ticket_number))
                 return redirect(url_for("store.home") if current_user.role == Role.STORE_MANAGER
                                 else url_for("store.approve", ticket_id=t.id))
     if request.method == "GET":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth_helpers import technician_required
@@ -96,7 +97,7 @@ def accept(ticket_id):
         tickets.accept(ticket, current_user)
     except DomainError as exc:
         return _failed(exc, ticket_id=ticket_id)
-    return _done(ticket.id, f"Accepted {ticket.ticket_number}. Tap “I'm on site” when you get there.")
+    return _done(ticket.id, _("Accepted %(number)s. Tap “I'm on site” when you get there.", number=ticket.ticket_number))
 
 
 @bp.post("/tickets/<ticket_id>/decline")
@@ -114,7 +115,7 @@ def decline(ticket_id):
                                                  "message": exc.fields.get("reason", exc.message)}})
     except DomainError as exc:
         return _failed(exc)
-    return _done(ticket_id, f"Declined {number}. The dispatcher has been told.")
+    return _done(ticket_id, _("Declined %(number)s. The dispatcher has been told.", number=number))
 
 
 @bp.post("/tickets/<ticket_id>/arrive")
@@ -130,12 +131,15 @@ def arrive(ticket_id):
         return _failed(exc)
     distance = result["distance"]
     if distance is None:
-        return _done(ticket.id, f"Arrival at {ticket.branch.branch_name} recorded (your location was not available).")
+        return _done(ticket.id, _("Arrival at %(branch)s recorded (your location was not available).",
+                                  branch=ticket.branch.branch_name))
     if result["farAway"]:
-        return _done(ticket.id, f"Arrival recorded, but you are {distance_text(distance)} from "
-                                f"{ticket.branch.branch_name} — more than {current_app.config['ARRIVAL_RADIUS_M']} m. "
-                                "The dispatcher will see the distance.", kind="warn")
-    return _done(ticket.id, f"Arrival recorded: {distance_text(distance)} from {ticket.branch.branch_name}.")
+        return _done(ticket.id, _("Arrival recorded, but you are %(distance)s from %(branch)s — more than "
+                                  "%(radius)s. The dispatcher will see the distance.",
+                                  distance=distance_text(distance), branch=ticket.branch.branch_name,
+                                  radius=distance_text(current_app.config["ARRIVAL_RADIUS_M"])), kind="warn")
+    return _done(ticket.id, _("Arrival recorded: %(distance)s from %(branch)s.", distance=distance_text(distance),
+                              branch=ticket.branch.branch_name))
 
 
 @bp.post("/location")
@@ -146,7 +150,7 @@ def location():
     technician = db.session.get(Technician, current_user.technician_id) if current_user.technician_id else None
     try:
         if technician is None:
-            raise NotFound("No technician profile is linked to this account")
+            raise NotFound(_("No technician profile is linked to this account"))
         technicians.update_technician(current_user, technician, location_data(request))
     except DomainError as exc:
         return _plain(exc.message, exc.status)
@@ -180,7 +184,7 @@ def complete(ticket_id):
             errors, status = form_errors(exc=exc), 422
             form.attach_errors(errors)
         else:
-            flash(f"{t.ticket_number} is submitted and waiting for the store manager's approval.")
+            flash(_("%(number)s is submitted and waiting for the store manager's approval.", number=t.ticket_number))
             if request.headers.get("X-Complete-Draft"):
                 # tech.js sent it: it clears the phone's draft, then opens the queue.
                 response = make_response("", 200)
@@ -225,7 +229,7 @@ def upload_photo(ticket_id):
         t = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
         upload = request.files.get("file")
         if upload is None:
-            raise ValidationError("Choose a photo to upload.", {"file": "Choose a photo."})
+            raise ValidationError(_("Choose a photo to upload."), {"file": _("Choose a photo.")})
         photo = photos.add_photo(t, current_user, upload.read(current_app.config["PHOTO_MAX_BYTES"] + 1),
                                  request.form.get("type", ""), request.form.get("caption") or None,
                                  upload.filename)

@@ -46,6 +46,7 @@ run side by side (ANALYTICS_THREADS) with JIT off and a roomier work_mem.
 from __future__ import annotations
 
 from app.services.analytics.cost import cost_report
+from app.services.analytics.equipment import repeat_faults_by_unit, units_with_most_faults
 from app.services.analytics.export import csv_bytes, csv_cell
 from app.services.analytics.page import Report, dashboard, filter_options
 from app.services.analytics.periods import (
@@ -77,5 +78,5 @@ __all__ = [
     "Bucket", "DateRange", "Filters", "Report", "api_range", "at_risk", "cost_report", "csv_bytes", "csv_cell",
     "dashboard", "date_range", "filter_options", "local_midnight", "local_today", "month_buckets",
     "parse_group_by", "preset_days", "repeat_faults", "sla_report", "technician_activity", "technician_report",
-    "week_buckets",
+    "week_buckets", "repeat_faults_by_unit", "units_with_most_faults",
 ]

@@ -31,7 +31,7 @@ from app.models import (
     ServiceTicket,
 )
 from app.models.types import UTCDateTime
-from app.services.analytics.periods import Bucket, COST_DIMENSIONS, DateRange, Filters, _filter_conditions, _filter_keys, _tickets_from, bucket_case, bucket_params, filters_params, month_buckets
+from app.services.analytics.periods import Bucket, COST_DIMENSIONS, COST_EXTRA_DIMENSIONS, DateRange, Filters, _filter_conditions, _filter_keys, _tickets_from, bucket_case, bucket_params, filters_params, month_buckets
 from app.services.analytics.rollup import _base_keys, _grouping_sets, _histogram_percentiles, _labelled, _python_label, _rolled_up, _roomy_sorts
 from app.services.analytics.sla import _fill_buckets, _order, _round
 from app.services.analytics.sql import cents
@@ -40,7 +40,7 @@ from app.services.analytics.sql import cents
 # --- cost ------------------------------------------------------------------------------
 
 COST_KEYS = {"overall": "all", "branch": "branch", "customer": "customer", "category": "category",
-             "subcategory": "subcategory", "technician": "technician", "month": "month"}
+             "subcategory": "subcategory", "technician": "technician", "month": "month", "equipment": "equipment"}
 
 
 def _cost_facts(columns, n_months: int, filter_keys: tuple[str, ...]):
@@ -56,6 +56,7 @@ def _cost_facts(columns, n_months: int, filter_keys: tuple[str, ...]):
         "category": T.category_id.label("category"),
         "subcategory": T.subcategory_id.label("subcategory"),
         "technician": func.coalesce(C.technician_id, "").label("technician"),
+        "equipment": func.coalesce(T.equipment_id, "").label("equipment"),  # "": no unit named
         "month": bucket_case(T.closed_at, n_months, "m").label("month"),
     }
     return (
@@ -119,7 +120,7 @@ def cost_report(rng: DateRange, filters: Filters, dims: Iterable[str] = COST_DIM
     """Parts, labour and total of approved work, per dimension, over tickets closed in
     the range. `tickets` counts those closed tickets (one approved completion each)."""
     _roomy_sorts()
-    dims = tuple(d for d in COST_DIMENSIONS if d in set(dims))
+    dims = tuple(d for d in COST_DIMENSIONS + COST_EXTRA_DIMENSIONS if d in set(dims))
     months = month_buckets(rng) if "month" in dims else []
     stmt = _cost_statement(dims, len(months), _filter_keys(filters))
     params = {"start": rng.start, "end": rng.end, **bucket_params(months, "m"), **filters_params(filters)}

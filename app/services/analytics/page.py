@@ -16,6 +16,8 @@ from sqlalchemy import (
     select,
 )
 
+from app import i18n
+from app.services.reference import local_name
 from app.extensions import db
 from app.models import (
     Customer,
@@ -81,9 +83,10 @@ def _side_by_side(tasks: dict) -> dict:
     if _dialect() != "postgresql" or threads <= 1:
         return {name: fn() for name, fn in tasks.items()}
     app = current_app._get_current_object()
+    lang = i18n.current()  # the reader's: labels made in the workers (weeks, months) are in it
 
     def run(fn):
-        with app.app_context():
+        with app.app_context(), i18n.force_locale(lang):
             try:
                 return fn()
             finally:
@@ -123,11 +126,13 @@ def filter_options() -> dict:
         select(CustomerBranch.id, CustomerBranch.branch_code, CustomerBranch.branch_name, Customer.name)
         .join(Customer, Customer.id == CustomerBranch.customer_id)
         .order_by(Customer.name, CustomerBranch.branch_code)).all()
-    categories = db.session.execute(select(IssueCategory.id, IssueCategory.name).order_by(IssueCategory.name)).all()
+    categories = sorted(((c.id, local_name(c)) for c in db.session.execute(
+        select(IssueCategory.id, IssueCategory.name, IssueCategory.name_translations))),
+        key=lambda c: c[1].casefold())  # in the reader's language
     return {
         "customers": [(c.id, c.name) for c in customers],
         "branches": [(b.id, f"{b.branch_code} · {b.branch_name}", b.name) for b in branches],
-        "categories": [(c.id, c.name) for c in categories],
+        "categories": categories,
         "priorities": [(p.value, p.label) for p in TicketPriority],
     }
 

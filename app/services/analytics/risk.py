@@ -46,7 +46,7 @@ def at_risk(filters: Filters, now: datetime | None = None, limit: int | None = 5
     stmt = (
         select(T.id, T.ticket_number, T.priority, T.status, T.created_at, T.response_due_at, T.resolution_due_at,
                T.first_response_at, due.label("due"), B.branch_name, B.branch_code, sub.name.label("sub"),
-               tech.name.label("tech"))
+               T.subcategory_id, tech.name.label("tech"), T.assigned_technician_id)
         .select_from(T)
         .join(B, B.id == T.branch_id)
         .outerjoin(sub, sub.id == T.subcategory_id)
@@ -63,7 +63,8 @@ def at_risk(filters: Filters, now: datetime | None = None, limit: int | None = 5
         rows.append({
             "id": r["id"], "ticketNumber": r["ticket_number"], "priority": r["priority"].value,
             "status": r["status"].value, "branch": f"{r['branch_name']} ({r['branch_code']})",
-            "subcategory": r["sub"] or "", "technician": r["tech"] or "Unassigned",
+            "subcategoryId": r["subcategory_id"], "subcategory": r["sub"] or "",
+            "technicianId": r["assigned_technician_id"], "technician": r["tech"] or "Unassigned",
             "dueAt": due_at, "sla": which, "overdue": due_at < now,
             "overdueMinutes": round((now - due_at).total_seconds() / 60) if due_at < now else 0,
             "minutesLeft": round((due_at - now).total_seconds() / 60) if due_at >= now else 0,

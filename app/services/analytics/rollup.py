@@ -30,6 +30,7 @@ from app.models import (
     Customer,
     CustomerBranch,
     IssueCategory,
+    Equipment,
     IssueSubcategory,
     Technician,
 )
@@ -123,7 +124,9 @@ def _labelled(rows):
     r = rows.subquery("r")
     cat, sub, br, cu, te = (aliased(IssueCategory), aliased(IssueSubcategory), aliased(CustomerBranch),
                             aliased(Customer), aliased(Technician))
-    label = func.coalesce(cat.name, sub.name, br.branch_name + " (" + br.branch_code + ")", cu.name, te.name)
+    eq = aliased(Equipment)
+    label = func.coalesce(cat.name, sub.name, br.branch_name + " (" + br.branch_code + ")", cu.name, te.name,
+                          eq.asset_tag + " · " + eq.name)
     return (
         select(r, label.label("label"))
         .outerjoin(cat, and_(r.c.grp == "category", cat.id == r.c.k1))
@@ -131,6 +134,7 @@ def _labelled(rows):
         .outerjoin(br, and_(r.c.grp == "branch", br.id == r.c.k1))
         .outerjoin(cu, and_(r.c.grp == "customer", cu.id == r.c.k1))
         .outerjoin(te, and_(r.c.grp == "technician", te.id == r.c.k1))
+        .outerjoin(eq, and_(r.c.grp == "equipment", eq.id == r.c.k1))
     )
 
 
@@ -182,6 +186,10 @@ def _python_label(dim: str, key: str, label: str | None, buckets: dict[str, Buck
         return "All tickets"
     if dim == "technician" and not key:
         return "Unassigned"
+    if dim == "equipment" and not key:
+        from flask_babel import gettext as _
+
+        return _("No unit named")
     return label or "(deleted)"
 
 

@@ -18,6 +18,7 @@ from app.models import (
 from app.services.channels import sms
 
 from app.services.notifications.routing import DISPATCHERS, PREVIOUS_TECHNICIAN, ROUTES, TECHNICIAN
+from app.services.reference import local_name  # a category or subcategory in the reader's language
 
 
 DESCRIPTION_MAX = 300
@@ -108,7 +109,7 @@ def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
         _("Ticket: %(number)s", number=ticket.ticket_number),
         _("Branch: %(code)s %(name)s", code=ticket.branch.branch_code, name=ticket.branch.branch_name),
         _("Priority: %(priority)s", priority=ticket.priority.label),
-        _("Problem: %(problem)s", problem=ticket.subcategory.name),
+        _("Problem: %(problem)s", problem=local_name(ticket.subcategory)),
     ]
     if ticket.assigned_technician is not None and kind != "ticket_completed":
         lines.append(_("Technician: %(name)s", name=ticket.assigned_technician.name))
@@ -161,7 +162,7 @@ def sms_text(title: str, ticket: ServiceTicket, link: str) -> str:
 
     _phase, due_at = _due(ticket)
     words = {"title": title, "priority": ticket.priority.label, "code": ticket.branch.branch_code,
-             "branch": ticket.branch.branch_name, "problem": ticket.subcategory.name, "due": zoned(due_at),
+             "branch": ticket.branch.branch_name, "problem": local_name(ticket.subcategory), "due": zoned(due_at),
              "link": link}
     return sms.fit([
         _("%(title)s. %(priority)s priority, %(code)s %(branch)s: %(problem)s. Due %(due)s. %(link)s", **words),

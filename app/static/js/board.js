@@ -19,14 +19,27 @@
     schedule();
   }
 
+  // The words come from the server in the reader's language (data-fmt-* on #board:
+  // "%(time)s left", "%(minutes)dm", ...), as services/board.countdown_words gives them.
+  function fmt(name, values) {
+    var el = board();
+    var pattern = (el && el.getAttribute("data-fmt-" + name)) || "";
+    return pattern.replace(/%\((\w+)\)(0?2?)[ds]/g, function (all, key, pad) {
+      var v = values[key];
+      if (v === undefined) { return all; }
+      v = String(v);
+      return pad && v.length < 2 ? "0" + v : v;
+    });
+  }
+
   function human(seconds) {
     seconds = Math.floor(Math.abs(seconds));
-    if (seconds < 60) { return seconds + "s"; }
+    if (seconds < 60) { return fmt("s", { seconds: seconds }); }
     var m = Math.floor(seconds / 60);
-    if (m < 60) { return m + "m"; }
+    if (m < 60) { return fmt("m", { minutes: m }); }
     var h = Math.floor(m / 60); m = m % 60;
-    if (h < 24) { return h + "h " + (m < 10 ? "0" : "") + m + "m"; }
-    return Math.floor(h / 24) + "d " + (h % 24) + "h";
+    if (h < 24) { return fmt("hm", { hours: h, minutes: m }); }
+    return fmt("dh", { days: Math.floor(h / 24), hours: h % 24 });
   }
 
   function readSkew() {
@@ -43,7 +56,7 @@
       var left = (due - now) / 1000;
       var state = left < 0 ? "overdue" : (now >= warn ? "warning" : "ok");
       var text = el.querySelector(".sla-left");
-      if (text) { text.textContent = left <= 0 ? "overdue " + human(left) : human(left) + " left"; }
+      if (text) { text.textContent = left <= 0 ? fmt("overdue", { time: human(left) }) : fmt("left", { time: human(left) }); }
       ["ok", "warning", "overdue"].forEach(function (s) {
         el.classList.toggle("sla-" + s, s === state);
         var card = el.closest(".tcard");

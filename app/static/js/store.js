@@ -67,7 +67,7 @@
       preview.hidden = true;
       if (!file || input.dataset.prepared === file.name + "/" + file.size) { status.hidden = true; return; }
       status.hidden = false;
-      status.textContent = "Preparing the photo…";
+      status.textContent = input.dataset.msgPreparing || "";
       button.disabled = true;
       pending = window.EvercoldPhotos.prepare(file).then(function (ready) {
         if (ready !== file) {
@@ -79,7 +79,9 @@
         url = URL.createObjectURL(ready);
         preview.src = url;
         preview.hidden = false;
-        status.textContent = "Photo ready (" + (Math.round(ready.size / 100000) / 10) + " MB).";
+        var mb = (ready.size / 1048576).toLocaleString(document.documentElement.lang || undefined,
+          { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+        status.textContent = (input.dataset.msgReady || "").split("{size}").join(mb);
       }).catch(function () {
         status.hidden = true;
       }).then(function () { button.disabled = false; pending = null; });
@@ -119,8 +121,11 @@
       return out;
     }
 
+    // Sizes in the page's language ("1,4 МБ"): the unit's words come from the page.
     function megabytes(size) {
-      return size < 1048576 ? Math.max(1, Math.round(size / 1024)) + " KB" : (size / 1048576).toFixed(1) + " MB";
+      var lang = document.documentElement.lang || undefined;
+      if (size < 1048576) return text(box, "msgKb", { n: Math.max(1, Math.round(size / 1024)).toLocaleString(lang) });
+      return text(box, "msgMb", { n: (size / 1048576).toLocaleString(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) });
     }
 
     // --- the draft: fields in localStorage, photos in IndexedDB --------------------
@@ -200,7 +205,7 @@
       var n = photos.length;
       input.disabled = n >= max;
       if (pick) pick.classList.toggle("is-disabled", n >= max);
-      counter.textContent = extra || (n ? text(box, n === 1 ? "msgCountOne" : "msgCount", { n: n, max: max }) : "");
+      counter.textContent = extra || (n ? text(box, "msgCount" + n, { n: n, max: max }) : "");
       counter.classList.toggle("field-error", !!extra);
     }
 

@@ -35,14 +35,21 @@
   // store's report form).
   var prepare = window.EvercoldPhotos.prepare;
 
+  // The words people read come from the page, in their language (data-msg-* on the panel).
+  function say(name, vars) {
+    var out = panel.dataset[name] || "";
+    Object.keys(vars || {}).forEach(function (k) { out = out.split("{" + k + "}").join(vars[k]); });
+    return out;
+  }
+
   function messageFor(xhr) {
     var type = xhr.getResponseHeader("Content-Type") || "";
     if (xhr.status >= 400 && xhr.status < 500 && type.indexOf("text/plain") === 0 && xhr.responseText) {
       return xhr.responseText;
     }
-    if (xhr.status === 413) return "This photo is too large.";
-    if (xhr.status === 400) return "The upload was refused. Reload the page and try again.";
-    return "The server could not save this photo (error " + xhr.status + ").";
+    if (xhr.status === 413) return say("msgTooLarge");
+    if (xhr.status === 400) return say("msgRefused");
+    return say("msgServer", { code: xhr.status });
   }
 
   function Upload(file, tag, text) {
@@ -51,7 +58,8 @@
     this.caption = text;
     this.prepared = null;
     this.el = template.content.firstElementChild.cloneNode(true);
-    this.el.querySelector(".upload-tag").textContent = tag.charAt(0).toUpperCase() + tag.slice(1);
+    var choice = panel.querySelector("input[name=photoTag][value='" + tag + "'] + span");
+    this.el.querySelector(".upload-tag").textContent = choice ? choice.textContent : "";
     this.el.querySelector(".upload-tag").classList.add("tag-" + tag);
     this.el.querySelector(".upload-name").textContent = file.name || "photo";
     this.bar = this.el.querySelector("progress");
@@ -79,7 +87,7 @@
     this.retryBtn.hidden = true;
     this.discardBtn.hidden = true;
     this.bar.removeAttribute("value"); // indeterminate while preparing
-    this.status.textContent = "Preparing…";
+    this.status.textContent = say("msgPreparing");
     var ready = this.prepared ? Promise.resolve(this.prepared) : prepare(this.file);
     ready.then(function (blob) {
       self.prepared = blob;
@@ -99,12 +107,12 @@
     xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     xhr.timeout = 120000;
     this.bar.value = 0;
-    this.status.textContent = "Uploading… 0%";
+    this.status.textContent = say("msgUploading", { pct: 0 });
     xhr.upload.onprogress = function (e) {
       if (!e.lengthComputable) return;
       var pct = Math.round((e.loaded / e.total) * 100);
       self.bar.value = pct;
-      self.status.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Processing…";
+      self.status.textContent = pct < 100 ? say("msgUploading", { pct: pct }) : say("msgProcessing");
     };
     xhr.onload = function () {
       if (xhr.status === 201) {
@@ -120,9 +128,9 @@
       // Server trouble is worth another try; a refused file is not.
       self.fail(messageFor(xhr), xhr.status >= 500 || xhr.status === 408 || xhr.status === 429);
     };
-    xhr.onerror = function () { self.fail("Network problem: the photo did not arrive. Tap Retry.", true); };
-    xhr.ontimeout = function () { self.fail("The upload timed out. Tap Retry.", true); };
-    xhr.onabort = function () { self.fail("The upload was interrupted. Tap Retry.", true); };
+    xhr.onerror = function () { self.fail(say("msgNetwork"), true); };
+    xhr.ontimeout = function () { self.fail(say("msgTimeout"), true); };
+    xhr.onabort = function () { self.fail(say("msgAborted"), true); };
     xhr.send(data);
   };
 

@@ -15,6 +15,14 @@
     }
   }
 
+  // The words come from the toast element (data-msg-*), in the reader's language.
+  function say(name, vars) {
+    var el = document.getElementById("tech-toast");
+    var out = (el && el.dataset[name]) || "";
+    Object.keys(vars || {}).forEach(function (k) { out = out.split("{" + k + "}").join(vars[k]); });
+    return out;
+  }
+
   function toast(message) {
     var el = document.getElementById("tech-toast");
     if (!el) return;
@@ -177,16 +185,15 @@
   });
 
   document.body.addEventListener("htmx:sendError", function () {
-    toast("No connection. Nothing was changed; try again when you have signal.");
+    toast(say("msgOffline"));
   });
   document.body.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail.xhr;
     var queue = document.querySelector("[data-queue]");
     if (xhr.status === 409) {
-      toast(queue ? "This ticket was changed meanwhile; the list has been refreshed." :
-        "This was changed meanwhile; reload the page to see the latest.");
+      toast(say(queue ? "msgChangedList" : "msgChangedPage"));
     } else {
-      toast("That did not work (error " + xhr.status + "). Please try again.");
+      toast(say("msgFailed", { code: xhr.status }));
     }
     if (queue && window.htmx) window.htmx.trigger(queue, "refresh");
   });

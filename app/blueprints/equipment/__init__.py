@@ -1,0 +1,7 @@
+"""Equipment outside the JSON API: the unit's QR code (`qrUrl`). The pages helper adds the
+equipment pages here."""
+from flask import Blueprint
+
+bp = Blueprint("equipment", __name__)
+
+from app.blueprints.equipment import routes  # noqa: E402,F401
