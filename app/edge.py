@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext as _
 from flask import request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,17 +34,17 @@ def register_edge(app):
         except (StaleDataError, IntegrityError) as exc:
             db.session.rollback()
             log.info("commit conflict on %s: %s", request.path, exc)
-            resp, status = error_response(409, "This was changed by someone else at the same time; please retry")
+            resp, status = error_response(409, _("This was changed by someone else at the same time; please retry"))
             return _as_response(app, resp, status)
         except DataError as exc:
             db.session.rollback()
             log.info("commit refused a value on %s: %s", request.path, exc)
-            resp, status = error_response(400, "A value was not accepted; check what you sent")
+            resp, status = error_response(400, _("A value was not accepted; check what you sent"))
             return _as_response(app, resp, status)
         except OperationalError as exc:
             db.session.rollback()
             log.warning("commit failed on %s: %s", request.path, exc)
-            resp, status = error_response(503, "The database is busy or unavailable; please try again")
+            resp, status = error_response(503, _("The database is busy or unavailable; please try again"))
             return _as_response(app, resp, status)
         return response
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Request, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 
 from app.services.errors import UnsupportedMedia, ValidationError
 
@@ -32,19 +33,19 @@ class UnsafeJSON(ValueError):
 
 def _parse_int(text: str) -> int:
     if len(text) > _LONGEST_INT or abs(int(text)) > MAX_INT:
-        raise UnsafeJSON("A number in the JSON is too large.")
+        raise UnsafeJSON(_("A number in the JSON is too large."))
     return int(text)
 
 
 def _parse_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise UnsafeJSON("A number in the JSON is too large.")
+        raise UnsafeJSON(_("A number in the JSON is too large."))
     return value
 
 
 def _parse_constant(name: str):
-    raise UnsafeJSON(f"{name} is not a JSON number.")
+    raise UnsafeJSON(_("%(value)s is not a JSON number.", value=name))
 
 
 def _check_tree(value: Any) -> None:
@@ -54,11 +55,11 @@ def _check_tree(value: Any) -> None:
         node, depth = stack.pop()
         if isinstance(node, str):
             if _SURROGATE.search(node):
-                raise UnsafeJSON("The JSON contains an invalid character (a lone surrogate).")
+                raise UnsafeJSON(_("The JSON contains an invalid character (a lone surrogate)."))
             continue
         if isinstance(node, (dict, list)):
             if depth > MAX_DEPTH:
-                raise UnsafeJSON(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
+                raise UnsafeJSON(_("The JSON is nested too deeply (at most %(levels)d levels).", levels=MAX_DEPTH))
             if isinstance(node, dict):
                 stack.extend((k, depth) for k in node)
                 stack.extend((v, depth + 1) for v in node.values())
@@ -72,16 +73,16 @@ def loads(data: str | bytes | bytearray, **kwargs) -> Any:
         try:
             data = bytes(data).decode("utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8")
         except UnicodeDecodeError:
-            raise UnsafeJSON("The JSON is not valid UTF-8 text.")
+            raise UnsafeJSON(_("The JSON is not valid UTF-8 text."))
     try:
         value = json.loads(data, **{"parse_int": _parse_int, "parse_float": _parse_float,
                                     "parse_constant": _parse_constant, **kwargs})
     except RecursionError:
-        raise UnsafeJSON(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
+        raise UnsafeJSON(_("The JSON is nested too deeply (at most %(levels)d levels).", levels=MAX_DEPTH))
     except UnsafeJSON:
         raise
     except ValueError:  # JSONDecodeError, and int() refusing 4,300+ digits
-        raise UnsafeJSON("The body is not valid JSON.")
+        raise UnsafeJSON(_("The body is not valid JSON."))
     _check_tree(value)
     return value
 
@@ -102,7 +103,7 @@ class SafeRequest(Request):
     def on_json_loading_failed(self, e: ValueError | None):
         if e is None:
             return super().on_json_loading_failed(e)  # not JSON at all: 415
-        message = str(e) if isinstance(e, UnsafeJSON) else "The body is not valid JSON."
+        message = str(e) if isinstance(e, UnsafeJSON) else _("The body is not valid JSON.")
         raise ValidationError(message)
 
 
@@ -116,4 +117,4 @@ def refuse_json_on_form_pages():
     instead (`{"name": 5}`, a list, a bare string...), and no page expects those types."""
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json \
             and not request.path.startswith("/api/") and request.endpoint not in JSON_PAGES:
-        raise UnsupportedMedia("This page takes a form, not JSON; the API under /api takes JSON.")
+        raise UnsupportedMedia(_("This page takes a form, not JSON; the API under /api takes JSON."))

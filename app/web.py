@@ -6,6 +6,7 @@ import io
 import json
 
 from flask import Flask, g, has_request_context, redirect, render_template, request, send_file, url_for
+from flask_babel import get_translations, lazy_gettext as _l, lazy_ngettext
 from flask_login import current_user, login_required
 
 from app import signals
@@ -55,8 +56,48 @@ def render_page_or_partial(page: str, partial: str, **ctx):
     return render_template(partial if is_htmx() else page, **ctx)
 
 
-FORM_EXPIRED = "Your form expired; please reload the page and try again."
-STALE_PAGE = "This page is out of date; please reload it and try again."
+# Lazy: each page reads them in its reader's language (str() them for a plain str).
+FORM_EXPIRED = _l("Your form expired; please reload the page and try again.")
+STALE_PAGE = _l("This page is out of date; please reload it and try again.")
+
+
+class WTFormsTranslations:
+    """WTForms' own messages ("Not a valid choice.", "This field is required.") in the
+    reader's language, from OUR catalogue: WTForms ships no Uzbek, and its Russian is
+    not our glossary's. Flask-WTF hands this to every form (WTF_I18N_ENABLED, its
+    default) once `register_web` installs it. WTForms formats the result itself (`%`),
+    so this returns the raw translation, placeholders and all."""
+
+    def gettext(self, string):
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ungettext(singular, plural, n)
+
+
+# WTForms' built-in messages, listed so that `make translations` puts them in the
+# catalogues (never read here: WTForms asks WTFormsTranslations for them by their text).
+WTFORMS_MESSAGES = (
+    _l("This field is required."), _l("Not a valid choice."), _l("Invalid Choice: could not coerce."),
+    _l("Not a valid integer value."), _l("Not a valid decimal value."), _l("Not a valid float value."),
+    _l("Not a valid date value."), _l("Not a valid datetime value."), _l("Not a valid time value."),
+    _l("Not a valid week value."), _l("Invalid email address."), _l("Invalid input."), _l("Invalid URL."),
+    _l("Field must be equal to %(other_name)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    lazy_ngettext("Field must be at least %(min)d character long.",
+                  "Field must be at least %(min)d characters long.", 1),
+    lazy_ngettext("Field cannot be longer than %(max)d character.",
+                  "Field cannot be longer than %(max)d characters.", 1),
+    lazy_ngettext("Field must be exactly %(max)d character long.",
+                  "Field must be exactly %(max)d characters long.", 1),
+    _l("Number must be at least %(min)s."), _l("Number must be at most %(max)s."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("Date must be at least %(min)s."), _l("Date must be at most %(max)s."),
+    _l("Date must be between %(min)s and %(max)s."),
+    _l("Invalid value, must be one of: %(values)s."), _l("Invalid value, can't be any of: %(values)s."),
+    _l("This field is disabled and cannot have a value."), _l("This field cannot be edited."),
+    _l("CSRF token missing."), _l("CSRF token expired."), _l("Invalid CSRF Token."), _l("CSRF failed."),
+)
 
 
 class FormErrors(dict):
@@ -80,9 +121,9 @@ def form_errors(form=None, exc=None, *, names: dict[str, str] | None = None,
     form_errs = getattr(form, "errors", None) or {}
     for name, msgs in form_errs.items():
         if name == "csrf_token":
-            out["_form"] = FORM_EXPIRED
+            out["_form"] = str(FORM_EXPIRED)
         elif msgs:
-            out[name] = msgs[0] if isinstance(msgs, (list, tuple)) else msgs
+            out[name] = str(msgs[0] if isinstance(msgs, (list, tuple)) else msgs)
     if exc is not None:
         for name, message in getattr(exc, "fields", {}).items():
             out.setdefault(names.get(name, name), message)
@@ -91,7 +132,7 @@ def form_errors(form=None, exc=None, *, names: dict[str, str] | None = None,
         drawn = [n for n, f in form._fields.items() if f.type not in ("HiddenField", "CSRFTokenField")]
         drawn += list(also)
         if any(n != "_form" and n not in drawn for n in out):
-            out["_form"] = STALE_PAGE  # what it says cannot be fixed on this page
+            out["_form"] = str(STALE_PAGE)  # what it says cannot be fixed on this page
         out.first = next((n for n in drawn if n in out), None)
     else:
         out.first = next((n for n in out if n != "_form"), None)
@@ -154,6 +195,10 @@ def home_for(user) -> str:
 
 
 def register_web(app: Flask) -> None:
+    import flask_wtf.form
+
+    # Flask-WTF's forms ask this module global for their translations (WTF_I18N_ENABLED).
+    flask_wtf.form.translations = WTFormsTranslations()
     app.jinja_env.filters["localtime"] = timefmt.local_str
     app.jinja_env.filters["zoned"] = timefmt.zoned  # a time with its zone: "7 Dec 14:25 UTC+5"
     app.jinja_env.filters["isotime"] = timefmt.iso_utc

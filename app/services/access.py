@@ -81,14 +81,14 @@ def can_read_ticket(user, ticket: ServiceTicket) -> bool:
 
 def require_read_ticket(user, ticket: ServiceTicket | None) -> ServiceTicket:
     if ticket is None or not can_read_ticket(user, ticket):
-        raise NotFound("Ticket not found")
+        raise NotFound(_("Ticket not found"))
     return ticket
 
 
 def require_can_create_tickets(user) -> None:
     """Staff for any branch, store managers for their own; technicians never."""
     if user.role not in (Role.ADMIN, Role.DISPATCHER, Role.STORE_MANAGER):
-        raise Forbidden("Technicians cannot create tickets")
+        raise Forbidden(_("Technicians cannot create tickets"))
 
 
 def can_create_ticket_for_branch(user, branch_id: str) -> bool:
@@ -106,20 +106,20 @@ def is_staff(user) -> bool:
 def require_staff(user) -> None:
     """Assign / reassign, priority, close without completion; manage reference data."""
     if not is_staff(user):
-        raise Forbidden("Only dispatchers and admins may do this")
+        raise Forbidden(_("Only dispatchers and admins may do this"))
 
 
 def require_admin(user) -> None:
     if user.role != Role.ADMIN:
-        raise Forbidden("Only admins may do this")
+        raise Forbidden(_("Only admins may do this"))
 
 
 def require_assigned_technician(user, ticket: ServiceTicket) -> None:
     """Accept / decline / start / arrive / photos / complete: the assigned technician only."""
     if user.role != Role.TECHNICIAN or not user.technician_id:
-        raise Forbidden("Only the assigned technician may do this")
+        raise Forbidden(_("Only the assigned technician may do this"))
     if ticket.assigned_technician_id != user.technician_id:
-        raise Forbidden("This ticket is assigned to another technician")
+        raise Forbidden(_("This ticket is assigned to another technician"))
 
 
 def require_can_decide(user, completion: ServiceCompletion) -> None:
@@ -128,7 +128,7 @@ def require_can_decide(user, completion: ServiceCompletion) -> None:
         return
     if user.role == Role.STORE_MANAGER and completion.ticket.branch_id in branch_ids_of(user):
         return
-    raise Forbidden("Only the branch's store manager may approve or reject")
+    raise Forbidden(_("Only the branch's store manager may approve or reject"))
 
 
 INTERNAL_NOTE = "internal_note"
@@ -191,8 +191,16 @@ def require_store_evidence(user, ticket: ServiceTicket, what: str = "notes and p
     if can_add_store_evidence(user, ticket):
         return
     if user.role == Role.STORE_MANAGER and ticket.status not in OPEN:
-        raise InvalidTransition(f"The work is done: {what} can be added while the ticket is open.")
-    raise Forbidden(f"Only the branch's store manager may add {what} here.")
+        if what == "notes":
+            raise InvalidTransition(_("The work is done: notes can be added while the ticket is open."))
+        if what == "photos":
+            raise InvalidTransition(_("The work is done: photos can be added while the ticket is open."))
+        raise InvalidTransition(_("The work is done: notes and photos can be added while the ticket is open."))
+    if what == "notes":
+        raise Forbidden(_("Only the branch's store manager may add notes here."))
+    if what == "photos":
+        raise Forbidden(_("Only the branch's store manager may add photos here."))
+    raise Forbidden(_("Only the branch's store manager may add notes and photos here."))
 
 
 def _allowed(rule, *args) -> bool:

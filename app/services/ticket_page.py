@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -33,11 +34,11 @@ STAFF, TECHNICIAN, STORE = "staff", "technician", "store"
 # The status as the dispatcher and the technician say it (the store's words are
 # store_views.plain_status): never the enum's name on screen.
 STATUS_WORDS = {
-    TicketStatus.NEW: "New, no technician yet",
-    TicketStatus.ASSIGNED: "Assigned, waiting for the technician to accept",
-    TicketStatus.IN_PROGRESS: "In progress",
-    TicketStatus.COMPLETED: "Completed, waiting for the store's approval",
-    TicketStatus.CLOSED: "Closed",
+    TicketStatus.NEW: _l("New, no technician yet"),
+    TicketStatus.ASSIGNED: _l("Assigned, waiting for the technician to accept"),
+    TicketStatus.IN_PROGRESS: _l("In progress"),
+    TicketStatus.COMPLETED: _l("Completed, waiting for the store's approval"),
+    TicketStatus.CLOSED: _l("Closed"),
 }
 
 
@@ -53,7 +54,7 @@ def load_ticket(user, ticket_id: str) -> ServiceTicket:
     """The ticket with everything the page shows, in one query (the collections by
     SELECT ... IN on the same statement); NotFound when `user` may not read it."""
     if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound("Ticket not found")
+        raise NotFound(_("Ticket not found"))
     ticket = db.session.execute(
         select(ServiceTicket).where(ServiceTicket.id == ticket_id).options(
             joinedload(ServiceTicket.branch).joinedload(CustomerBranch.customer),
@@ -115,8 +116,8 @@ def build(user, ticket: ServiceTicket) -> TicketPage:
         ticket=ticket,
         view=view,
         actions=access.ticket_actions(user, ticket),
-        status_words=store_views.plain_status(ticket) if view == STORE else STATUS_WORDS[ticket.status],
-        priority_words=ticket.priority.label,
+        status_words=store_views.plain_status(ticket) if view == STORE else str(STATUS_WORDS[ticket.status]),
+        priority_words=str(ticket.priority.label),
         events=ticket_queries.timeline(user, ticket.id),
         completion=completion,
         earlier=earlier,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, literal, literal_column, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -33,7 +34,7 @@ def parse_filters(args) -> dict:
         "overdue": f.boolean("overdue", default=False),
         "q": f.text("q", max_len=200),
     }
-    f.check("Invalid filter")
+    f.check(_("Invalid filter"))
     return out
 
 
@@ -123,7 +124,7 @@ def ticket_page(user, filters: dict, limit: int, cursor: dict | None):
             if at.tzinfo is None:
                 raise ValueError("naive cursor time")
         except (KeyError, ValueError):
-            raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+            raise ValidationError(_("Invalid cursor"), {"cursor": _("Invalid cursor.")})
         stmt = stmt.where(or_(ServiceTicket.created_at < at,
                               and_(ServiceTicket.created_at == at, ServiceTicket.id < cid)))
     stmt = stmt.order_by(ServiceTicket.created_at.desc(), ServiceTicket.id.desc()).limit(limit + 1)
@@ -161,7 +162,7 @@ def event_page(user, ticket: ServiceTicket, limit: int, cursor: dict | None):
     if cursor:
         offset = cursor.get("offset", 0)
         if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= 2**31:
-            raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+            raise ValidationError(_("Invalid cursor"), {"cursor": _("Invalid cursor.")})
     rows = timeline(user, ticket.id, offset=offset, limit=limit + 1)
     more = len(rows) > limit
     return rows[:limit], ({"offset": offset + limit} if more else None)

@@ -26,6 +26,7 @@ from babel.numbers import (
     validate_currency,
 )
 from flask import current_app, has_app_context
+from flask_babel import gettext as _, ngettext
 
 from app import clock
 
@@ -187,32 +188,74 @@ def currency_name() -> str:
 
 def span(seconds: float, *, compact: bool = False) -> str:
     """How long, at a glance (countdowns, ages): "45 min", "3 h 05 min", "2 d 4 h";
-    `compact` for the board's chips: "45s", "12m", "3h 05m", "2d 4h". The one Python
+    `compact` for the board's chips: "45s", "12m", "3h 05m", "2d 4h" (each in the reader's
+    language: "3 ч 05 мин", "3ч 05м"; abbreviated units do not decline). The one Python
     home of this rule; static/js/board.js ticks the same between polls."""
     seconds = int(abs(seconds))
     if compact and seconds < 60:
-        return f"{seconds}s"
+        return _("%(seconds)ds", seconds=seconds)
     minutes = seconds // 60
     hours, mins = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     if compact:
-        return f"{minutes}m" if minutes < 60 else f"{hours}h {mins:02d}m" if days == 0 else f"{days}d {hours}h"
-    return f"{minutes} min" if minutes < 60 else f"{hours} h {mins:02d} min" if days == 0 else f"{days} d {hours} h"
+        if minutes < 60:
+            return _("%(minutes)dm", minutes=minutes)
+        if days == 0:
+            return _("%(hours)dh %(minutes)02dm", hours=hours, minutes=mins)
+        return _("%(days)dd %(hours)dh", days=days, hours=hours)
+    if minutes < 60:
+        return _("%(minutes)d min", minutes=minutes)
+    if days == 0:
+        return _("%(hours)d h %(minutes)02d min", hours=hours, minutes=mins)
+    return _("%(days)d d %(hours)d h", days=days, hours=hours)
 
 
 def duration(minutes: int | float | None) -> str:
     """A length of time set in minutes, exactly, in words: "45 min", "1 h 30 min",
-    "24 h" -> "1 day", "1 day 12 h", "2 days" (SLA settings are whole minutes)."""
+    "24 h" -> "1 day", "1 day 12 h", "2 days" (SLA settings are whole minutes); the day
+    in the language's plural ("1 день", "2 дня", "5 дней")."""
     if minutes is None:
         return "—"
     m = int(round(minutes))
     days, rest = divmod(m, 1440)
     hours, mins = divmod(rest, 60)
-    parts = []
     if days:
-        parts.append(f"{days} day" if days == 1 else f"{days} days")
+        if hours and mins:
+            return ngettext("%(num)d day %(hours)d h %(minutes)d min", "%(num)d days %(hours)d h %(minutes)d min",
+                            days, hours=hours, minutes=mins)
+        if hours:
+            return ngettext("%(num)d day %(hours)d h", "%(num)d days %(hours)d h", days, hours=hours)
+        if mins:
+            return ngettext("%(num)d day %(minutes)d min", "%(num)d days %(minutes)d min", days, minutes=mins)
+        return ngettext("%(num)d day", "%(num)d days", days)
+    if hours and mins:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=mins)
     if hours:
-        parts.append(f"{hours} h")
-    if mins or not parts:
-        parts.append(f"{mins} min")
-    return " ".join(parts)
+        return _("%(hours)d h", hours=hours)
+    return _("%(minutes)d min", minutes=mins)
+
+
+def ago(seconds: float) -> str:
+    """How long ago, in the reader's language: "just now", "5 min ago", "3 h ago",
+    "2 days ago" ("2 дня назад", "5 дней назад")."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return _("just now")
+    if seconds < 3600:
+        return _("%(minutes)d min ago", minutes=seconds // 60)
+    if seconds < 86400:
+        return _("%(hours)d h ago", hours=seconds // 3600)
+    return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+
+
+def until(seconds: float) -> str:
+    """How long until, in the reader's language: "in 5 min", "in 3 h", "in 2 days"
+    ("через 2 дня"); "now" when it is due."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return _("now")
+    if seconds < 3600:
+        return _("in %(minutes)d min", minutes=seconds // 60)
+    if seconds < 86400:
+        return _("in %(hours)d h", hours=seconds // 3600)
+    return ngettext("in %(num)d day", "in %(num)d days", seconds // 86400)

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.numbers import format_decimal
+from flask_babel import gettext as _
+
 from app.models.enums import label
 from app.services import timefmt
 
 
 def distance_text(meters: float | None) -> str:
-    """The one distance format: "480 m" under 1 km, "7.5 km" above."""
+    """The one distance format: "480 m" under 1 km, "7.5 km" above (in the reader's
+    language: "7,5 км")."""
     if meters is None:
         return ""
     if meters < 1000:
-        return f"{meters:.0f} m"
-    return f"{meters / 1000:.1f} km"
+        return _("%(num)s m", num=format_decimal(round(meters), format="0", locale=timefmt.locale()))
+    return _("%(num)s km", num=format_decimal(round(meters / 1000, 1), format="0.0", locale=timefmt.locale()))
 
 
 def _when(value) -> str | None:
@@ -32,71 +36,102 @@ def _when(value) -> str | None:
 def _arrived(d: dict) -> str:
     meters = d.get("distanceMeters")
     if meters is None:
-        return "Arrived on site (location not available)."
+        return _("Arrived on site (location not available).")
     if d.get("farFromBranch"):
-        return f"Arrived on site, {distance_text(meters)} from the branch (further than expected)."
-    return f"Arrived on site, {distance_text(meters)} from the branch."
+        return _("Arrived on site, %(distance)s from the branch (further than expected).",
+                 distance=distance_text(meters))
+    return _("Arrived on site, %(distance)s from the branch.", distance=distance_text(meters))
 
 
-def _photo(d: dict, done: str) -> str:
+def _photo(d: dict, added: bool) -> str:
     kind = d.get("type")
     if kind:
-        return f"A photo ({label(kind).lower()}) was {done}."
-    return f"A photo was {done}."
+        words = label(kind).lower()
+        return (_("A photo (%(kind)s) was added.", kind=words) if added
+                else _("A photo (%(kind)s) was removed.", kind=words))
+    return _("A photo was added.") if added else _("A photo was removed.")
 
 
 def _created(d: dict) -> str:
-    return f"Ticket created with priority {label(d['priority'])}." if d.get("priority") else "Ticket created."
+    if d.get("priority"):
+        return _("Ticket created with priority %(priority)s.", priority=label(d["priority"]))
+    return _("Ticket created.")
 
 
 def _assigned(d: dict) -> str:
-    name = d.get("technicianName") or "a technician"
-    return f"Assigned to {name} (automatically)." if d.get("automatic") else f"Assigned to {name}."
+    name = d.get("technicianName")
+    if not name:
+        return _("Assigned to a technician (automatically).") if d.get("automatic") else _("Assigned to a technician.")
+    if d.get("automatic"):
+        return _("Assigned to %(name)s (automatically).", name=name)
+    return _("Assigned to %(name)s.", name=name)
 
 
-def _note(d: dict, what: str, cleared: str) -> str:
-    return f"{what}: {d['text']}" if d.get("text") else cleared
+def _reassigned(d: dict) -> str:
+    name = d.get("technicianName")
+    return _("Reassigned to %(name)s.", name=name) if name else _("Reassigned to another technician.")
+
+
+def _internal_note(d: dict) -> str:
+    return _("Internal note: %(text)s", text=d["text"]) if d.get("text") else _("Internal notes cleared.")
+
+
+def _store_note(d: dict) -> str:
+    return _("Store note: %(text)s", text=d["text"]) if d.get("text") else _("Store note cleared.")
 
 
 def _closed(d: dict) -> str:
-    return f"Closed without completion: {d['reason']}" if d.get("reason") else "Closed without completion."
+    if d.get("reason"):
+        return _("Closed without completion: %(reason)s", reason=d["reason"])
+    return _("Closed without completion.")
 
 
 def _completed(d: dict) -> str:
-    return f"Work completed, total {timefmt.money(d['totalCost'])}." if d.get("totalCost") else "Work completed."
+    if d.get("totalCost"):
+        return _("Work completed, total %(total)s.", total=timefmt.money(d["totalCost"]))
+    return _("Work completed.")
 
 
 def _approved(d: dict) -> str:
-    return f"Approved, signed by {d['signedBy']}." if d.get("signedBy") else "Approved."
+    return _("Approved, signed by %(name)s.", name=d["signedBy"]) if d.get("signedBy") else _("Approved.")
 
 
 def _escalated(d: dict) -> str:
     name = d.get("technicianName")
-    return f"Escalated to {name}, the backup technician." if name else "Escalated to the backup technician."
+    return (_("Escalated to %(name)s, the backup technician.", name=name) if name
+            else _("Escalated to the backup technician."))
 
 
 def _no_secondary(d: dict) -> str:
-    return ("Response deadline at risk, and there is no backup technician to escalate to: "
-            "the dispatcher was told.")
+    return _("Response deadline at risk, and there is no backup technician to escalate to: "
+             "the dispatcher was told.")
 
 
 def _level2(d: dict) -> str:
-    return "Still no response: escalated to the dispatchers."
+    return _("Still no response: escalated to the dispatchers.")
 
 
 def _response_warning(d: dict) -> str:
     due = _when(d.get("responseDueAt"))
-    return f"Response deadline is close (due {due})." if due else "Response deadline is close."
+    return _("Response deadline is close (due %(when)s).", when=due) if due else _("Response deadline is close.")
 
 
 def _response_overdue(d: dict) -> str:
     due = _when(d.get("responseDueAt"))
-    return f"Response deadline missed (was due {due})." if due else "Response deadline missed."
+    return (_("Response deadline missed (was due %(when)s).", when=due) if due
+            else _("Response deadline missed."))
 
 
 def _resolution_overdue(d: dict) -> str:
     due = _when(d.get("resolutionDueAt"))
-    return f"Fix deadline missed (was due {due})." if due else "Fix deadline missed."
+    return _("Fix deadline missed (was due %(when)s).", when=due) if due else _("Fix deadline missed.")
+
+
+def _not_assigned(d: dict) -> str:
+    # The reason is what the dispatch service recorded (its words, kept as stored).
+    if d.get("reason"):
+        return _("Not assigned: %(reason)s.", reason=d["reason"])
+    return _("Not assigned: no active technician covers this branch.")
 
 
 def _equipment_changed(d: dict) -> str:
@@ -116,20 +151,21 @@ def _equipment_changed(d: dict) -> str:
 TEXTS = {
     "created": _created,
     "assigned": _assigned,
-    "reassigned": lambda d: f"Reassigned to {d.get('technicianName') or 'another technician'}.",
-    "accepted": lambda d: "Accepted by the technician.",
-    "declined": lambda d: f"Declined by the technician: “{d.get('reason', '')}”",
+    "reassigned": _reassigned,
+    "accepted": lambda d: _("Accepted by the technician."),
+    "declined": lambda d: _("Declined by the technician: “%(reason)s”", reason=d.get("reason", "")),
     "arrived": _arrived,
-    "photo_added": lambda d: _photo(d, "added"),
-    "photo_removed": lambda d: _photo(d, "removed"),
-    "priority_changed": lambda d: f"Priority changed from {label(d.get('from'))} to {label(d.get('to'))}.",
-    "internal_note": lambda d: _note(d, "Internal note", "Internal notes cleared."),
-    "store_note": lambda d: _note(d, "Store note", "Store note cleared."),
+    "photo_added": lambda d: _photo(d, True),
+    "photo_removed": lambda d: _photo(d, False),
+    "priority_changed": lambda d: _("Priority changed from %(old)s to %(new)s.",
+                                    old=label(d.get("from")), new=label(d.get("to"))),
+    "internal_note": _internal_note,
+    "store_note": _store_note,
     "closed": _closed,
     "completed": _completed,
     "approved": _approved,
-    "rejected": lambda d: f"Sent back by the store: “{d.get('reason', '')}”",
-    "not_assigned": lambda d: f"Not assigned: {d.get('reason') or 'no active technician covers this branch'}.",
+    "rejected": lambda d: _("Sent back by the store: “%(reason)s”", reason=d.get("reason", "")),
+    "not_assigned": _not_assigned,
     "escalated": _escalated,
     "escalation_no_secondary": _no_secondary,
     "escalation_level2": _level2,
@@ -149,4 +185,4 @@ def event_text(kind: str, data: dict | None, resolution_due_at: datetime | None 
     text = TEXTS.get(kind)
     if text is not None:
         return text(d)
-    return "Something changed on this ticket."
+    return _("Something changed on this ticket.")

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from app import i18n
 from app.extensions import db
@@ -56,27 +56,27 @@ def parse_credentials(data: dict) -> tuple[str, str]:
     email = f.text("email", required=True, max_len=254)
     password = data.get("password")
     if password is None or password == "":
-        f.error("password", "This field is required.")
+        f.error("password", _("This field is required."))
     elif not isinstance(password, str):
-        f.error("password", "Must be text.")
+        f.error("password", _("Must be text."))
     elif len(password) > 256:
-        f.error("password", "At most 256 characters.")
-    f.check("Send an email and a password")
+        f.error("password", _("At most 256 characters."))
+    f.check(_("Send an email and a password"))
     return email, password
 
 
 def authenticate(email, password) -> User:
     """The user for these credentials; one message for unknown email and wrong password."""
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
-        raise Unauthorized("Invalid email or password")
+        raise Unauthorized(_("Invalid email or password"))
     user = db.session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar_one_or_none()
     hasher = _hasher()
     try:
         hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
-        raise Unauthorized("Invalid email or password")
+        raise Unauthorized(_("Invalid email or password"))
     if user is None or not user.is_active:
-        raise Unauthorized("Invalid email or password")
+        raise Unauthorized(_("Invalid email or password"))
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     user.last_login_at = clock.now()
@@ -168,11 +168,11 @@ def validate_password(f: Fields, password, *, email: str | None = None, field: s
     """The one password rule (new users, password changes, the CLI): 8 to 256 characters,
     and not the account's email."""
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        f.error(field, f"At least {PASSWORD_MIN} characters.")
+        f.error(field, ngettext("At least %(num)d character.", "At least %(num)d characters.", PASSWORD_MIN))
     elif len(password) > PASSWORD_MAX:
-        f.error(field, f"At most {PASSWORD_MAX} characters.")
+        f.error(field, ngettext("At most %(num)d character.", "At most %(num)d characters.", PASSWORD_MAX))
     elif isinstance(email, str) and email and password.strip().lower() == email.strip().lower():
-        f.error(field, "The password must not be the email address of the account.")
+        f.error(field, _("The password must not be the email address of the account."))
 
 
 def _check_password(user: User, password) -> bool:
@@ -205,14 +205,14 @@ def change_own_password(user: User, data: dict, *, new_token: bool) -> str | Non
     current = data.get("currentPassword")
     wrong = False
     if current is None or current == "":
-        f.error("currentPassword", "Enter your current password.")
+        f.error("currentPassword", _("Enter your current password."))
     elif not _check_password(user, current):
         wrong = True
-        f.error("currentPassword", "This is not your current password.")
+        f.error("currentPassword", _("This is not your current password."))
     validate_password(f, data.get("newPassword"), email=user.email, field="newPassword")
     if f.errors:
         error = WrongPassword if wrong else ValidationError
-        raise error("Your password was not changed; please correct the highlighted fields.", f.errors)
+        raise error(_("Your password was not changed; please correct the highlighted fields."), f.errors)
     _set_password(user, data["newPassword"])
     return issue_token(user) if new_token else None
 
@@ -222,20 +222,20 @@ def set_password(user: User, data: dict, *, actor: User | None = None) -> None:
     the user's sessions and login tokens end. Admins change their own password with
     the current one (POST /api/users/me/password), so a stolen admin token cannot."""
     if actor is not None and actor.id == user.id:
-        raise Forbidden("Change your own password with your current password (POST /api/users/me/password).")
+        raise Forbidden(_("Change your own password with your current password (POST /api/users/me/password)."))
     f = Fields(data)
     validate_password(f, data.get("newPassword"), email=user.email, field="newPassword")
-    f.check("The password was not changed; please correct the highlighted fields.")
+    f.check(_("The password was not changed; please correct the highlighted fields."))
     _set_password(user, data["newPassword"])
 
 
 def user_by_email(email: str) -> User:
     if not isinstance(email, str) or not email.strip():
-        raise NotFound("No user has this email address")
+        raise NotFound(_("No user has this email address"))
     user = db.session.execute(
         select(User).where(func.lower(User.email) == email.strip().lower())).scalar_one_or_none()
     if user is None:
-        raise NotFound("No user has this email address")
+        raise NotFound(_("No user has this email address"))
     return user
 
 
@@ -248,8 +248,8 @@ def create_service_token(user: User, data: dict) -> tuple[ApiToken, str]:
     name = f.text("name", required=True, max_len=100)
     f.check()
     if not user.is_active:
-        raise Conflict("This user is deactivated; reactivate them before issuing a token.",
-                       {"name": "The user is deactivated."})
+        raise Conflict(_("This user is deactivated; reactivate them before issuing a token."),
+                       {"name": _("The user is deactivated.")})
     raw, token = _new_token(user, TokenKind.SERVICE, name=name)
     return token, raw
 
@@ -266,7 +266,7 @@ def revoke_service_token(user: User, token_id: str) -> None:
     """End one service token of the user (again: no change). Any other id is a 404."""
     token = db.session.get(ApiToken, token_id) if isinstance(token_id, str) and len(token_id) <= 64 else None
     if token is None or token.user_id != user.id or token.kind != TokenKind.SERVICE:
-        raise NotFound("Service token not found")
+        raise NotFound(_("Service token not found"))
     if token.revoked_at is None:
         revoke_token(token)
 
@@ -282,36 +282,36 @@ def create_user(data: dict) -> User:
     validate_password(f, data.get("password"), email=data.get("email"))
     branch_ids = data.get("branchIds") or []
     if not isinstance(branch_ids, list) or not all(isinstance(b, str) for b in branch_ids):
-        f.error("branchIds", "Must be a list of branch ids.")
+        f.error("branchIds", _("Must be a list of branch ids."))
         branch_ids = []
     if email and not EMAIL_RE.match(email):
-        f.error("email", "Enter a valid email address.")
+        f.error("email", _("Enter a valid email address."))
     if phone and not PHONE_RE.match(phone):
-        f.error("phone", "Enter a valid phone number.")
+        f.error("phone", _("Enter a valid phone number."))
     # Refused rather than ignored: a link the caller asked for must not silently vanish.
     if technician_id and role not in (None, Role.TECHNICIAN):
-        f.error("technicianId", "Only technician users link to a technician.")
+        f.error("technicianId", _("Only technician users link to a technician."))
     if branch_ids and role not in (None, Role.STORE_MANAGER):
-        f.error("branchIds", "Only store managers are linked to branches.")
+        f.error("branchIds", _("Only store managers are linked to branches."))
     f.check()
     technician = None
     if role == Role.TECHNICIAN:
         if not technician_id:
-            raise ValidationError("A technician user needs a technician", {"technicianId": "Required for technicians."})
+            raise ValidationError(_("A technician user needs a technician"), {"technicianId": _("Required for technicians.")})
         technician = db.session.get(Technician, technician_id)
         if technician is None:
-            raise ValidationError("Unknown technician", {"technicianId": "Unknown technician."})
+            raise ValidationError(_("Unknown technician"), {"technicianId": _("Unknown technician.")})
         if db.session.execute(select(User.id).where(User.technician_id == technician.id)).first():
-            raise Conflict("That technician already has a login", {"technicianId": "Already linked to a user."})
+            raise Conflict(_("That technician already has a login"), {"technicianId": _("Already linked to a user.")})
     branches = []
     if role == Role.STORE_MANAGER:
         if not branch_ids:
-            raise ValidationError("A store manager needs a branch", {"branchIds": "Choose at least one branch."})
+            raise ValidationError(_("A store manager needs a branch"), {"branchIds": _("Choose at least one branch.")})
         branches = list(db.session.execute(select(CustomerBranch).where(CustomerBranch.id.in_(branch_ids))).scalars())
         if len(branches) != len(set(branch_ids)):
-            raise ValidationError("Unknown branch", {"branchIds": "Unknown branch."})
+            raise ValidationError(_("Unknown branch"), {"branchIds": _("Unknown branch.")})
     if db.session.execute(select(User.id).where(func.lower(User.email) == email.lower())).first():
-        raise Conflict("A user with this email exists", {"email": "Already in use."})
+        raise Conflict(_("A user with this email exists"), {"email": _("Already in use.")})
     user = User(
         email=email.lower(),
         password_hash=hash_password(data["password"]),
@@ -334,7 +334,7 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False, actor: Use
         allowed |= {"isActive"}
     unknown = sorted(set(data) - allowed)
     for k in unknown:
-        f.error(k, "This field cannot be changed here.")
+        f.error(k, _("This field cannot be changed here."))
     name = f.text("name", max_len=200)
     phone = f.text("phone", max_len=50)
     chat = data.get("telegramChatId")
@@ -345,12 +345,12 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False, actor: Use
     elif not by_admin:
         # Only the bot's /start deep link (which proves the chat) or an admin sets a chat:
         # a chat id typed in here could be anybody's, and its buttons would act as you.
-        f.error("telegramChatId", "Link Telegram from your profile page with the bot's link; "
-                                  "here you can only clear it (send null).")
+        f.error("telegramChatId", _("Link Telegram from your profile page with the bot's link; "
+                                    "here you can only clear it (send null)."))
     elif not (isinstance(chat, str) and CHAT_ID_RE.match(chat)):
-        f.error("telegramChatId", "A Telegram chat id is digits, possibly with a leading '-'.")
+        f.error("telegramChatId", _("A Telegram chat id is digits, possibly with a leading '-'."))
     if phone and not PHONE_RE.match(phone):
-        f.error("phone", "Enter a valid phone number.")
+        f.error("phone", _("Enter a valid phone number."))
     notify_tg = f.boolean("notifyTelegram")
     notify_sms = f.boolean("notifySms")
     locale = data.get("locale")
@@ -359,13 +359,13 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False, actor: Use
     active = f.boolean("isActive") if by_admin else None
     if active is False and actor is not None and actor.id == user.id:
         # Nobody locks themselves out (the last admin would lock everyone out).
-        f.error("isActive", "You cannot deactivate your own account.")
+        f.error("isActive", _("You cannot deactivate your own account."))
     f.check()
     if chat is not None and chat != user.telegram_chat_id and db.session.execute(
         select(User.id).where(User.telegram_chat_id == chat, User.id != user.id)
     ).first():
-        raise Conflict("This Telegram chat is linked to another user",
-                       {"telegramChatId": "This chat is linked to another user; clear it there first."})
+        raise Conflict(_("This Telegram chat is linked to another user"),
+                       {"telegramChatId": _("This chat is linked to another user; clear it there first.")})
     if "name" in data and name:
         user.name = name
     if "phone" in data:
@@ -391,7 +391,7 @@ def update_contact(user: User, data: dict, *, by_admin: bool = False, actor: Use
 def get_user(user_id: str) -> User:
     user = db.session.get(User, user_id) if isinstance(user_id, str) and len(user_id) <= 64 else None
     if user is None:
-        raise NotFound("User not found")
+        raise NotFound(_("User not found"))
     return user
 
 
@@ -404,7 +404,7 @@ def user_page(actor, limit: int, cursor: dict | None) -> tuple[list[User], dict 
     if cursor:
         after = cursor.get("email")
         if not isinstance(after, str):
-            raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+            raise ValidationError(_("Invalid cursor"), {"cursor": _("Invalid cursor.")})
         stmt = stmt.where(User.email > after)
     rows = list(db.session.execute(stmt).scalars())
     more = len(rows) > limit

@@ -7,6 +7,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _, ngettext
+
 from app.services.errors import ValidationError
 
 # A number as people type it, ASCII digits only (Decimal(), float() and int() alone also
@@ -35,7 +37,7 @@ class Fields:
 
     def __init__(self, data: Any):
         if not isinstance(data, dict):
-            raise ValidationError("Expected a JSON object")
+            raise ValidationError(_("Expected a JSON object"))
         self.data = data
         self.errors: dict[str, str] = {}
 
@@ -49,17 +51,17 @@ class Fields:
         value = self.data.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.error(name, "This field is required.")
+                self.error(name, _("This field is required."))
             return default
         if not isinstance(value, str):
-            self.error(name, "Must be text.")
+            self.error(name, _("Must be text."))
             return default
         if "\x00" in value:  # PostgreSQL cannot store it; nobody types it
-            self.error(name, "Contains a character that is not allowed.")
+            self.error(name, _("Contains a character that is not allowed."))
             return default
         value = value.strip() if strip else value
         if len(value) > max_len:
-            self.error(name, f"Must be at most {max_len} characters.")
+            self.error(name, ngettext("Must be at most %(num)d character.", "Must be at most %(num)d characters.", max_len))
             return default
         return value
 
@@ -67,13 +69,13 @@ class Fields:
         value = self.data.get(name)
         if value is None or value == "":
             if required:
-                self.error(name, "This field is required.")
+                self.error(name, _("This field is required."))
             return default
         try:
             return enum_cls(value)
         except (ValueError, TypeError):
             allowed = ", ".join(m.value for m in enum_cls)
-            self.error(name, f"Must be one of: {allowed}.")
+            self.error(name, _("Must be one of: %(values)s.", values=allowed))
             return default
 
     def decimal(self, name: str, *, required=False, min_value=Decimal("0"), max_value=Decimal("1000000"),
@@ -81,32 +83,32 @@ class Fields:
         value = self.data.get(name)
         if value is None or value == "":
             if required:
-                self.error(name, "This field is required.")
+                self.error(name, _("This field is required."))
             return default
         if isinstance(value, bool):
-            self.error(name, "Must be a number.")
+            self.error(name, _("Must be a number."))
             return default
         text = str(value).strip()
         # Plain digits only: Decimal() would also read "1_0" as 10 and other scripts' digits.
         if not _PLAIN_NUMBER.fullmatch(text) and not isinstance(value, (int, float, Decimal)):
-            self.error(name, "Must be a number.")
+            self.error(name, _("Must be a number."))
             return default
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
-            self.error(name, "Must be a number.")
+            self.error(name, _("Must be a number."))
             return default
         if not number.is_finite():
-            self.error(name, "Must be a number.")
+            self.error(name, _("Must be a number."))
             return default
         if number < min_value or (not allow_zero and number == 0):
-            self.error(name, "Must be greater than zero." if not allow_zero else f"Must be at least {min_value}.")
+            self.error(name, _("Must be greater than zero.") if not allow_zero else _("Must be at least %(min)s.", min=min_value))
             return default
         if number > max_value:
-            self.error(name, f"Must be at most {max_value}.")
+            self.error(name, _("Must be at most %(max)s.", max=max_value))
             return default
         if number != number.quantize(Decimal(1).scaleb(-places)):
-            self.error(name, f"At most {places} decimal places.")
+            self.error(name, ngettext("At most %(num)d decimal place.", "At most %(num)d decimal places.", places))
             return default
         return number
 
@@ -114,21 +116,21 @@ class Fields:
         value = self.data.get(name)
         if value is None or value == "":
             if required:
-                self.error(name, "This field is required.")
+                self.error(name, _("This field is required."))
             return default
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            self.error(name, "Must be a whole number.")
+            self.error(name, _("Must be a whole number."))
             return default
         if isinstance(value, str) and not _PLAIN_INTEGER.fullmatch(value.strip()):
-            self.error(name, "Must be a whole number.")
+            self.error(name, _("Must be a whole number."))
             return default
         try:
             number = int(value)
         except ValueError:
-            self.error(name, "Must be a whole number.")
+            self.error(name, _("Must be a whole number."))
             return default
         if number < min_value or number > max_value:
-            self.error(name, f"Must be between {min_value} and {max_value}.")
+            self.error(name, _("Must be between %(min)s and %(max)s.", min=min_value, max=max_value))
             return default
         return number
 
@@ -136,22 +138,22 @@ class Fields:
         value = self.data.get(name)
         if value is None or value == "":
             if required:
-                self.error(name, "This field is required.")
+                self.error(name, _("This field is required."))
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            self.error(name, "Must be a number.")
+            self.error(name, _("Must be a number."))
             return default
         # Plain digits only: float() would also read "1_0" as 10 and other scripts' digits.
         if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip()):
-            self.error(name, "Must be a number.")
+            self.error(name, _("Must be a number."))
             return default
         try:
             number = float(value)
         except (TypeError, ValueError, OverflowError):  # OverflowError: a 400-digit integer
-            self.error(name, f"Must be between {min_value} and {max_value}.")
+            self.error(name, _("Must be between %(min)s and %(max)s.", min=min_value, max=max_value))
             return default
         if not math.isfinite(number) or number < min_value or number > max_value:
-            self.error(name, f"Must be between {min_value} and {max_value}.")
+            self.error(name, _("Must be between %(min)s and %(max)s.", min=min_value, max=max_value))
             return default
         return number
 
@@ -163,9 +165,9 @@ class Fields:
             return value
         if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "on", "off"}:
             return value.lower() in {"true", "1", "on"}
-        self.error(name, "Must be true or false.")
+        self.error(name, _("Must be true or false."))
         return default
 
-    def check(self, message: str = "Please correct the highlighted fields.") -> None:
+    def check(self, message: str | None = None) -> None:
         if self.errors:
-            raise ValidationError(message, self.errors)
+            raise ValidationError(message or _("Please correct the highlighted fields."), self.errors)

@@ -17,6 +17,8 @@ READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "data-confirm", 
                    "aria-roledescription", "data-label", "data-busy-text", "data-empty-text")
 
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
+# `{% block main_class %}container narrow{% endblock %}`: CSS class names, not words.
+_CLASS_BLOCK = re.compile(r"\{%-?\s*block\s+\w*class\s*-?%\}.*?\{%-?\s*endblock\b[^%]*%\}", re.S)
 _TRANS = re.compile(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}", re.S)
 _BLOCK = re.compile(r"\{%.*?%\}", re.S)
 _EXPR = re.compile(r"\{\{.*?\}\}", re.S)
@@ -35,6 +37,7 @@ def _blank(match: re.Match) -> str:
 
 def untranslated(source: str) -> list[tuple[int, str]]:
     text = _COMMENT.sub(_blank, source)
+    text = _CLASS_BLOCK.sub(_blank, text)
     text = _TRANS.sub(_blank, text)
     text = _SCRIPT.sub(_blank, text)
     text = _HTML_COMMENT.sub(_blank, text)
@@ -79,3 +82,4 @@ def test_the_check_sees_bare_words_and_passes_translated_ones():
     assert untranslated('<p>{{ _("Save") }}</p>\n<p>{% trans n=3 %}{{ n }} tickets{% endtrans %}</p>') == []
     assert untranslated("<p>{{ ticket.number }} · Evercold</p>{# a note #}") == []
     assert untranslated("<script>var a = 'words here';</script>") == []
+    assert untranslated("{% block main_class %}container narrow{% endblock %}<p>Hi there</p>") == [(1, "Hi there")]

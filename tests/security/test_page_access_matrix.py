@@ -32,6 +32,19 @@ def _note(w, actor):
     return (own_notification(user) or own_notification(w.dispatcher)).id
 
 
+def _unit(w):
+    """A unit of the tickets' branch (made once per test)."""
+    from app.models import Equipment
+    from app.services import equipment
+
+    unit = db.session.query(Equipment).filter_by(asset_tag="PAM-1").first()
+    if unit is None:
+        unit = equipment.create_unit(w.dispatcher, {"branchId": w.branch.id, "assetTag": "PAM-1",
+                                                    "kind": "COLD_ROOM", "name": "Cold room 1"})
+        db.session.commit()
+    return unit.id
+
+
 # name -> (METHOD, rule, request(world, scene, client, actor))
 PAGES = {
     "home": ("GET", "/", lambda w, s, c, a: c.get("/")),
@@ -60,6 +73,8 @@ PAGES = {
     "telegram card": ("GET", "/profile/telegram", lambda w, s, c, a: c.get("/profile/telegram")),
     "telegram link": ("POST", "/profile/telegram/link", lambda w, s, c, a: c.post("/profile/telegram/link")),
     "telegram unlink": ("POST", "/profile/telegram/unlink", lambda w, s, c, a: c.post("/profile/telegram/unlink")),
+    "save language": ("POST", "/profile/language", lambda w, s, c, a: c.post("/profile/language", data={"locale": "ru"})),
+    "language switch": ("GET", "/language/<code>", lambda w, s, c, a: c.get("/language/uz?next=/login")),
     "password form address": ("GET", "/profile/password", lambda w, s, c, a: c.get("/profile/password")),
     "change password": ("POST", "/profile/password", lambda w, s, c, a: c.post("/profile/password", data={
         "current_password": PASSWORD, "new_password": "a-brand-new-one-7", "repeat_password": "a-brand-new-one-7"})),
@@ -174,6 +189,7 @@ PAGES = {
         data={"photo": (io.BytesIO(jpeg_bytes()), "p.jpg")})),
     "report": ("GET", "/tickets/<ticket_id>/report", lambda w, s, c, a: c.get(f"{P}/{s.done.id}/report")),
     "report pdf": ("GET", "/tickets/<ticket_id>/report.pdf", lambda w, s, c, a: c.get(f"{P}/{s.done.id}/report.pdf")),
+    "unit QR code": ("GET", "/equipment/<unit_id>/qr.svg", lambda w, s, c, a: c.get(f"/equipment/{_unit(w)}/qr.svg")),
     # auth
     "login page": ("GET", "/login", lambda w, s, c, a: c.get("/login")),
     "logout": ("POST", "/logout", lambda w, s, c, a: c.post("/logout")),
@@ -201,6 +217,8 @@ TABLE = {
     'telegram card':              (302, 200, 200, 200, 200, 200, 200),
     'telegram link':              (302, 302, 302, 302, 302, 302, 302),
     'telegram unlink':            (302, 302, 302, 302, 302, 302, 302),
+    'save language':              (302, 302, 302, 302, 302, 302, 302),
+    'language switch':            (302, 302, 302, 302, 302, 302, 302),
     'password form address':      (302, 302, 302, 302, 302, 302, 302),
     'change password':            (302, 302, 302, 302, 302, 302, 302),
     'board':                      (302, 200, 200, 403, 403, 403, 403),
@@ -263,6 +281,7 @@ TABLE = {
     'store photo':                (302, 403, 403, 403, 404, 302, 404),
     'report':                     (302, 200, 200, 403, 403, 200, 404),
     'report pdf':                 (302, 200, 200, 403, 403, 200, 404),
+    'unit QR code':               (302, 200, 200, 200, 404, 200, 404),
     'login page':                 (200, 302, 302, 302, 302, 302, 302),
     'sign in, wrong password':    (401, 401, 401, 401, 401, 401, 401),
     'logout':                     (302, 302, 302, 302, 302, 302, 302),

@@ -102,7 +102,7 @@ def mark_all_read():
     """Mark all of the user's notifications read; htmx gets the refreshed panel."""
     notifications.mark_all_read(_me())
     if not is_htmx():
-        flash("All notifications marked as read.")
+        flash(_("All notifications marked as read."))
         return _back()
     groups, next_cursor = notifications.inbox_groups(_me(), unread_only=_unread_only(), groups=PAGE_SIZE)
     resp = make_response(render_template(
@@ -117,7 +117,7 @@ def mark_all_read():
 def retry_failed(notification_id):
     """Staff put a failed Telegram/SMS message back in the queue."""
     notifications.retry_failed(_me(), notification_id)
-    flash("The message is queued again.")
+    flash(_("The message is queued again."))
     return redirect(url_for("account.notifications_page"))
 
 
@@ -140,7 +140,7 @@ def profile():
         except ValidationError as exc:
             errors = form_errors(form, exc, names=PROFILE_FIELDS)
         else:
-            flash("Your notification settings are saved.")
+            flash(_("Your notification settings are saved."))
             return redirect(url_for("account.profile"))
     elif request.method == "POST":
         errors = form_errors(form)
@@ -180,6 +180,7 @@ def _profile_page(me, *, form=None, errors=None, password_form=None, password_er
                            language_form=language_form or _language_form(),
                            language_errors=language_errors or {},
                            sms_ready=bool(current_app.config.get("SMS_GATEWAY_URL")),
+                           password_min=users.PASSWORD_MIN,
                            **_telegram_ctx(me)), (400 if errors or password_errors or language_errors else 200)
 
 
@@ -201,8 +202,8 @@ def change_password():
             errors = form_errors(form, exc, names=PASSWORD_FIELDS)
         else:
             login_user(me)  # the session version moved on: this browser signs in again with it
-            flash("Your password is changed. You are still signed in here, and signed out everywhere "
-                  "else (other browsers and apps).")
+            flash(_("Your password is changed. You are still signed in here, and signed out everywhere "
+                    "else (other browsers and apps)."))
             return redirect(url_for("account.profile"))  # the page's top, where the message is
     else:
         errors = form_errors(form)
@@ -259,5 +260,5 @@ def telegram_unlink():
     """Stop Telegram messages by forgetting the chat."""
     notifications.unlink_telegram(_me())
     session.pop(LINK_CODE_KEY, None)
-    flash("Telegram is unlinked.")
+    flash(_("Telegram is unlinked."))
     return redirect(url_for("account.profile") + "#telegram")

@@ -2,6 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
@@ -40,7 +41,7 @@ def login():
             csrf.protect()  # what CSRFProtect would have done before the throttle saw the post
         except CSRFError:
             return render_template("auth/login.html", form=LoginForm(formdata=None),
-                                   errors={"_form": FORM_EXPIRED}), 400
+                                   errors={"_form": str(FORM_EXPIRED)}), 400
     # The form's own fields only: Flask-WTF would also read a JSON body, whatever it holds.
     form = LoginForm(formdata=request.form if request.method == "POST" else None)
     errors = {}
@@ -56,7 +57,7 @@ def login():
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     elif request.method == "POST":
-        errors = {"_form": "Enter your email and password."}
+        errors = {"_form": _("Enter your email and password.")}
     return render_template("auth/login.html", form=form, errors=errors), (401 if errors else 200)
 
 
@@ -92,5 +93,5 @@ def logout():
     users.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
-    flash("You have signed out.")
+    flash(_("You have signed out."))
     return redirect("/login")

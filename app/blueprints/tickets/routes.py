@@ -11,6 +11,7 @@ approval has its own screen (/tickets/<id>/approve) and so has completing the jo
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -24,7 +25,7 @@ from app.web import form_errors, home_for
 # What the store manager just added: the page confirms it beside the form it came from
 # (the page comes back scrolled there), not in a flash at the top, off screen.
 ADDED = ("note", "photo")
-PHOTO_TOO_LARGE = "This photo is too large to upload. Choose a smaller one, or take it again at a lower resolution."
+PHOTO_TOO_LARGE = _l("This photo is too large to upload. Choose a smaller one, or take it again at a lower resolution.")
 
 
 @bp.context_processor
@@ -125,8 +126,8 @@ def _too_large(exc):
     if request.endpoint != "tickets.store_photo" or not ticket_id:
         from app.errors import error_response
 
-        return error_response(413, "The upload is too large")
-    return page_response(ticket_id, 413, errors={"photo": PHOTO_TOO_LARGE}, section="store")
+        return error_response(413, _("The upload is too large"))
+    return page_response(ticket_id, 413, errors={"photo": str(PHOTO_TOO_LARGE)}, section="store")
 
 
 def moved(ticket_id: str):
