@@ -35,7 +35,7 @@ class Equipment(db.Model):
     model: Mapped[str | None] = mapped_column(String(100))
     serial_number: Mapped[str | None] = mapped_column(String(100))
     installed_on: Mapped[date | None] = mapped_column(Date)
-    # An ASHRAE name from services/refrigerants.GWP (its one table), or None.
+    # An ASHRAE name from models/refrigerants.GWP (its one table), or None.
     refrigerant: Mapped[str | None] = mapped_column(String(10))
     charge_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     leak_detection: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -55,13 +55,13 @@ class Equipment(db.Model):
 
     @property
     def gwp(self) -> int | None:
-        from app.services.refrigerants import gwp
+        from app.models.refrigerants import gwp
 
         return gwp(self.refrigerant)
 
     @property
     def co2e_tonnes(self) -> Decimal | None:
-        from app.services.refrigerants import co2e_tonnes
+        from app.models.refrigerants import co2e_tonnes
 
         return co2e_tonnes(self.charge_kg, self.refrigerant)
 
