@@ -212,7 +212,7 @@ def create_ticket(actor, data: dict, *, source: TicketSource | None = None) -> S
         notify("ticket_assigned", ticket, actor)
     else:
         # Why nobody: shown in the timeline as "Not assigned: <reason>."
-        record_event(ticket, "not_assigned", None, reason=why_nobody(branch.id))
+        record_event(ticket, "not_assigned", None, why=why_nobody(branch.id))
         notify("ticket_unassigned", ticket, actor)
     notify("ticket_created", ticket, actor)
     db.session.flush()
