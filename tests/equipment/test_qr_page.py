@@ -220,3 +220,18 @@ def test_a_report_without_the_pages_csrf_token_is_refused_and_writes_nothing(csr
     assert client.post(url(unit), data={**REPORT, "csrf_token": "forged"}).status_code == 400
     assert client.post(url(unit), data={**REPORT, "csrf_token": token}).status_code == 303
     assert count_tickets() == 1
+
+
+def test_the_dispatcher_reads_the_reports_on_the_ticket_page(app, world, unit, client):
+    assert client.post(url(unit), data=REPORT).status_code == 303
+    assert client.post(url(unit), data={**REPORT, "name": "Malika", "description": "Still warm"}).status_code == 303
+    t = only_ticket()
+    html = sign_in(new_client(app), world.dispatcher).get(f"/tickets/{t.id}").get_data(as_text=True)
+    assert "The cold room is warm, 9 °C" in html and "Aziz Karimov" in html
+    assert "Reported again by QR code by Malika (+998 90 765 43 21): “Still warm”" in html
+    from app.i18n import force_locale
+
+    with app.test_request_context(), force_locale("ru"):
+        text = timeline_text.event_text("qr_report", {"reporterName": "Malika", "reporterPhone": "+998 90",
+                                                      "description": "Still warm", "urgent": True})
+    assert text == "Повторное срочное сообщение по QR-коду от Malika (+998 90): «Still warm»"
