@@ -115,6 +115,9 @@ def measure(app, requests: int) -> list[dict]:
         busiest, busiest_n = db.session.execute(text(
             "SELECT equipment_id, count(*) FROM service_tickets WHERE equipment_id IS NOT NULL "
             "GROUP BY equipment_id ORDER BY count(*) DESC, equipment_id LIMIT 1")).one()
+        typical, typical_n = db.session.execute(text(
+            "SELECT equipment_id, count(*) FROM service_tickets WHERE equipment_id IS NOT NULL "
+            "GROUP BY equipment_id ORDER BY count(*), equipment_id OFFSET 10000 LIMIT 1")).one()  # the median unit
         idle = db.session.execute(text(
             "SELECT e.id FROM equipment e WHERE NOT EXISTS "
             "(SELECT 1 FROM service_tickets t WHERE t.equipment_id = e.id) ORDER BY e.asset_tag LIMIT 1")).scalar()
@@ -125,7 +128,7 @@ def measure(app, requests: int) -> list[dict]:
             "(SELECT count(*) FROM service_completions)")).one()
         has_page = any(r.rule == "/equipment/<unit_id>" for r in app.url_map.iter_rules())
     print("units, tickets, tickets on a unit, completions:", tuple(shape))
-    print(f"busiest unit: {busiest_n} tickets; an idle unit: {idle}")
+    print(f"busiest unit: {busiest_n} tickets; the median unit: {typical_n}; an idle unit: {idle}")
 
     client = app.test_client()
     auth = {"Authorization": "Bearer " + client.post(
@@ -148,6 +151,7 @@ def measure(app, requests: int) -> list[dict]:
         ("GET /api/equipment?q=<serial>", "/api/equipment?q=SN00012345", auth),
         ("GET /api/equipment (store manager)", "/api/equipment?limit=50", mgr),
         (f"GET /api/equipment/<id> ({busiest_n} tickets)", f"/api/equipment/{busiest}", auth),
+        (f"GET /api/equipment/<id> ({typical_n} tickets, the median unit)", f"/api/equipment/{typical}", auth),
         ("GET /api/equipment/<id> (no tickets)", f"/api/equipment/{idle}", auth),
         ("GET /api/equipment/<id>/history", f"/api/equipment/{busiest}/history", auth),
     ]
