@@ -23,6 +23,11 @@ class Equipment(db.Model):
         # A sensor names one unit (temperature alarms find the unit by it).
         Index("ux_equipment_sensor_id", "sensor_id", unique=True,
               postgresql_where=text("sensor_id IS NOT NULL"), sqlite_where=text("sensor_id IS NOT NULL")),
+        # Search (`q`, migration 0016): pg_trgm's GIN index on each searched column; PostgreSQL only.
+        # (As expressions, like the tickets' search index: SQLite has none of them and
+        # autogenerate leaves expression indexes alone.)
+        *(Index(f"ix_equipment_{c}_trgm", text(c), postgresql_using="gin", postgresql_ops={"expr": "gin_trgm_ops"})
+          .ddl_if(dialect="postgresql") for c in ("asset_tag", "name", "serial_number", "manufacturer", "model")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

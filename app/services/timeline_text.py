@@ -169,6 +169,17 @@ def _equipment_changed(d: dict) -> str:
     return _("Unit removed from the ticket.")
 
 
+def _qr_report(d: dict) -> str:
+    """Another report by the unit's QR code, added to its open ticket (services/qr_reports.py)."""
+    from flask_babel import gettext as _
+
+    name, phone, text = d.get("reporterName") or "", d.get("reporterPhone") or "", d.get("description") or ""
+    if d.get("urgent"):
+        return _("Reported again by QR code, marked urgent, by %(name)s (%(phone)s): “%(text)s”",
+                 name=name, phone=phone, text=text)
+    return _("Reported again by QR code by %(name)s (%(phone)s): “%(text)s”", name=name, phone=phone, text=text)
+
+
 TEXTS = {
     "created": _created,
     "assigned": _assigned,
@@ -194,6 +205,7 @@ TEXTS = {
     "sla_response_overdue": _response_overdue,
     "sla_resolution_overdue": _resolution_overdue,
     "equipment_changed": _equipment_changed,
+    "qr_report": _qr_report,
 }
 
 

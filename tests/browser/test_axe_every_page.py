@@ -30,6 +30,8 @@ NOT_PAGES = {
     "/": "redirects to the role's home",
     "/favicon.ico": "redirects to the icon (static/favicon.svg)",
     "/healthz": "probe (JSON)",
+    "/language/<code>": "the language switch: sets a cookie and redirects back",
+    "/equipment/<unit_id>/qr.svg": "an SVG image (the unit's QR code)",
     "/readyz": "probe (JSON)",
     "/dispatcher/tickets/poll": "the board's poll fragment (drawn inside the board)",
     "/dispatcher/analytics/<key>.csv": "CSV download",
@@ -50,7 +52,7 @@ NOT_PAGES = {
 
 # role -> [(page name, rule)]; the ids in a rule are filled from the demo world.
 ROLE_PAGES = {
-    "signed_out": [("login", "/login")],
+    "signed_out": [("login", "/login"), ("qr-report", "/r/<token>")],
     "dispatcher": [
         ("board", "/dispatcher/tickets"),
         ("list", "/dispatcher/tickets/list"),
@@ -201,7 +203,7 @@ def _pick_ids(live) -> Demo:
                               "ticket-closed": m_closed, "report": m_closed},
         }
         ids = {"technician_id": technician, "branch_id": branch, "category_id": sub.category_id,
-               "subcategory_id": sub.id}
+               "subcategory_id": sub.id, "token": _report_token(branch, dispatcher)}
         urls = {}
         for role, pages in ROLE_PAGES.items():
             urls[role] = {}
@@ -213,6 +215,25 @@ def _pick_ids(live) -> Demo:
                 urls[role][name] = path
         emails = {"dispatcher": dispatcher, "admin": admin, "technician": tech.email, "store_manager": manager.email}
     return Demo(emails=emails, urls=urls, password=live.app.config.get("DEMO_PASSWORD") or "evercold")
+
+
+def _report_token(branch_id: str, dispatcher_email: str) -> str:
+    """A unit's report token for /r/<token>: the demo's first unit, or one made for the
+    page when the demo has no units."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Equipment, User
+    from app.services import equipment
+
+    token = db.session.execute(select(Equipment.report_token).where(Equipment.is_active.is_(True))
+                               .order_by(Equipment.asset_tag).limit(1)).scalar()
+    if token is None:
+        dispatcher = db.session.execute(select(User).where(User.email == dispatcher_email)).scalar_one()
+        token = equipment.create_unit(dispatcher, {"branchId": branch_id, "assetTag": "AXE-001", "kind": "COLD_ROOM",
+                                                   "name": "Cold room 1"}).report_token
+        db.session.commit()
+    return token
 
 
 @pytest.fixture(scope="module")
