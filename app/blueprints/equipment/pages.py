@@ -7,7 +7,7 @@ the API calls), render or redirect; a refused form comes back with its errors.""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -25,7 +25,7 @@ from app.web import form_errors
 @bp.context_processor
 def _helpers():
     return {"month_name": lambda d: format_date(d, "LLLL y"), "format_date": format_date,
-            "report_url": equipment.report_url}
+            "report_url": equipment.report_url, "number": lambda v: format_decimal(v, "#,##0.0##")}
 
 
 def _staff_branch(branch_id):
