@@ -12,11 +12,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth_helpers import staff_required, store_manager_required
-from app.blueprints.dispatcher.forms import ConfirmForm, choices
+from app.blueprints.dispatcher.forms import ConfirmForm
 from app.blueprints.equipment import bp
 from app.blueprints.equipment.forms import UnitForm
 from app.extensions import db
-from app.models import Role
 from app.services import access, equipment, equipment_pages
 from app.services.errors import DomainError
 from app.web import form_errors
