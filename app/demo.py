@@ -417,6 +417,7 @@ class _Demo:
         self._plan_tickets()
         self._run()
         self._report_locations()
+        __import__("app.demo_equipment").demo_equipment.add_units(self)  # issue 18: units, tickets linked
         clock.set_now(self.end)
 
     # -- the event loop ---------------------------------------------------------------

@@ -31,7 +31,6 @@ NOT_PAGES = {
     "/favicon.ico": "redirects to the icon (static/favicon.svg)",
     "/healthz": "probe (JSON)",
     "/language/<code>": "the language switch: sets a cookie and redirects back",
-    "/equipment/<unit_id>/qr.svg": "an SVG image (the unit's QR code)",
     "/readyz": "probe (JSON)",
     "/dispatcher/tickets/poll": "the board's poll fragment (drawn inside the board)",
     "/dispatcher/analytics/<key>.csv": "CSV download",
@@ -48,6 +47,8 @@ NOT_PAGES = {
     "/tickets/<ticket_id>/report.pdf": "PDF",
     "/tickets/create/preview": "the due-times fragment of the create form",
     "/tickets/create/subcategories": "<option> fragment of the create form",
+    "/tickets/create/units": "<option> fragment of the create form (the branch's units)",
+    "/equipment/<unit_id>/qr.svg": "image (SVG QR code)",
 }
 
 # role -> [(page name, rule)]; the ids in a rule are filled from the demo world.
@@ -70,6 +71,11 @@ ROLE_PAGES = {
         ("branches", "/dispatcher/branches"),
         ("branch-new", "/dispatcher/branches/new"),
         ("branch-edit", "/dispatcher/branches/<branch_id>"),
+        ("branch-units", "/dispatcher/branches/<branch_id>/equipment"),
+        ("unit-new", "/dispatcher/branches/<branch_id>/equipment/new"),
+        ("unit-edit", "/equipment/<unit_id>/edit"),
+        ("labels", "/dispatcher/branches/<branch_id>/labels"),
+        ("unit", "/equipment/<unit_id>"),
         ("categories", "/dispatcher/categories"),
         ("subcategory-new", "/dispatcher/categories/<category_id>/subcategories/new"),
         ("subcategory-edit", "/dispatcher/subcategories/<subcategory_id>"),
@@ -103,6 +109,8 @@ ROLE_PAGES = {
         ("approve", "/tickets/<ticket_id>/approve"),
         ("ticket-closed", "/tickets/<ticket_id>"),
         ("report", "/tickets/<ticket_id>/report"),
+        ("units", "/store/equipment"),
+        ("unit", "/equipment/<unit_id>"),
         ("notifications", "/notifications"),
         ("profile", "/profile"),
     ],
@@ -202,6 +210,14 @@ def _pick_ids(live) -> Demo:
             "store_manager": {"ticket-open": m_open, "ticket-completed": completed, "approve": completed,
                               "ticket-closed": m_closed, "report": m_closed},
         }
+        # The unit with most tickets (the dispatcher's), and the store manager's busiest unit.
+        def busiest_unit(*where):
+            return db.session.execute(
+                select(ServiceTicket.equipment_id).where(ServiceTicket.equipment_id.is_not(None), *where)
+                .group_by(ServiceTicket.equipment_id).order_by(func.count().desc()).limit(1)).scalar()
+
+        units = {"dispatcher": busiest_unit(), "admin": busiest_unit(), "store_manager": busiest_unit(here)}
+        assert all(units.values()), "the demo links tickets to units"
         ids = {"technician_id": technician, "branch_id": branch, "category_id": sub.category_id,
                "subcategory_id": sub.id, "token": _report_token(branch, dispatcher)}
         urls = {}
@@ -209,6 +225,7 @@ def _pick_ids(live) -> Demo:
             urls[role] = {}
             for name, rule in pages:
                 path = rule.replace("<ticket_id>", per_role.get(role, {}).get(name) or "")
+                path = path.replace("<unit_id>", units.get(role) or "")
                 for key, value in ids.items():
                     path = path.replace(f"<{key}>", value)
                 assert "<" not in path and "//" not in path, (role, name, path)

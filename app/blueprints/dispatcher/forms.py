@@ -49,6 +49,7 @@ class TicketCreateForm(FlaskForm):
     externalId = StringField(_l("External id (CRM)"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
     contactName = StringField(_l("Contact name"), validators=[Optional(), Length(max=200, message=TOO_LONG)])
     contactPhone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50, message=TOO_LONG)])
+    equipmentId = SelectField(_l("Unit (optional)"), validate_choice=False, validators=[Optional()])
 
 
 class VersionedForm(FlaskForm):
