@@ -102,6 +102,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     from app.blueprints.equipment import bp as equipment_bp
 
     app.register_blueprint(equipment_bp)  # the unit's QR code (and, later, the equipment pages)
+    from app.blueprints.public import bp as public_bp
+
+    app.register_blueprint(public_bp)  # /r/<token>: reporting a fault by a unit's QR code, no sign-in
 
     from app.errors import register_error_handlers
     from app.edge import register_edge

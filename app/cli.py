@@ -99,9 +99,14 @@ def register_cli(app) -> None:
             from app.demo import DEMO_LOGINS
 
             logins = DEMO_LOGINS
-        click.echo("Demo logins (password for all: %s):" % current_app.config.get("DEMO_PASSWORD", "evercold"))
+        from app.demo import demo_language
+        from app.i18n import LANGUAGE_NAMES
+
+        click.echo("Demo logins (password for all: %s), each with the language its pages and messages use:"
+                   % current_app.config.get("DEMO_PASSWORD", "evercold"))
         for role, email in logins:
-            click.echo(f"  {role:<14} {email}")
+            lang = demo_language(email)
+            click.echo(f"  {role:<14} {email:<36} {lang} ({LANGUAGE_NAMES[lang]})")
 
     users_group = click.Group("users", help="Manage users.")
 

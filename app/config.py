@@ -123,6 +123,8 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_FAILS_PER_ACCOUNT = "10 per 15 minutes"
     LOGIN_FAILS_PER_ADDRESS = "30 per minute"
+    QR_REPORTS_PER_TOKEN = "5 per hour"  # fault reports by one unit's QR code (API.md)
+    QR_REPORTS_PER_ADDRESS = "20 per hour"  # and from one address
 
     # argon2 cost; tests lower it.
     PASSWORD_TIME_COST = 2

@@ -106,6 +106,22 @@ DEMO_LOGINS: list[tuple[str, str]] = (
     + [("store_manager", _manager_email(b[1])) for b in BRANCHES]
 )
 
+# Each demo login's language (`users.locale`): the Tashkent team works in Russian and
+# Uzbek at least as often as in English. Logins not listed read English.
+DEMO_LANGUAGES: dict[str, str] = {
+    f"dispatcher2@{DOMAIN}": "ru",
+    f"timur@{DOMAIN}": "ru", f"sardor@{DOMAIN}": "uz", f"jasur@{DOMAIN}": "ru", f"aziz@{DOMAIN}": "uz",
+    **{_manager_email(code): lang for code, lang in (
+        ("BM-01", "ru"), ("BM-02", "uz"), ("BM-03", "ru"), ("BM-04", "uz"), ("BM-06", "ru"),
+        ("PF-01", "uz"), ("PF-02", "ru"), ("PF-04", "uz"), ("PF-05", "ru"))},
+}
+
+
+def demo_language(email: str) -> str:
+    """The demo login's language ("en", "ru", "uz")."""
+    return DEMO_LANGUAGES.get(email, "en")
+
+
 DESCRIPTIONS = {
     "Cold Chambers": [
         "Walk-in chamber holding at +9°C, should be +2°C. Dairy moved to the display fridges.",
@@ -144,6 +160,75 @@ DESCRIPTIONS = {
         "Whole chamber vibrates when the compressor starts.",
         "High-pitched whine from the beverage cooler fan.",
     ],
+}
+
+# What a store manager who reads Russian or Uzbek types when reporting, in their own
+# words: data, stored and shown as typed (never translated).
+LOCAL_DESCRIPTIONS = {
+    "ru": {
+        "Cold Chambers": [
+            "Камера держит +9, должно быть +2. Молочку переложили в витрины.",
+            "Дверь холодильной камеры не закрывается плотно, на раме намерзает лёд.",
+            "В мясной камере ночью срабатывает сигнализация, температура поднимается до +6.",
+        ],
+        "Glass Repair": [
+            "Треснуло стекло на двери холодильника с напитками (3-й ряд), покупатели боятся открывать.",
+            "Тележкой разбили стекло на открытой витрине с молочкой.",
+            "Сломалась раздвижная крышка на морозильнике с мороженым.",
+        ],
+        "Temperature Control": [
+            "На термостате ошибка E1, холодильник работает без остановки.",
+            "Витрина слишком холодная, йогурты замерзают при -2.",
+            "После отключения света контроллер сбросил настройки, оттайка не идёт.",
+        ],
+        "Leaking Water": [
+            "Под витриной с молочкой лужа, пол скользкий.",
+            "С дренажа испарителя в камере капает прямо на коробки.",
+            "Каждое утро лужа возле морозильного острова.",
+        ],
+        "Equipment Not Working": [
+            "Холодильник с напитками вообще не включается, автомат в порядке.",
+            "Компрессор морозильного острова щёлкает и через пару секунд выключается.",
+            "Витрина светится, но с утра не холодит.",
+        ],
+        "Noise/Vibration": [
+            "Сильно гремит наружный блок на крыше, соседи жалуются.",
+            "Вентилятор в витрине скрежещет, с каждым днём всё громче.",
+            "Когда включается компрессор, трясётся вся камера.",
+        ],
+    },
+    "uz": {
+        "Cold Chambers": [
+            "Kamera +9 da turibdi, +2 boʻlishi kerak. Sut mahsulotlarini vitrinalarga oʻtkazdik.",
+            "Sovutish kamerasining eshigi zich yopilmayapti, ramkasida muz bosib qolgan.",
+            "Goʻsht kamerasida kechasi signal chalinyapti, harorat +6 gacha koʻtariladi.",
+        ],
+        "Glass Repair": [
+            "Ichimliklar sovutgichining oynali eshigi yorilib ketgan (3-qator), xaridorlar ochishga qoʻrqishyapti.",
+            "Aravacha urilib, ochiq sut vitrinasining oynasi sindi.",
+            "Muzqaymoq muzlatgichining surma qopqogʻi singan.",
+        ],
+        "Temperature Control": [
+            "Termostatda E1 xatosi chiqyapti, sovutgich toʻxtamasdan ishlayapti.",
+            "Vitrina juda sovuq, yogurtlar -2 da muzlab qolyapti.",
+            "Svet oʻchgandan keyin kontroller sozlamalari oʻchib ketdi, ottayka ishlamayapti.",
+        ],
+        "Leaking Water": [
+            "Sut vitrinasi tagida suv yigʻilib qolyapti, pol sirpanchiq.",
+            "Kameradagi bugʻlatgichning drenajidan qutilar ustiga suv tomyapti.",
+            "Har kuni ertalab muzlatgich oroli yonida koʻlmak boʻladi.",
+        ],
+        "Equipment Not Working": [
+            "Ichimliklar sovutgichi umuman yonmayapti, avtomat joyida.",
+            "Muzlatgich kompressori chiqillab, bir necha soniyadan keyin oʻchib qoladi.",
+            "Vitrinaning chirogʻi yonyapti, lekin ertalabdan beri sovutmayapti.",
+        ],
+        "Noise/Vibration": [
+            "Tomdagi tashqi blok qattiq taraqlayapti, qoʻshnilar shikoyat qilyapti.",
+            "Vitrinadagi ventilyator gʻijirlayapti, kundan kunga balandroq.",
+            "Kompressor yonganda butun kamera titraydi.",
+        ],
+    },
 }
 
 # subcategory -> [(part, unit cost)]
@@ -274,7 +359,10 @@ class _Demo:
             return existing
         user = users.create_user({"email": email, "password": self.password, "role": role, "name": name, **extra})
         # The demo phone numbers are made up: never text them, even with a gateway set.
-        return users.update_contact(user, {"notifySms": False})
+        contact = {"notifySms": False}
+        if demo_language(email) != "en":
+            contact["locale"] = demo_language(email)
+        return users.update_contact(user, contact)
 
     def build(self) -> None:
         from app.cli import seed_categories
@@ -329,6 +417,7 @@ class _Demo:
         self._plan_tickets()
         self._run()
         self._report_locations()
+        __import__("app.demo_equipment").demo_equipment.add_units(self)  # issue 18: units, tickets linked
         clock.set_now(self.end)
 
     # -- the event loop ---------------------------------------------------------------
@@ -443,8 +532,11 @@ class _Demo:
         sub = rng.choice(self.subcategories)
         by_store = rng.random() < 0.7
         actor = self.managers[branch.id] if by_store else self._dispatcher()
+        # A store manager writes in their own language; the office in English.
+        local = LOCAL_DESCRIPTIONS.get(actor.locale, {}) if by_store else {}
+        descriptions = local.get(sub.name) or DESCRIPTIONS.get(sub.name, ["Cooling equipment fault."])
         data = {"branchId": branch.id, "categoryId": self.category.id, "subcategoryId": sub.id,
-                "description": rng.choice(DESCRIPTIONS.get(sub.name, ["Cooling equipment fault."])),
+                "description": rng.choice(descriptions),
                 "priority": priority.value}
         if not by_store and rng.random() < 0.5:
             data["externalId"] = f"CRM-{rng.randint(40000, 49999)}"

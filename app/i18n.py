@@ -125,6 +125,18 @@ def current() -> str:
     return loc.language if loc is not None else default_locale()
 
 
+def local_text(name: str | None, translations: dict | None, lang: str | None = None) -> str:
+    """`name` as a reader of `lang` (default: the language being written now) sees it:
+    its translation into that language where there is one, else `name` itself."""
+    if translations and isinstance(translations, dict):
+        if lang is None:
+            lang = current()
+        value = translations.get(lang)
+        if isinstance(value, str) and value.strip():
+            return value
+    return name or ""
+
+
 def init_app(app) -> None:
     app.config.setdefault("DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", default_locale_of(app.config))

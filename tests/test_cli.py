@@ -16,6 +16,7 @@ from app.models import (
     CustomerBranch,
     IssueCategory,
     IssueSubcategory,
+    Notification,
     Role,
     ServiceCompletion,
     ServiceTicket,
@@ -96,6 +97,25 @@ def test_demo_fills_an_empty_database_once_with_a_believable_quarter(cli, freeze
     assert "password for all: evercold" in result.output
     for role, email in DEMO_LOGINS:
         assert re.search(rf"{role}\s+{re.escape(email)}", result.output)
+    # Some demo users read Russian, some Uzbek: printed next to their login, and kept on them.
+    assert re.search(r"timur@evercold\.example\s+ru \(Русский\)", result.output)
+    assert re.search(r"sardor@evercold\.example\s+uz \(Oʻzbekcha\)", result.output)
+    assert re.search(r"admin@evercold\.example\s+en \(English\)", result.output)
+    locales = dict(db.session.execute(select(User.email, User.locale)).all())
+    assert locales["timur@evercold.example"] == "ru" and locales["sardor@evercold.example"] == "uz"
+    assert locales["dispatcher@evercold.example"] is None
+    # Their store managers report faults in their own words (data, never translated), and
+    # what they are told comes in their language.
+    by_uz_manager = db.session.execute(select(ServiceTicket.description).join(User, User.id == ServiceTicket.created_by_id)
+                                       .where(User.locale == "uz", User.role == Role.STORE_MANAGER)).scalars().all()
+    by_ru_manager = db.session.execute(select(ServiceTicket.description).join(User, User.id == ServiceTicket.created_by_id)
+                                       .where(User.locale == "ru", User.role == Role.STORE_MANAGER)).scalars().all()
+    assert by_uz_manager and all(re.search(r"[a-z]", d) and not re.search(r"[а-я]", d) for d in by_uz_manager)
+    assert any("ʻ" in d for d in by_uz_manager)
+    assert by_ru_manager and all(re.search(r"[а-яё]", d) for d in by_ru_manager)
+    timur = db.session.execute(select(User).where(User.email == "timur@evercold.example")).scalar_one()
+    titles = db.session.execute(select(Notification.title).where(Notification.user_id == timur.id)).scalars().all()
+    assert titles and all(re.search(r"[А-Яа-я]", t) for t in titles)
 
     assert _count(Customer) == 2
     branches = db.session.execute(select(CustomerBranch)).scalars().all()

@@ -31,7 +31,7 @@ class IssueCategory(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # The name in other languages, {"ru": ..., "uz": ...}: what a reader of that language
-    # sees (services/reference.local_name); `name` stays what the API returns.
+    # sees (app/i18n.local_text); `name` stays what the API returns.
     name_translations: Mapped[dict | None] = mapped_column(JSON)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
@@ -43,10 +43,10 @@ class IssueCategory(db.Model):
 
     @property
     def display_name(self) -> str:
-        """The name in the reader's language (services/reference.local_name)."""
-        from app.services.reference import local_name
+        """The name in the reader's language (app/i18n.local_text)."""
+        from app.i18n import local_text
 
-        return local_name(self)
+        return local_text(self.name, self.name_translations)
 
 
 class IssueSubcategory(db.Model):
@@ -73,10 +73,10 @@ class IssueSubcategory(db.Model):
 
     @property
     def display_name(self) -> str:
-        """The name in the reader's language (services/reference.local_name)."""
-        from app.services.reference import local_name
+        """The name in the reader's language (app/i18n.local_text)."""
+        from app.i18n import local_text
 
-        return local_name(self)
+        return local_text(self.name, self.name_translations)
 
     def response_minutes(self, priority: TicketPriority) -> int:
         return getattr(self, f"sla_response_{TicketPriority(priority).value.lower()}")

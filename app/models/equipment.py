@@ -23,6 +23,11 @@ class Equipment(db.Model):
         # A sensor names one unit (temperature alarms find the unit by it).
         Index("ux_equipment_sensor_id", "sensor_id", unique=True,
               postgresql_where=text("sensor_id IS NOT NULL"), sqlite_where=text("sensor_id IS NOT NULL")),
+        # Search (`q`, migration 0016): pg_trgm's GIN index on each searched column; PostgreSQL only.
+        # (As expressions, like the tickets' search index: SQLite has none of them and
+        # autogenerate leaves expression indexes alone.)
+        *(Index(f"ix_equipment_{c}_trgm", text(c), postgresql_using="gin", postgresql_ops={"expr": "gin_trgm_ops"})
+          .ddl_if(dialect="postgresql") for c in ("asset_tag", "name", "serial_number", "manufacturer", "model")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -35,7 +40,7 @@ class Equipment(db.Model):
     model: Mapped[str | None] = mapped_column(String(100))
     serial_number: Mapped[str | None] = mapped_column(String(100))
     installed_on: Mapped[date | None] = mapped_column(Date)
-    # An ASHRAE name from services/refrigerants.GWP (its one table), or None.
+    # An ASHRAE name from models/refrigerants.GWP (its one table), or None.
     refrigerant: Mapped[str | None] = mapped_column(String(10))
     charge_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     leak_detection: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -55,13 +60,13 @@ class Equipment(db.Model):
 
     @property
     def gwp(self) -> int | None:
-        from app.services.refrigerants import gwp
+        from app.models.refrigerants import gwp
 
         return gwp(self.refrigerant)
 
     @property
     def co2e_tonnes(self) -> Decimal | None:
-        from app.services.refrigerants import co2e_tonnes
+        from app.models.refrigerants import co2e_tonnes
 
         return co2e_tonnes(self.charge_kg, self.refrigerant)
 

@@ -43,28 +43,18 @@ def pick_technician(branch_id: str, exclude_id: str | None = None,
     return None
 
 
-# How a technician who cannot take a ticket stands, in words (why_nobody).
-NOT_ACTIVE_WORDS = {TechnicianStatus.ON_LEAVE: "is on leave", TechnicianStatus.INACTIVE: "is inactive"}
-
-
-def why_nobody(branch_id: str) -> str:
-    """Why auto-assignment found nobody for the branch, as one clause a dispatcher reads
-    in the timeline ("not_assigned" event: "Not assigned: <this>."), e.g. "Bekzod
-    Usmonov (primary) is on leave and the branch has no other active technician"."""
+def why_nobody(branch_id: str) -> dict:
+    """Why auto-assignment found nobody for the branch, as the "not_assigned" event keeps
+    it: who holds each role and how they stand, `{"primary": {"name", "status"} | None,
+    "secondary": ...}`. The timeline words it in its reader's language
+    (services/timeline_text.py), e.g. "Bekzod Usmonov (primary): on leave; the branch has
+    no other active technician"."""
     current = current_assignments(branch_id)
-    primary, secondary = current.get("primary"), current.get("secondary")
 
-    def standing(a, role: str) -> str:
-        words = NOT_ACTIVE_WORDS.get(a.technician.status, "cannot take it")
-        return f"{a.technician.name} ({role}) {words}"
+    def standing(a):
+        return None if a is None else {"name": a.technician.name, "status": a.technician.status.value}
 
-    if primary is None and secondary is None:
-        return "the branch has no technician (no primary, no secondary)"
-    if primary is not None and secondary is not None:
-        return f"{standing(primary, 'primary')} and {standing(secondary, 'secondary')}"
-    if primary is not None:
-        return f"{standing(primary, 'primary')} and the branch has no other active technician"
-    return f"the branch has no primary technician and {standing(secondary, 'secondary')}"
+    return {"primary": standing(current.get("primary")), "secondary": standing(current.get("secondary"))}
 
 
 def assign_to_branch(technician_id: str, branch_id: str, is_primary: bool = True,

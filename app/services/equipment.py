@@ -41,7 +41,8 @@ from app.models import (
     ServiceTicket,
     TicketSource,
 )
-from app.services import access, refrigerants
+from app.models import refrigerants
+from app.services import access
 from app.services.analytics.sql import cents
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.timefmt import to_local

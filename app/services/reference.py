@@ -33,18 +33,7 @@ TRANSLATED_LOCALES = ("ru", "uz")
 MAX_NAME = 200
 
 
-def local_text(name: str | None, translations: dict | None, lang: str | None = None) -> str:
-    """`name` as a reader of `lang` (default: the language being written now) sees it:
-    its translation into that language where there is one, else `name` itself."""
-    if translations and isinstance(translations, dict):
-        if lang is None:
-            from app.i18n import current
-
-            lang = current()
-        value = translations.get(lang)
-        if isinstance(value, str) and value.strip():
-            return value
-    return name or ""
+from app.i18n import local_text  # noqa: E402  (the rule lives with the languages)
 
 
 def local_name(obj, lang: str | None = None) -> str:

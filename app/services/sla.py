@@ -51,6 +51,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.schema import CreateTable
 
+from flask_babel import lazy_gettext as _l
+
 from app.extensions import db
 from app.models import (
     OPEN_STATUSES,
@@ -79,11 +81,12 @@ log = logging.getLogger(__name__)
 
 # Why a ticket with an overdue response could not go to the secondary (event data and
 # the dispatchers' alert).
+# Lazy: each alert's text is made in its recipients' languages (notifications.outbox).
 NO_SECONDARY_REASONS = {
-    "none": "The branch has no secondary technician",
-    "same_technician": "The secondary technician is the one already assigned",
-    TechnicianStatus.ON_LEAVE.value: "The secondary technician is on leave",
-    TechnicianStatus.INACTIVE.value: "The secondary technician is inactive",
+    "none": _l("The branch has no secondary technician"),
+    "same_technician": _l("The secondary technician is the one already assigned"),
+    TechnicianStatus.ON_LEAVE.value: _l("The secondary technician is on leave"),
+    TechnicianStatus.INACTIVE.value: _l("The secondary technician is inactive"),
 }
 
 

@@ -147,9 +147,13 @@ def branch_tickets(user, closed_limit: int = CLOSED_SHOWN) -> BranchTickets:
 # --- reporting a problem ---------------------------------------------------------
 
 def report_form_choices(user) -> dict:
-    """Branches the user may report for, and the categories to choose from."""
+    """Branches the user may report for, the categories to choose from, and the units of
+    those branches (the picker: a few large cards, not a long dropdown)."""
+    from app.services.equipment_pages import units_of_branches
+
     branches = reference.list_branches(active_only=True, branch_ids=access.branch_ids_of(user))
-    return {"branches": branches, "categories": reference.list_categories()}
+    return {"branches": branches, "categories": reference.list_categories(),
+            "units": units_of_branches([b.id for b in branches])}
 
 
 

@@ -147,18 +147,30 @@ def source_for(actor) -> TicketSource:
     return TicketSource.DISPATCHER if actor is not None else TicketSource.SYSTEM
 
 
-def create_ticket(actor, data: dict, *, source: TicketSource | None = None) -> ServiceTicket:
+_UNSET = object()
+
+
+def create_ticket(actor, data: dict, *, source: TicketSource | None = None,
+                  contact_role: str | None = _UNSET) -> ServiceTicket:
     """Create a ticket for a branch and auto-assign it.
 
     Rules: the subcategory must belong to the category; store managers only for their
     own branches; the branch's current primary technician if ACTIVE, else its current
     secondary if ACTIVE (status ASSIGNED), otherwise NEW; due times from the
     subcategory's minutes for the priority; contact defaults from the branch.
+
+    `actor` None is a report nobody signed in for (the QR page, services/qr_reports.py):
+    allowed only with a `source` that says where it came from; its caller has already
+    decided the branch (the unit's) and passes the reporter as the contact.
     """
-    access.require_can_create_tickets(actor)
+    if actor is None:
+        if source not in (TicketSource.QR, TicketSource.ALARM, TicketSource.PLAN, TicketSource.SYSTEM):
+            raise ValueError("a ticket without an actor needs a system source")
+    else:
+        access.require_can_create_tickets(actor)
     values = parse_new_ticket(data)
     branch = db.session.get(CustomerBranch, values["branch_id"])
-    if branch is None or not access.can_create_ticket_for_branch(actor, branch.id):
+    if branch is None or (actor is not None and not access.can_create_ticket_for_branch(actor, branch.id)):
         raise ValidationError(_("Unknown branch"), {"branchId": _("Unknown branch.")})
     if not branch.is_active:
         raise ValidationError(_("This branch is inactive"), {"branchId": _("This branch is inactive.")})
@@ -188,7 +200,7 @@ def create_ticket(actor, data: dict, *, source: TicketSource | None = None) -> S
         priority=values["priority"],
         contact_name=values["contact_name"] or branch.contact_person,
         contact_phone=values["contact_phone"] or branch.phone,
-        contact_role="Store Manager",
+        contact_role="Store Manager" if contact_role is _UNSET else contact_role,
         dispatcher_id=actor.id if actor is not None and actor.role in (Role.DISPATCHER, Role.ADMIN) else None,
         created_by_id=getattr(actor, "id", None),
         created_at=now,
@@ -212,7 +224,7 @@ def create_ticket(actor, data: dict, *, source: TicketSource | None = None) -> S
         notify("ticket_assigned", ticket, actor)
     else:
         # Why nobody: shown in the timeline as "Not assigned: <reason>."
-        record_event(ticket, "not_assigned", None, reason=why_nobody(branch.id))
+        record_event(ticket, "not_assigned", None, why=why_nobody(branch.id))
         notify("ticket_unassigned", ticket, actor)
     notify("ticket_created", ticket, actor)
     db.session.flush()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from babel.numbers import format_decimal
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.models.enums import label
 from app.services import timefmt
@@ -127,8 +127,29 @@ def _resolution_overdue(d: dict) -> str:
     return _("Fix deadline missed (was due %(when)s).", when=due) if due else _("Fix deadline missed.")
 
 
+_STANDING = {"ON_LEAVE": _l("on leave"), "INACTIVE": _l("inactive")}
+
+
+def _standing(who: dict) -> str:
+    return str(_STANDING.get(who.get("status"), _l("cannot take it")))
+
+
 def _not_assigned(d: dict) -> str:
-    # The reason is what the dispatch service recorded (its words, kept as stored).
+    why = d.get("why")
+    if isinstance(why, dict):  # who holds each role of the branch, and how they stand
+        primary, secondary = why.get("primary"), why.get("secondary")
+        if primary and secondary:
+            return _("Not assigned: %(primary)s (primary): %(p_state)s; %(secondary)s (secondary): %(s_state)s.",
+                     primary=primary.get("name"), p_state=_standing(primary),
+                     secondary=secondary.get("name"), s_state=_standing(secondary))
+        if primary:
+            return _("Not assigned: %(primary)s (primary): %(p_state)s; the branch has no other active technician.",
+                     primary=primary.get("name"), p_state=_standing(primary))
+        if secondary:
+            return _("Not assigned: the branch has no primary technician; %(secondary)s (secondary): %(s_state)s.",
+                     secondary=secondary.get("name"), s_state=_standing(secondary))
+        return _("Not assigned: the branch has no technician (no primary, no secondary).")
+    # Events recorded before: the dispatch service's words, kept as stored.
     if d.get("reason"):
         return _("Not assigned: %(reason)s.", reason=d["reason"])
     return _("Not assigned: no active technician covers this branch.")
@@ -146,6 +167,17 @@ def _equipment_changed(d: dict) -> str:
     if before:
         return _("Unit %(before)s removed from the ticket.", before=before)
     return _("Unit removed from the ticket.")
+
+
+def _qr_report(d: dict) -> str:
+    """Another report by the unit's QR code, added to its open ticket (services/qr_reports.py)."""
+    from flask_babel import gettext as _
+
+    name, phone, text = d.get("reporterName") or "", d.get("reporterPhone") or "", d.get("description") or ""
+    if d.get("urgent"):
+        return _("Reported again by QR code, marked urgent, by %(name)s (%(phone)s): “%(text)s”",
+                 name=name, phone=phone, text=text)
+    return _("Reported again by QR code by %(name)s (%(phone)s): “%(text)s”", name=name, phone=phone, text=text)
 
 
 TEXTS = {
@@ -173,6 +205,7 @@ TEXTS = {
     "sla_response_overdue": _response_overdue,
     "sla_resolution_overdue": _resolution_overdue,
     "equipment_changed": _equipment_changed,
+    "qr_report": _qr_report,
 }
 
 

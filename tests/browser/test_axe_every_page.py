@@ -30,6 +30,7 @@ NOT_PAGES = {
     "/": "redirects to the role's home",
     "/favicon.ico": "redirects to the icon (static/favicon.svg)",
     "/healthz": "probe (JSON)",
+    "/language/<code>": "the language switch: sets a cookie and redirects back",
     "/readyz": "probe (JSON)",
     "/dispatcher/tickets/poll": "the board's poll fragment (drawn inside the board)",
     "/dispatcher/analytics/<key>.csv": "CSV download",
@@ -46,11 +47,13 @@ NOT_PAGES = {
     "/tickets/<ticket_id>/report.pdf": "PDF",
     "/tickets/create/preview": "the due-times fragment of the create form",
     "/tickets/create/subcategories": "<option> fragment of the create form",
+    "/tickets/create/units": "<option> fragment of the create form (the branch's units)",
+    "/equipment/<unit_id>/qr.svg": "image (SVG QR code)",
 }
 
 # role -> [(page name, rule)]; the ids in a rule are filled from the demo world.
 ROLE_PAGES = {
-    "signed_out": [("login", "/login")],
+    "signed_out": [("login", "/login"), ("qr-report", "/r/<token>")],
     "dispatcher": [
         ("board", "/dispatcher/tickets"),
         ("list", "/dispatcher/tickets/list"),
@@ -68,6 +71,11 @@ ROLE_PAGES = {
         ("branches", "/dispatcher/branches"),
         ("branch-new", "/dispatcher/branches/new"),
         ("branch-edit", "/dispatcher/branches/<branch_id>"),
+        ("branch-units", "/dispatcher/branches/<branch_id>/equipment"),
+        ("unit-new", "/dispatcher/branches/<branch_id>/equipment/new"),
+        ("unit-edit", "/equipment/<unit_id>/edit"),
+        ("labels", "/dispatcher/branches/<branch_id>/labels"),
+        ("unit", "/equipment/<unit_id>"),
         ("categories", "/dispatcher/categories"),
         ("subcategory-new", "/dispatcher/categories/<category_id>/subcategories/new"),
         ("subcategory-edit", "/dispatcher/subcategories/<subcategory_id>"),
@@ -101,6 +109,8 @@ ROLE_PAGES = {
         ("approve", "/tickets/<ticket_id>/approve"),
         ("ticket-closed", "/tickets/<ticket_id>"),
         ("report", "/tickets/<ticket_id>/report"),
+        ("units", "/store/equipment"),
+        ("unit", "/equipment/<unit_id>"),
         ("notifications", "/notifications"),
         ("profile", "/profile"),
     ],
@@ -200,19 +210,47 @@ def _pick_ids(live) -> Demo:
             "store_manager": {"ticket-open": m_open, "ticket-completed": completed, "approve": completed,
                               "ticket-closed": m_closed, "report": m_closed},
         }
+        # The unit with most tickets (the dispatcher's), and the store manager's busiest unit.
+        def busiest_unit(*where):
+            return db.session.execute(
+                select(ServiceTicket.equipment_id).where(ServiceTicket.equipment_id.is_not(None), *where)
+                .group_by(ServiceTicket.equipment_id).order_by(func.count().desc()).limit(1)).scalar()
+
+        units = {"dispatcher": busiest_unit(), "admin": busiest_unit(), "store_manager": busiest_unit(here)}
+        assert all(units.values()), "the demo links tickets to units"
         ids = {"technician_id": technician, "branch_id": branch, "category_id": sub.category_id,
-               "subcategory_id": sub.id}
+               "subcategory_id": sub.id, "token": _report_token(branch, dispatcher)}
         urls = {}
         for role, pages in ROLE_PAGES.items():
             urls[role] = {}
             for name, rule in pages:
                 path = rule.replace("<ticket_id>", per_role.get(role, {}).get(name) or "")
+                path = path.replace("<unit_id>", units.get(role) or "")
                 for key, value in ids.items():
                     path = path.replace(f"<{key}>", value)
                 assert "<" not in path and "//" not in path, (role, name, path)
                 urls[role][name] = path
         emails = {"dispatcher": dispatcher, "admin": admin, "technician": tech.email, "store_manager": manager.email}
     return Demo(emails=emails, urls=urls, password=live.app.config.get("DEMO_PASSWORD") or "evercold")
+
+
+def _report_token(branch_id: str, dispatcher_email: str) -> str:
+    """A unit's report token for /r/<token>: the demo's first unit, or one made for the
+    page when the demo has no units."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Equipment, User
+    from app.services import equipment
+
+    token = db.session.execute(select(Equipment.report_token).where(Equipment.is_active.is_(True))
+                               .order_by(Equipment.asset_tag).limit(1)).scalar()
+    if token is None:
+        dispatcher = db.session.execute(select(User).where(User.email == dispatcher_email)).scalar_one()
+        token = equipment.create_unit(dispatcher, {"branchId": branch_id, "assetTag": "AXE-001", "kind": "COLD_ROOM",
+                                                   "name": "Cold room 1"}).report_token
+        db.session.commit()
+    return token
 
 
 @pytest.fixture(scope="module")

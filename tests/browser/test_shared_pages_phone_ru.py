@@ -54,7 +54,9 @@ def test_shared_pages_fit_the_phone(lang, live, live_world, browser):
         "signed_out": ["/login"],
         "manager": [f"/tickets/{ticket_id}", "/profile", "/notifications"],
         "tech": [f"/tickets/{ticket_id}", "/profile"],
-        "dispatcher": [f"/tickets/{ticket_id}", "/notifications"],
+        "dispatcher": [f"/tickets/{ticket_id}", "/notifications", "/dispatcher/tickets", "/dispatcher/tickets/list",
+                       "/tickets/create", "/dispatcher/analytics", "/dispatcher/branches",
+                       "/dispatcher/technicians", "/dispatcher/categories"],
     }
     for who, paths in pages.items():
         context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, user_agent=MOBILE_UA,
@@ -66,7 +68,7 @@ def test_shared_pages_fit_the_phone(lang, live, live_world, browser):
             for path in paths:
                 page.goto(f"{live.url}{path}")
                 assert page.locator("html").get_attribute("lang") == lang
-                name = f"{lang}-{who}-{path.strip('/').split('/')[0] or 'home'}"
+                name = f"{lang}-{who}-{path.strip('/').replace('/', '-') if who == 'dispatcher' else path.strip('/').split('/')[0] or 'home'}"
                 overflow, clipped = _check(page, name)
                 if overflow > 0 or clipped:
                     problems[name] = {"overflow_px": overflow, "clipped": clipped}

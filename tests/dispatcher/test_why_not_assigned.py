@@ -21,8 +21,11 @@ def test_the_primary_on_leave_and_no_other_technician_is_said_in_the_timeline(wo
     ticket = make_ticket(world, branch=branch)
     db.session.commit()
     assert ticket.assigned_technician_id is None
-    assert ("Not assigned: Timur Primary (primary) is on leave and the branch has no other active technician."
+    assert ("Not assigned: Timur Primary (primary): on leave; the branch has no other active technician."
             in _timeline(as_dispatcher, ticket))
+    # The timeline words it in its reader's language (the event keeps who and how, not words).
+    russian = as_dispatcher.get(f"/tickets/{ticket.id}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "Не назначена: Timur Primary (основной): в отпуске; других активных техников у филиала нет." in russian
 
 
 def test_both_technicians_unavailable_are_named(world, as_dispatcher):
@@ -31,7 +34,7 @@ def test_both_technicians_unavailable_are_named(world, as_dispatcher):
     db.session.commit()
     ticket = make_ticket(world)
     db.session.commit()
-    assert ("Not assigned: Timur Primary (primary) is on leave and Sardor Secondary (secondary) is inactive."
+    assert ("Not assigned: Timur Primary (primary): on leave; Sardor Secondary (secondary): inactive."
             in _timeline(as_dispatcher, ticket))
 
 

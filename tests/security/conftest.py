@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus
-from app.services import completions, photos, tickets
+from app.services import completions, equipment, photos, tickets
 from tests.conftest import UserClient, new_client, sign_in  # noqa: F401  (UserClient: for test_csrf)
 from tests.factories import jpeg_bytes, make_ticket, signature_data_url
 
@@ -40,6 +40,10 @@ def build_scene(w, text: str | None = None) -> SimpleNamespace:
     branch. `text` (if given) goes into every free-text field."""
     desc = text or "Cold chamber at 12C"
     s = SimpleNamespace()
+    # a unit of the tickets' branch: its QR report page (/r/<token>)
+    s.qr_unit = equipment.create_unit(w.dispatcher, {"branchId": w.branch.id, "assetTag": "QR-001",
+                                                     "kind": "COLD_ROOM", "name": "Cold room"})
+    s.qr_url = f"/r/{s.qr_unit.report_token}"
     s.assigned = make_ticket(w, description=desc)
     s.in_progress = make_ticket(w, by=w.manager, description=desc)
     tickets.accept(s.in_progress, w.tech)

@@ -44,6 +44,8 @@ def _unit(w):
         db.session.commit()
     return unit.id
 
+QR_REPORT = {"description": "Warm inside", "name": "Aziz", "phone": "+998907654321"}
+
 
 # name -> (METHOD, rule, request(world, scene, client, actor))
 PAGES = {
@@ -193,6 +195,9 @@ PAGES = {
     # auth
     "login page": ("GET", "/login", lambda w, s, c, a: c.get("/login")),
     "logout": ("POST", "/logout", lambda w, s, c, a: c.post("/logout")),
+    # reporting by a unit's QR code: no sign-in; the branch's store manager gets the usual form
+    "qr report page": ("GET", "/r/<token>", lambda w, s, c, a: c.get(s.qr_url)),
+    "qr report": ("POST", "/r/<token>", lambda w, s, c, a: c.post(s.qr_url, data=QR_REPORT)),
     "sign in, wrong password": ("POST", "/login", lambda w, s, c, a: c.post(
         "/login", data={"email": w.manager.email, "password": "wrong-password"})),
 }
@@ -285,6 +290,8 @@ TABLE = {
     'login page':                 (200, 302, 302, 302, 302, 302, 302),
     'sign in, wrong password':    (401, 401, 401, 401, 401, 401, 401),
     'logout':                     (302, 302, 302, 302, 302, 302, 302),
+    'qr report page':             (200, 200, 200, 200, 200, 302, 200),
+    'qr report':                  (303, 303, 303, 303, 303, 302, 303),
 }
 
 

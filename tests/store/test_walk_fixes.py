@@ -46,6 +46,8 @@ EVERY_KIND = {
     "sla_response_overdue": {"responseDueAt": "2026-12-05T08:59:00Z"}, "sla_resolution_overdue": {},
     "equipment_changed": {"equipmentId": "e1", "assetTag": "CR-001", "equipmentName": "Cold room",
                           "previousEquipmentId": None, "previousAssetTag": None, "previousEquipmentName": None},
+    "qr_report": {"reporterName": "Dilnoza", "reporterPhone": "+998901234567", "description": "Warm inside",
+                  "urgent": False, "subcategoryName": "Equipment Not Working"},
 }
 
 

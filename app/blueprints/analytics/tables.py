@@ -306,6 +306,27 @@ def _repeat_table() -> Table:
                  empty=_l("No fault came back within 30 days in this period."))
 
 
+def _units_table() -> Table:
+    page = [
+        Col(_l("Unit"), lambda r: r["label"], sub=lambda r: label(r["kind"]), link=lambda r: f"/equipment/{r['equipmentId']}"),
+        Col(_l("Branch"), lambda r: r["branch"]),
+        Col(_l("Faults"), lambda r: r["faults"], num=True),
+        Col(_l("Latest"), lambda r: local_str(r["lastAt"], "date"), num=True),
+    ]
+    csv = [
+        Col(_l("Asset tag"), lambda r: r["assetTag"]),
+        Col(_l("Unit"), lambda r: r["name"]),
+        Col(_l("Kind"), lambda r: label(r["kind"])),
+        Col(_l("Branch"), lambda r: r["branch"]),
+        Col(_l("Faults"), lambda r: r["faults"]),
+        Col(_l("Latest fault (local time)"), lambda r: local_str(r["lastAt"], "sortable")),
+    ]
+    return Table(key="units-most-faults", title=_l("Units with most faults"), page=page, csv=csv, limit=None,
+                 compute=lambda rng, f: analytics.units_with_most_faults(rng, f),
+                 from_report=lambda rep: rep.units,
+                 empty=_l("No fault was reported on a named unit in this period."))
+
+
 def _due(r) -> str:
     if r["overdue"]:
         return _("overdue by %(time)s", time=minutes(r["overdueMinutes"]))
@@ -395,6 +416,7 @@ TABLES: dict[str, Table] = {t.key: t for t in (
     _cost_table("customer", _l("Cost by customer"), _l("Customer")),
     _cost_table("category", _l("Cost by category"), _l("Category")),
     _repeat_table(),
+    _units_table(),
 )}
 
 

@@ -7,6 +7,7 @@ import base64
 import json
 
 from flask import Blueprint, current_app, g, request
+from flask_babel import gettext as _
 
 from app import json_input
 from app.services.errors import NotFound, Unauthorized, ValidationError
@@ -22,18 +23,18 @@ def _authenticate():
     g.api_user = None
     g.api_token = None
     if "\x00" in request.path:  # no id contains NUL (and PostgreSQL could not compare it)
-        raise NotFound("Not found")
+        raise NotFound(_("Not found"))
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     from app.services.users import token_use_due, user_for_token
 
     header = request.headers.get("Authorization", "")
-    scheme, _, raw = header.partition(" ")
+    scheme, _sep, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
-        raise Unauthorized("A bearer token is required")
+        raise Unauthorized(_("A bearer token is required"))
     found = user_for_token(raw.strip())
     if found is None:
-        raise Unauthorized("Invalid, expired or revoked token")
+        raise Unauthorized(_("Invalid, expired or revoked token"))
     g.api_user, g.api_token = found
     if token_use_due(g.api_token):
         from app.transaction import on_commit
@@ -77,10 +78,10 @@ def json_body() -> dict:
     if not request.is_json:
         from app.services.errors import UnsupportedMedia
 
-        raise UnsupportedMedia("Send JSON with Content-Type: application/json")
+        raise UnsupportedMedia(_("Send JSON with Content-Type: application/json"))
     data = request.get_json()  # refused JSON (too deep, a lone surrogate, a huge number) is a 400 that says why
     if not isinstance(data, dict):
-        raise ValidationError("The body must be a JSON object")
+        raise ValidationError(_("The body must be a JSON object"))
     return data
 
 
@@ -90,10 +91,10 @@ def page_params() -> tuple[int, dict | None]:
     try:
         limit = int(raw_limit) if raw_limit else cfg["API_PAGE_DEFAULT"]
     except ValueError:
-        raise ValidationError("limit must be a whole number", {"limit": "Must be a whole number."})
+        raise ValidationError(_("limit must be a whole number"), {"limit": _("Must be a whole number.")})
     if limit < 1 or limit > cfg["API_PAGE_MAX"]:
-        raise ValidationError(f"limit must be between 1 and {cfg['API_PAGE_MAX']}",
-                              {"limit": f"Between 1 and {cfg['API_PAGE_MAX']}."})
+        raise ValidationError(_("limit must be between 1 and %(max)s", max=cfg["API_PAGE_MAX"]),
+                              {"limit": _("Between 1 and %(max)s.", max=cfg["API_PAGE_MAX"])})
     cursor = request.args.get("cursor")
     return limit, decode_cursor(cursor) if cursor else None
 
@@ -110,7 +111,7 @@ def decode_cursor(cursor: str) -> dict:
             raise ValueError
         return value
     except ValueError:  # also bad base64, UTF-8 and JSON, and what json_input refuses
-        raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+        raise ValidationError(_("Invalid cursor"), {"cursor": _("Invalid cursor.")})
 
 
 from app.blueprints.api import (  # noqa: E402,F401

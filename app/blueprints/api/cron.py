@@ -12,6 +12,7 @@ import hashlib
 import hmac
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 
 from app.blueprints.api import bp
 from app.services import sla
@@ -20,12 +21,12 @@ from app.services.errors import Unauthorized
 
 def _require_cron_secret() -> None:
     secret = current_app.config.get("CRON_SECRET") or ""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
     # Digests first, so neither the content nor the length of the secret leaks by timing.
     ok = hmac.compare_digest(hashlib.sha256(given.strip().encode()).digest(),
                              hashlib.sha256(secret.encode()).digest())
     if not secret or scheme.lower() != "bearer" or not ok:
-        raise Unauthorized("A valid cron secret is required")
+        raise Unauthorized(_("A valid cron secret is required"))
 
 
 @bp.get("/cron/escalate-tickets", endpoint="cron_escalate")

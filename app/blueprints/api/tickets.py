@@ -1,6 +1,7 @@
 """Tickets: list, create, detail, timeline, PATCH, the technician's actions and photos."""
 
 from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
 
 from app.blueprints.api import api_user, bp, encode_cursor, json_body, page_params
 from app.blueprints.api import serializers as s
@@ -91,7 +92,7 @@ def upload_photo(ticket_id):
     """multipart `file` + `type` (before|after|work) + `caption?`."""
     user = api_user()
     if request.mimetype != "multipart/form-data":
-        raise UnsupportedMedia("Send the photo as multipart/form-data", {"file": "Choose a photo."})
+        raise UnsupportedMedia(_("Send the photo as multipart/form-data"), {"file": _("Choose a photo.")})
     ticket = tickets.load_readable_ticket(user, ticket_id, for_update=True)
     upload = request.files.get("file")
     data = upload.read(current_app.config["PHOTO_MAX_BYTES"] + 1) if upload is not None else None

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from app.models import SLA_DEFAULTS, TechnicianStatus, TicketPriority
+from app.models.enums import LABELS
 from app.services.validation import typed_decimal
 
 REQUIRED = _l("This field is required.")
@@ -24,8 +25,9 @@ def choices(pairs, placeholder: str | None = None, optgroup=None) -> list[Select
                   for value, label in pairs]
 
 
-PRIORITY_CHOICES = choices((p.value, p.label) for p in TicketPriority)
-STATUS_CHOICES = choices((s.value, s.label) for s in TechnicianStatus)
+# The lazy labels: each page shows them in its reader's language.
+PRIORITY_CHOICES = choices((p.value, LABELS[p]) for p in TicketPriority)
+STATUS_CHOICES = choices((s.value, LABELS[s]) for s in TechnicianStatus)
 
 
 def form_data(form: FlaskForm, *, skip=("csrf_token", "nameRu", "nameUz")) -> dict:
@@ -47,6 +49,7 @@ class TicketCreateForm(FlaskForm):
     externalId = StringField(_l("External id (CRM)"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
     contactName = StringField(_l("Contact name"), validators=[Optional(), Length(max=200, message=TOO_LONG)])
     contactPhone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50, message=TOO_LONG)])
+    equipmentId = SelectField(_l("Unit (optional)"), validate_choice=False, validators=[Optional()])
 
 
 class VersionedForm(FlaskForm):

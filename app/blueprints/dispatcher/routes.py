@@ -164,6 +164,10 @@ def _create_form_choices(form: F.TicketCreateForm) -> None:
         form.categoryId.data = categories[0].id
     subs = next((c.subcategories for c in categories if c.id == form.categoryId.data), [])
     form.subcategoryId.choices = F.choices(((s.id, s.display_name) for s in subs), _("Choose a subcategory…"))
+    from app.services.equipment_pages import branch_units
+
+    units = branch_units(form.branchId.data, active_only=True) if form.branchId.data else []
+    form.equipmentId.choices = F.choices(((u.id, f"{u.asset_tag} · {u.name}") for u in units), _("No unit named"))
 
 
 def _preview(subcategory_id, priority):
@@ -183,7 +187,7 @@ def create_ticket():
     errors = {}
     if form.validate_on_submit():
         try:
-            ticket = tickets.create_ticket(current_user, F.form_data(form))
+            ticket = tickets.create_ticket(current_user, {**F.form_data(form), "equipmentId": form.equipmentId.data or None})
         except ValidationError as exc:
             errors = form_errors(form, exc)
         else:
@@ -504,3 +508,17 @@ def category_subcategory_edit(subcategory_id):
                    lambda _saved: _("Subcategory %(name)s saved. New tickets get the new minutes.",
                                     name=sub.display_name),
                    url_for(".categories"))
+
+
+# --- the ticket's unit (the page's partial: tickets/_unit.html) --------------------------------
+
+@bp.post("/tickets/<ticket_id>/equipment")
+@staff_required
+def ticket_equipment(ticket_id):
+    """Set, change or remove the unit the ticket is about (any status: a closed ticket's
+    cost then counts against the right unit)."""
+    from app.blueprints.equipment.forms import UnitLinkForm
+
+    return _ticket_action(ticket_id, "unit", UnitLinkForm(),
+                          lambda f: {"equipmentId": f.equipmentId.data or None},
+                          _("The ticket's unit is saved."))

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("equipment", __name__)
 
-from app.blueprints.equipment import routes  # noqa: E402,F401
+from app.blueprints.equipment import pages, routes  # noqa: E402,F401

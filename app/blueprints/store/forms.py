@@ -10,11 +10,14 @@ class ReportProblemForm(FlaskForm):
     subcategoryId = StringField()
     description = TextAreaField()
     priority = StringField(default="NORMAL")
+    equipmentId = StringField()
     photos = MultipleFileField()
 
     def values(self) -> dict:
-        return {k: getattr(self, k).data for k in ("branchId", "categoryId", "subcategoryId", "description",
-                                                  "priority")}
+        out = {k: getattr(self, k).data for k in ("branchId", "categoryId", "subcategoryId", "description",
+                                                 "priority")}
+        out["equipmentId"] = self.equipmentId.data or None  # "not sure / other": no unit
+        return out
 
 
 class DecisionForm(FlaskForm):

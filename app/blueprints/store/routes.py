@@ -46,6 +46,9 @@ def new_ticket():
         form.branchId.data = choices["branches"][0].id if choices["branches"] else None
         if len(choices["categories"]) == 1:
             form.categoryId.data = choices["categories"][0].id
+        chosen = next((u for u in choices["units"] if u.id == request.args.get("equipment")), None)
+        if chosen is not None:  # from the unit's page or its QR code: the unit (and its branch) chosen
+            form.equipmentId.data, form.branchId.data = chosen.id, chosen.branch_id
     elif form.validate_on_submit():
         limit = current_app.config["PHOTO_MAX_BYTES"] + 1
         files = [(f.read(limit), f.filename) for f in request.files.getlist("photos") if f and f.filename]

@@ -16,9 +16,12 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.blueprints.dispatcher import forms as F
+from app.blueprints.equipment.forms import UnitLinkForm
 from app.blueprints.tickets import bp
 from app.extensions import db
-from app.services import photos, ticket_page, ticket_queries, tickets
+from flask_babel import gettext as _
+
+from app.services import access, equipment_pages, photos, ticket_page, ticket_queries, tickets
 from app.services.errors import Conflict, DomainError, Forbidden
 from app.web import form_errors, home_for
 
@@ -50,13 +53,21 @@ def page_response(ticket_id: str, status: int = 200, *, submitted=None, errors=N
             "priority": F.PriorityForm(formdata=None, data={**version, "priority": ticket.priority.value}),
             "notes": F.NotesForm(formdata=None, data={**version, "internalNotes": ticket.internal_notes or ""}),
             "close": F.CloseForm(formdata=None, data=version),
+            "unit": UnitLinkForm(formdata=None, data={**version, "equipmentId": ticket.equipment_id or ""}),
         }
         if submitted is not None:
             section, form = submitted
             forms[section] = form
             form.version.data = ticket.version  # a retry carries the version on screen now
+        forms["unit"].equipmentId.choices = F.choices(
+            ((u.id, f"{u.asset_tag} · {u.name}") for u in equipment_pages.branch_units(ticket.branch_id, active_only=True)
+             if u.id != ticket.equipment_id), _("No unit named"))
+        if ticket.equipment is not None:  # its current unit stays a choice even when retired
+            forms["unit"].equipmentId.choices.insert(1, F.choices([(ticket.equipment.id, f"{ticket.equipment.asset_tag} · {ticket.equipment.name}")])[0])
+    unit_readable = ticket.equipment is not None and access.can_read_equipment(current_user, ticket.equipment)
     return render_template("tickets/page.html", page=page, t=ticket, forms=forms, errors=errors or {},
                            error_section=section, home=home_for(current_user), typed=typed or {},
+                           unit_readable=unit_readable,
                            created=bool(request.args.get("created")),
                            added=request.args.get("added") if request.args.get("added") in ADDED else None), status
 

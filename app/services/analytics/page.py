@@ -28,6 +28,7 @@ from app.models import (
 from app import clock
 from app.services.analytics.cost import _empty_cost_row, cost_report
 from app.services.analytics.periods import Bucket, COST_DIMENSIONS, DateRange, Filters, SLA_DIMENSIONS
+from app.services.analytics.equipment import units_with_most_faults
 from app.services.analytics.repeats import repeat_faults
 from app.services.analytics.risk import at_risk
 from app.services.analytics.rollup import _dialect
@@ -46,6 +47,7 @@ class Report:
     cost: dict[str, list[dict]] = field(default_factory=dict)
     technicians: list[dict] = field(default_factory=list)
     repeats: list[dict] = field(default_factory=list)
+    units: list[dict] = field(default_factory=list)  # units with most faults (equipment.py)
     risk: dict = field(default_factory=dict)
 
     @property
@@ -106,6 +108,7 @@ def dashboard(rng: DateRange, filters: Filters) -> Report:
         "sla": lambda: sla_report(rng, filters, SLA_DIMENSIONS, now),
         "cost": lambda: cost_report(rng, filters, COST_DIMENSIONS),
         "repeats": lambda: repeat_faults(rng, filters),
+        "units": lambda: units_with_most_faults(rng, filters),
         "activity": lambda: technician_activity(rng, filters),
         "risk": lambda: at_risk(filters, now),
     })
@@ -115,6 +118,7 @@ def dashboard(rng: DateRange, filters: Filters) -> Report:
         technicians=technician_report(rng, filters, sla_rows=sla["technician"], cost_rows=cost["technician"],
                                       activity=got["activity"]),
         repeats=got["repeats"],
+        units=got["units"],
         risk=got["risk"],
     )
 

@@ -1,7 +1,9 @@
 """The SMS gateway: POST $SMS_GATEWAY_URL {"to", "text"} with an optional auth header.
 
 Texts aim at one segment: 160 GSM-7 characters, or 70 when a character outside the
-GSM alphabet forces UCS-2.
+GSM alphabet forces UCS-2 (Cyrillic always does). Uzbek's letters oʻ/gʻ and its
+tutuq belgisi ʼ are written with the ASCII apostrophe in an SMS, as Uzbek SMS are:
+it keeps a Latin Uzbek text in GSM-7, at 160 characters instead of 70.
 """
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ GSM_BASIC = set(
 GSM_EXTENDED = set("^{}\\[~]|€\f")  # two septets each
 GSM_SEGMENT = 160
 UCS2_SEGMENT = 70
+
+
+# ʻ (U+02BB), ʼ (U+02BC) and the typographic quotes people type for them -> '
+_APOSTROPHES = str.maketrans({"\u02bb": "'", "\u02bc": "'", "\u2018": "'", "\u2019": "'"})
 
 
 def configured() -> bool:
@@ -39,8 +45,17 @@ def fits_one_segment(text: str) -> bool:
     return length <= limit
 
 
+def plain_apostrophes(text: str) -> str:
+    """`text` with Uzbek's ʻ and ʼ (and ‘ ’) as ', when that makes it GSM-7 (one
+    160-character segment instead of 70); unchanged when something else needs UCS-2
+    anyway (Cyrillic), so nothing is lost for nothing."""
+    plain = text.translate(_APOSTROPHES)
+    return plain if plain != text and is_gsm(plain) else text
+
+
 def fit(candidates: list[str]) -> str:
     """The first candidate (richest first) that fits one segment; else the last one, cut."""
+    candidates = [plain_apostrophes(text) for text in candidates]
     for text in candidates:
         if fits_one_segment(text):
             return text

@@ -10,6 +10,7 @@ import logging
 
 import requests
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.services.channels import SendResult, http, parse_retry_after, timeouts
 
@@ -34,10 +35,13 @@ def esc(value) -> str:
     return html.escape("" if value is None else str(value), quote=False)
 
 
-def render(title: str, body: str, link: str | None = None, link_text: str = "Open ticket",
+def render(title: str, body: str, link: str | None = None, link_text: str | None = None,
            footer: str | None = None) -> str:
     """The HTML text of a notification: bold title, the plain body, a link, an optional footer
-    (already HTML). Everything stored is escaped here."""
+    (already HTML). Everything stored is escaped here. Words of our own (the link's) are in
+    the language in force: the chat owner's (app.i18n.force_locale)."""
+    if link_text is None:
+        link_text = _("Open ticket")
     parts = [f"<b>{esc(title)}</b>", esc(body)]
     if link:
         parts.append(f'<a href="{html.escape(link, quote=True)}">{esc(link_text)}</a>')
@@ -50,17 +54,18 @@ def render(title: str, body: str, link: str | None = None, link_text: str = "Ope
 
 
 def assignment_keyboard(ticket_id: str) -> dict:
-    """Accept / Decline buttons; callback_data is "<action>:<ticket id>" (< 64 bytes)."""
+    """Accept / Decline buttons, in the language in force (the chat owner's);
+    callback_data is "<action>:<ticket id>" (< 64 bytes)."""
     return {"inline_keyboard": [[
-        {"text": "✅ Accept", "callback_data": f"{ACCEPT}:{ticket_id}"},
-        {"text": "✖ Decline", "callback_data": f"{DECLINE}:{ticket_id}"},
+        {"text": _("✅ Accept"), "callback_data": f"{ACCEPT}:{ticket_id}"},
+        {"text": _("✖ Decline"), "callback_data": f"{DECLINE}:{ticket_id}"},
     ]]}
 
 
 def parse_callback_data(data) -> tuple[str, str] | None:
     if not isinstance(data, str) or len(data) > 64:
         return None
-    action, _, ticket_id = data.partition(":")
+    action, _sep, ticket_id = data.partition(":")
     if action not in _ACTIONS or not ticket_id or len(ticket_id) > 40:
         return None
     return action, ticket_id

@@ -66,6 +66,7 @@ from app.services.notifications.texts import (  # noqa: F401
     ticket_link,
     ticket_path,
     ticket_text,
+    title_text,
 )
 
 from app.services.notifications.outbox import (  # noqa: F401
@@ -124,6 +125,7 @@ from app.services.notifications.inbox_view import (  # noqa: F401
 
 from app.services.notifications.telegram_links import (  # noqa: F401
     ButtonOutcome,
+    chat_locale,
     edited_message_html,
     link_code_valid,
     link_telegram_chat,

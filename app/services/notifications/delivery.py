@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.orm import aliased, joinedload
 
@@ -24,6 +25,7 @@ from app.models import (
 )
 from app.models.types import new_id
 from app import clock
+from app.i18n import force_locale, user_locale
 from app.services.channels import SendResult, sms, telegram
 
 log = logging.getLogger(__name__)
@@ -184,10 +186,12 @@ def claim_delivery(notification_id: str, probe: bool = False) -> Delivery | None
             return None
         markup = None
         ticket = row.ticket
-        if (row.kind in ASSIGNMENT_KINDS and ticket is not None and user.technician_id
-                and ticket.assigned_technician_id == user.technician_id and ticket.status == TicketStatus.ASSIGNED):
-            markup = telegram.assignment_keyboard(ticket.id)
-        text = telegram.render(row.title, row.body, ticket_link(row.ticket_id, row.kind), link_text(row.kind))
+        with force_locale(user_locale(user.locale)):  # the words of our own (title, body: stored so)
+            if (row.kind in ASSIGNMENT_KINDS and ticket is not None and user.technician_id
+                    and ticket.assigned_technician_id == user.technician_id
+                    and ticket.status == TicketStatus.ASSIGNED):
+                markup = telegram.assignment_keyboard(ticket.id)
+            text = telegram.render(row.title, row.body, ticket_link(row.ticket_id, row.kind), link_text(row.kind))
         return Delivery(row.id, row.attempts, row.channel, user.telegram_chat_id, text, markup, uncertain_before)
     if not sms.configured():
         _finish(row.id, CANCELLED, "SMS is not configured on this server")
@@ -364,22 +368,32 @@ def _alert_dispatchers(row: Notification, error: str, uncertain: bool = False) -
         return
     user = db.session.get(User, row.user_id)
     ticket = db.session.get(ServiceTicket, row.ticket_id)
-    channel = "Telegram" if row.channel == TELEGRAM else "SMS"
-    if uncertain:
-        title = f"{channel} message to {user.name} may not have arrived"
-        body = (f"“{row.title}” was sent by {channel}, which never confirmed it: {error.rstrip('.')}. "
-                f"Please check with {user.name} another way.")
-    else:
-        title = f"{channel} message to {user.name} failed"
-        body = (f"“{row.title}” could not be delivered by {channel}: {error.rstrip('.')}. "
-                f"Please reach {user.name} another way.")
-    body += f" Ticket: {ticket.ticket_number}." if ticket else ""
     for dispatcher in db.session.execute(
         select(User).where(User.role == Role.DISPATCHER, User.is_active_user.is_(True))
     ).scalars():
+        with force_locale(user_locale(dispatcher.locale)):  # each in their own language
+            title, body = _failed_text(row, user, ticket, error, uncertain)
         db.session.add(Notification(
             id=new_id(), user_id=dispatcher.id, ticket_id=row.ticket_id, channel=IN_APP, kind=DELIVERY_FAILED,
             title=title[:300], body=body, status=SENT, attempts=0, sent_at=now, created_at=now,
         ))
 
 
+def _failed_text(row: Notification, user: User, ticket: ServiceTicket | None, error: str,
+                 uncertain: bool) -> tuple[str, str]:
+    """(title, body) of a dispatcher's "message failed" alert, in the language in force.
+    The failed message's title is quoted as it was sent, and the channel's error as it
+    answered (both are records, in the words they had)."""
+    channel = "Telegram" if row.channel == TELEGRAM else "SMS"
+    words = {"channel": channel, "name": user.name, "title": row.title, "error": error.rstrip(".")}
+    if uncertain:
+        title = _("%(channel)s message to %(name)s may not have arrived", **words)
+        body = _("“%(title)s” was sent by %(channel)s, which never confirmed it: %(error)s. "
+                 "Please check with %(name)s another way.", **words)
+    else:
+        title = _("%(channel)s message to %(name)s failed", **words)
+        body = _("“%(title)s” could not be delivered by %(channel)s: %(error)s. "
+                 "Please reach %(name)s another way.", **words)
+    if ticket is not None:
+        body = _("%(text)s Ticket: %(number)s.", text=body, number=ticket.ticket_number)
+    return title, body

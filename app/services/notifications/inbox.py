@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -45,7 +46,7 @@ def parse_cursor(cursor: dict | None) -> tuple[datetime, str] | None:
             raise ValueError
         return at, nid
     except (KeyError, ValueError, TypeError):
-        raise ValidationError("Invalid cursor", {"cursor": "Invalid cursor."})
+        raise ValidationError(_("Invalid cursor"), {"cursor": _("Invalid cursor.")})
 
 
 def list_in_app(user, *, unread_only: bool = False, limit: int = 50,
@@ -74,7 +75,7 @@ def list_in_app(user, *, unread_only: bool = False, limit: int = 50,
 def get_own(user, notification_id) -> Notification:
     row = db.session.get(Notification, notification_id) if isinstance(notification_id, str) and len(notification_id) <= 64 else None
     if row is None or row.user_id != user.id or row.channel != IN_APP:
-        raise NotFound("Notification not found")
+        raise NotFound(_("Notification not found"))
     return row
 
 
@@ -113,9 +114,9 @@ def retry_failed(actor, notification_id: str) -> Notification:
     access.require_staff(actor)
     row = db.session.get(Notification, notification_id) if isinstance(notification_id, str) and len(notification_id) <= 64 else None
     if row is None or row.channel == IN_APP:
-        raise NotFound("Notification not found")
+        raise NotFound(_("Notification not found"))
     if row.status != FAILED:
-        raise InvalidTransition("Only a failed message can be retried")
+        raise InvalidTransition(_("Only a failed message can be retried"))
     now = clock.now()
     row.status = PENDING
     row.next_attempt_at = now
@@ -131,7 +132,7 @@ def retry_failed(actor, notification_id: str) -> Notification:
 def mark_ticket_read(user, ticket_id: str) -> int:
     """Mark the user's unread in-app items about one ticket read (a group's "Mark read")."""
     if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound("Notification not found")
+        raise NotFound(_("Notification not found"))
     return _mark_read_where(Notification.ticket_id == ticket_id, Notification.user_id == user.id)
 
 

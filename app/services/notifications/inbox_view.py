@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,23 +23,23 @@ GROUPS_PER_PAGE = 15  # tickets (or digests) per page
 ITEMS_SHOWN = 3  # at most this many unread items shown in a group; the rest fold away
 
 # What happened, in a few plain words: the line of an item in its ticket's group (the
-# group names the ticket). Whole sentences, for translation later. A kind not listed
-# shows its title.
+# group names the ticket), in the reader's language. A kind not listed shows its title
+# (written in the reader's language when it was sent).
 LINES = {
-    "ticket_assigned": "Assigned to you",
-    "ticket_unassigned": "No technician available",
-    "ticket_escalated": "Escalated: response overdue",
-    "ticket_declined": "Declined by the technician",
-    "ticket_completed": "Ready for your approval",
-    "completion_approved": "Work approved",
-    "completion_rejected": "Work rejected",
-    "ticket_taken_off": "Given to someone else",
-    "sla_response_warning": "Response due soon",
-    "sla_response_warning_new": "No technician yet, response due soon",
-    "sla_no_secondary": "Response overdue, no secondary technician",
-    "sla_response_level2": "Still no response after escalation",
-    "sla_new_overdue": "No technician, past its response time",
-    "sla_resolution_overdue": "Resolution overdue",
+    "ticket_assigned": _l("Assigned to you"),
+    "ticket_unassigned": _l("No technician available"),
+    "ticket_escalated": _l("Escalated: response overdue"),
+    "ticket_declined": _l("Declined by the technician"),
+    "ticket_completed": _l("Ready for your approval"),
+    "completion_approved": _l("Work approved"),
+    "completion_rejected": _l("Work rejected"),
+    "ticket_taken_off": _l("Given to someone else"),
+    "sla_response_warning": _l("Response due soon"),
+    "sla_response_warning_new": _l("No technician yet, response due soon"),
+    "sla_no_secondary": _l("Response overdue, no secondary technician"),
+    "sla_response_level2": _l("Still no response after escalation"),
+    "sla_new_overdue": _l("No technician, past its response time"),
+    "sla_resolution_overdue": _l("Resolution overdue"),
 }
 ICONS = {  # a glyph per kind (in the fonts phones and desktops have)
     "ticket_assigned": "✚", "ticket_created": "✔", "ticket_unassigned": "⚠", "ticket_escalated": "⇧",
@@ -49,20 +50,21 @@ DEFAULT_ICON = "⌛"  # the SLA alerts
 
 
 def ago(at: datetime, now: datetime) -> str:
-    """"just now", "5 min ago", "3 h ago", "yesterday 14:05", else the local date."""
+    """"just now", "5 min ago", "3 h ago", "yesterday 14:05", else the local date; in the
+    reader's language."""
     from app.services.timefmt import local_str, to_local
 
     seconds = max(0, int((now - at).total_seconds()))
     if seconds < 60:
-        return "just now"
+        return _("just now")
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return _("%(minutes)s min ago", minutes=seconds // 60)
     local, today = to_local(at), to_local(now)
     if seconds < 12 * 3600 or local.date() == today.date():
-        return f"{seconds // 3600} h ago"
+        return _("%(hours)s h ago", hours=seconds // 3600)
     if (today.date() - local.date()).days == 1:
-        return f"yesterday {local_str(at, '%H:%M')}"
-    return local_str(at, "%d %b" if local.year == today.year else "%d %b %Y")
+        return _("yesterday %(time)s", time=local_str(at, "time"))
+    return local_str(at, "day" if local.year == today.year else "date")
 
 
 @dataclass
@@ -113,7 +115,7 @@ def is_stale(user, row: Notification, ticket: ServiceTicket | None) -> bool:
 
 
 # An approval request once its completion was decided: settled, in the decision's words.
-SETTLED_WORDS = {"APPROVED": "Approved", "REJECTED": "Sent back"}
+SETTLED_WORDS = {"APPROVED": _l("Approved"), "REJECTED": _l("Sent back")}
 
 
 def settled_of(row: Notification, ticket: ServiceTicket | None) -> str | None:
@@ -126,9 +128,9 @@ def settled_of(row: Notification, ticket: ServiceTicket | None) -> str | None:
     asked = [c for c in ticket.completions if c.completed_at <= row.created_at] or list(ticket.completions)
     completion = asked[-1] if asked else None
     if completion is not None and completion.approval_status != ApprovalStatus.PENDING:
-        return SETTLED_WORDS.get(completion.approval_status.value, "Decided")
+        return str(SETTLED_WORDS.get(completion.approval_status.value, _l("Decided")))
     if ticket.status == TicketStatus.CLOSED:
-        return "Ticket closed"
+        return _("Ticket closed")
     return None
 
 
@@ -144,26 +146,27 @@ def status_words(user, ticket: ServiceTicket | None) -> str:
         return plain_status(ticket)
     completion = ticket.completion
     if ticket.status == TicketStatus.NEW:
-        return "Waiting for a technician"
+        return _("Waiting for a technician")
     if ticket.status == TicketStatus.ASSIGNED:
-        return "Assigned, not yet accepted"
+        return _("Assigned, not yet accepted")
     if ticket.status == TicketStatus.IN_PROGRESS:
         if completion is not None and completion.approval_status == ApprovalStatus.REJECTED:
-            return "Sent back to the technician"
-        return "In progress"
+            return _("Sent back to the technician")
+        return _("In progress")
     if ticket.status == TicketStatus.COMPLETED:
         if completion is not None and completion.approval_status == ApprovalStatus.PENDING:
-            return "Waiting for the store's approval"
-        return "Work finished"
-    return "Closed"
+            return _("Waiting for the store's approval")
+        return _("Work finished")
+    return _("Closed")
 
 
 def line_of(row: Notification) -> str:
-    if row.kind == "ticket_created" and row.body.startswith(row.title):
-        return row.body.split("\n", 1)[0]  # the confirmation: who was assigned, by when
-    if row.kind == "ticket_declined" and " declined ticket " in row.body.split("\n", 1)[0]:
-        return row.body.split("\n", 1)[0]  # who declined, why, who has it now
-    return LINES.get(row.kind, row.title) if row.ticket_id else row.title
+    first = row.body.split("\n", 1)[0]
+    if row.kind == "ticket_created":
+        return first  # the confirmation: who was assigned, by when
+    if row.kind == "ticket_declined" and first.endswith((".", "!", "?", "…")):
+        return first  # who declined, why, who has it now (older items began "Ticket: <number>")
+    return str(LINES.get(row.kind, row.title)) if row.ticket_id else row.title
 
 
 def item_view(user, row: Notification, ticket: ServiceTicket | None, now: datetime) -> Item:

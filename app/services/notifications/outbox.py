@@ -21,6 +21,7 @@ from app.models import (
 )
 from app.models.types import UTCDateTime
 from app import clock
+from app.i18n import LOCALES, default_locale, force_locale, user_locale
 from app.transaction import on_commit
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ from app.services.notifications.routing import (
     CREATOR, DISPATCHERS, IN_APP, PENDING, PREVIOUS_TECHNICIAN, ROUTES, SENT, SMS, STORE_MANAGERS, TECHNICIAN, TELEGRAM,
     Route,
 )
-from app.services.notifications.texts import digest_text, sms_text, ticket_link, ticket_text
+from app.services.notifications.texts import digest_text, sms_text, ticket_link, ticket_text, title_text
 
 
 def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> int:
@@ -60,18 +61,32 @@ def notify(kind: str, ticket: ServiceTicket, actor=None, **extra) -> int:
 #   alert goes out on its own (with its Accept/Decline buttons in Telegram).
 _OUTBOX_COLUMNS = ("id, user_id, ticket_id, channel, kind, title, body, status, attempts, sent_at, "
                    "next_attempt_at, queued_at, created_at")
-_ALERT_FIELDS = ("kind", "ticket_id", "title", "body", "sms_body", "urgent", "tech", "prev", "disp", "branch", "mgr",
+# Each alert's texts, once per language (title_en, title_ru, ...): NULL in a language
+# nobody reads; the statement picks the recipient's (users.locale, else DEFAULT_LOCALE).
+_TEXTS = ("title", "body", "sms")
+_TEXT_FIELDS = tuple(f"{t}_{lang}" for t in _TEXTS for lang in LOCALES)
+_ALERT_FIELDS = ("kind", "ticket_id", *_TEXT_FIELDS, "urgent", "tech", "prev", "disp", "branch", "mgr",
                  "creator", "actor")
 _BOOL_FIELDS = ("urgent", "disp", "mgr")
 
 
-def _outbox_insert_sql(dialect: str, returning: bool) -> str:
+def _in_reader_language(text: str, default: str) -> str:
+    """SQL: the alert's `text` ("title", "body", "sms") in the recipient's language: their
+    `locale`, else (none set, or a language nobody was thought to read when the texts were
+    made) the `default` language's, which is always made."""
+    cases = " ".join(f"WHEN '{lang}' THEN r.{text}_{lang}" for lang in LOCALES)
+    return f"coalesce(CASE r.locale {cases} END, r.{text}_{default})"
+
+
+def _outbox_insert_sql(dialect: str, returning: bool, default: str = "en") -> str:
     """ONE `INSERT ... SELECT`: the alerts (one parameter per field: arrays on PostgreSQL,
     one JSON array on SQLite) joined to their recipients (technician, previous
     technician, dispatchers, the branch's store managers; active users only, each user
     once per alert; the store manager who reported the ticket for "ticket_created") and to
-    the channels each recipient gets; ids made by the database. The one fan-out: `notify`
-    for one event and the sweep for thousands both write through it."""
+    the channels each recipient gets; ids made by the database; each row's words in its
+    recipient's language (`default`: DEFAULT_LOCALE). The one fan-out: `notify` for one
+    event and the sweep for thousands both write through it."""
+    assert default in LOCALES  # it is written into the SQL
     if dialect == "postgresql":
         types = {f: "BOOLEAN" if f in _BOOL_FIELDS else "TEXT" for f in _ALERT_FIELDS}
         alerts = ("SELECT * FROM unnest(" + ", ".join(f"CAST(:{f} AS {types[f]}[])" for f in _ALERT_FIELDS)
@@ -91,32 +106,33 @@ def _outbox_insert_sql(dialect: str, returning: bool) -> str:
     sql = f"""
 WITH a AS ({alerts}),
 r AS (
-  SELECT a.*, u.id AS user_id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+  SELECT a.*, u.id AS user_id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram, u.locale
     FROM a JOIN users u ON u.technician_id = a.tech AND u.is_active = {true}
    WHERE {not_actor}
   UNION ALL
-  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram, u.locale
     FROM a JOIN users u ON u.technician_id = a.prev AND {not_tech} AND u.is_active = {true}
    WHERE {not_actor}
   UNION ALL
-  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram, u.locale
     FROM a JOIN users u ON a.disp = {true} AND u.role = :dispatcher AND u.is_active = {true}
    WHERE {not_tech} AND {not_prev} AND {not_actor}
   UNION ALL
-  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram, u.locale
     FROM a JOIN user_branches ub ON a.mgr = {true} AND ub.branch_id = a.branch
            JOIN users u ON u.id = ub.user_id AND u.role = :manager AND u.is_active = {true}
    WHERE {not_tech} AND {not_prev} AND {not_actor}
   UNION ALL
-  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram
+  SELECT a.*, u.id, u.phone, u.notify_sms, u.telegram_chat_id, u.notify_telegram, u.locale
     FROM a JOIN users u ON u.id = a.creator AND u.is_active = {true}
    WHERE {not_tech} AND {not_prev} AND NOT (a.mgr = {true} AND u.role = :manager)
      AND NOT (a.disp = {true} AND u.role = :dispatcher)
 ),
 c(channel) AS (VALUES (:in_app), (:telegram), (:sms))
 INSERT INTO notifications ({_OUTBOX_COLUMNS})
-SELECT {new_id_sql}, r.user_id, r.ticket_id, c.channel, r.kind, r.title,
-       CASE WHEN c.channel = :sms THEN r.sms_body ELSE r.body END,
+SELECT {new_id_sql}, r.user_id, r.ticket_id, c.channel, r.kind, {_in_reader_language("title", default)},
+       CASE WHEN c.channel = :sms THEN {_in_reader_language("sms", default)}
+            ELSE {_in_reader_language("body", default)} END,
        CASE WHEN c.channel = :in_app THEN :sent ELSE :pending END, 0,
        CASE WHEN c.channel = :in_app THEN {now} END,
        CASE WHEN c.channel <> :in_app THEN {now} END,
@@ -133,12 +149,27 @@ SELECT {new_id_sql}, r.user_id, r.ticket_id, c.channel, r.kind, r.title,
     return sql + ("\nRETURNING id, status" if returning else "")
 
 
+def _languages(default: str, *, ask: bool) -> set[str]:
+    """The languages an alert's texts are made in: the default one (DEFAULT_LOCALE) and
+    those people read. One event (`ask` off) is written in all three: cheaper than a
+    question to the database. A sweep's batch, which may hold thousands of alerts, asks
+    which languages the active users read (one small statement, whatever the batch
+    size), so that nobody's texts are made two times too many."""
+    if not ask:
+        return set(LOCALES)
+    stored = db.session.execute(
+        text("SELECT DISTINCT locale FROM users WHERE is_active = :yes"), {"yes": True}
+    ).scalars()
+    return {default, *(user_locale(value) for value in stored)}
+
+
 def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = None, *,
                 digests: bool = True) -> int:
     """`notify` for a batch of events (the SLA sweep): (kind, ticket-like view, extra)
     each, in ONE statement whatever the batch size: the text of each alert is made once
-    here (the same `ticket_text`/`sms_text` as `notify`), and the database fans the
-    alerts out to their recipients and channels (`INSERT ... SELECT`, ids made in SQL).
+    per language here (the same `ticket_text`/`sms_text` as `notify`), and the database
+    fans the alerts out to their recipients and channels (`INSERT ... SELECT`, ids made
+    in SQL), each recipient getting the words in their own language (`_languages`).
     The views need what `ticket_text`/`sms_text` read (no ORM objects); `extra`'s
     "creator_id" names the reporting store manager for a route to the creator, and
     "actor_id" the person whose action it was, who is not told (the creator's
@@ -169,13 +200,26 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
     digested = {kind for kind, tickets in per_kind.items() if digests and len(tickets) > threshold}
     person_digested = {key for key, tickets in per_person.items() if digests and len(tickets) > person_threshold}
     fields: dict[str, list] = {f: [] for f in _ALERT_FIELDS}
+    makers = []  # per alert: () -> (title, body, sms) in the language in force
 
-    def add(**values):
+    def add(make, **values):
         for f in _ALERT_FIELDS:
-            fields[f].append(values.get(f))
+            if f not in _TEXT_FIELDS:
+                fields[f].append(values.get(f))
+        makers.append(make)
 
     def urgent_for(route: Route, tickets) -> bool:
         return route.urgent or (route.critical_sms and any(t.priority == TicketPriority.CRITICAL for t in tickets))
+
+    def alert_texts(kind, ticket, extra, with_sms):
+        def make():
+            title = title_text(kind, ticket.ticket_number)
+            return (title, ticket_text(kind, ticket, extra),
+                    sms_text(title, ticket, ticket_link(ticket.id, kind)) if with_sms else None)
+        return make
+
+    def digest_texts(kind, tickets, part=DISPATCHERS):
+        return lambda: digest_text(kind, [t.ticket_number for t in tickets], part=part)
 
     for kind, ticket, extra in alerts:
         extra = extra or {}
@@ -192,24 +236,33 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
         if not (tech or prev or disp or mgr or creator):
             continue  # nobody to tell one by one: no text to make
         urgent = urgent_for(route, (ticket,))
-        title = route.title.format(number=ticket.ticket_number)
-        add(kind=kind, ticket_id=ticket.id, title=title, body=ticket_text(kind, ticket, extra),
-            sms_body=sms_text(title, ticket, ticket_link(ticket.id, kind)) if sms_on and urgent else None,
-            urgent=urgent, tech=tech, prev=prev, disp=disp, branch=ticket.branch_id if mgr else None, mgr=mgr,
-            creator=creator, actor=extra.get("actor_id"))
+        add(alert_texts(kind, ticket, extra, sms_on and urgent),
+            kind=kind, ticket_id=ticket.id, urgent=urgent, tech=tech, prev=prev, disp=disp,
+            branch=ticket.branch_id if mgr else None, mgr=mgr, creator=creator, actor=extra.get("actor_id"))
     for kind in sorted(digested):
         tickets = per_kind[kind]
-        title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets])
-        add(kind=kind, ticket_id=None, title=title, body=body, sms_body=sms_body,
-            urgent=urgent_for(ROUTES[kind], tickets), disp=True, mgr=False)
+        add(digest_texts(kind, tickets), kind=kind, ticket_id=None, urgent=urgent_for(ROUTES[kind], tickets),
+            disp=True, mgr=False)
     for kind, part, technician_id in sorted(person_digested):
         tickets = per_person[(kind, part, technician_id)]
-        title, body, sms_body = digest_text(kind, [t.ticket_number for t in tickets], part=part)
-        add(kind=kind, ticket_id=None, title=title, body=body, sms_body=sms_body,
-            urgent=urgent_for(ROUTES[kind], tickets), disp=False, mgr=False,
-            **{"tech" if part == TECHNICIAN else "prev": technician_id})
-    if not fields["kind"]:
+        add(digest_texts(kind, tickets, part), kind=kind, ticket_id=None, urgent=urgent_for(ROUTES[kind], tickets),
+            disp=False, mgr=False, **{"tech" if part == TECHNICIAN else "prev": technician_id})
+    if not makers:
         return 0
+    default = default_locale()
+    languages = _languages(default, ask=digests)
+    for lang in LOCALES:
+        if lang not in languages:
+            for t in _TEXTS:
+                fields[f"{t}_{lang}"] = [None] * len(makers)
+            continue
+        title_f, body_f, sms_f = (fields[f"{t}_{lang}"] for t in _TEXTS)
+        with force_locale(lang):
+            for make in makers:
+                title, body, sms_body = make()
+                title_f.append(title)
+                body_f.append(body)
+                sms_f.append(sms_body)
     dialect = db.session.get_bind().dialect.name
     returning = sms_on or bool(cfg.get("TELEGRAM_BOT_TOKEN"))  # pending rows only then
     params = {
@@ -223,7 +276,7 @@ def notify_many(alerts: list[tuple[str, object, dict]], now: datetime | None = N
     else:
         params["alerts"] = json.dumps(list(zip(*(fields[f] for f in _ALERT_FIELDS))), separators=(",", ":"))
         params["now"] = params["now"].strftime("%Y-%m-%d %H:%M:%S.%f")
-    result = db.session.execute(text(_outbox_insert_sql(dialect, returning)), params)
+    result = db.session.execute(text(_outbox_insert_sql(dialect, returning, default)), params)
     if returning:
         rows = result.all()
         enqueue_after_commit([rid for rid, status in rows if status == PENDING.value])

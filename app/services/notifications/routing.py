@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 
 from app.models import (
     NotificationChannel,
@@ -34,7 +35,7 @@ CANCELLED = NotificationStatus.CANCELLED
 @dataclass(frozen=True)
 class Route:
     recipients: tuple[str, ...]
-    title: str
+    title: object  # lazy: str(title) is in the language in force; "%(number)s" is the ticket's number
     urgent: bool = False  # SMS always (escalations, overdue alerts)
     critical_sms: bool = True  # SMS when the ticket is CRITICAL (events someone must act on)
 
@@ -45,22 +46,22 @@ class Route:
 # The one fan-out that turns a route into people and channels is the outbox's
 # INSERT ... SELECT (outbox._outbox_insert_sql), for one event and for a sweep alike.
 ROUTES: dict[str, Route] = {
-    "ticket_assigned": Route((TECHNICIAN,), "New ticket {number} assigned to you"),
-    "ticket_created": Route((CREATOR,), "Ticket {number} received", critical_sms=False),
-    "ticket_unassigned": Route((DISPATCHERS,), "Ticket {number} has no technician"),
+    "ticket_assigned": Route((TECHNICIAN,), _l("New ticket %(number)s assigned to you")),
+    "ticket_created": Route((CREATOR,), _l("Ticket %(number)s received"), critical_sms=False),
+    "ticket_unassigned": Route((DISPATCHERS,), _l("Ticket %(number)s has no technician")),
     # The technician a dispatcher took off the ticket (reassigned to someone else).
-    "ticket_taken_off": Route((PREVIOUS_TECHNICIAN,), "You were taken off ticket {number}", critical_sms=False),
-    "ticket_escalated": Route((TECHNICIAN, PREVIOUS_TECHNICIAN, DISPATCHERS), "Ticket {number} escalated", urgent=True),
-    "ticket_declined": Route((DISPATCHERS,), "Ticket {number} declined"),
-    "ticket_completed": Route((STORE_MANAGERS,), "Ticket {number} is ready for your approval", critical_sms=False),
-    "completion_approved": Route((TECHNICIAN, DISPATCHERS), "Work on {number} approved", critical_sms=False),
-    "completion_rejected": Route((TECHNICIAN, DISPATCHERS), "Work on {number} rejected", critical_sms=False),
-    "sla_response_warning": Route((TECHNICIAN,), "Ticket {number}: response due soon"),
-    "sla_response_warning_new": Route((DISPATCHERS,), "Ticket {number}: unassigned, response due soon"),
-    "sla_no_secondary": Route((DISPATCHERS,), "Ticket {number}: response overdue, no secondary technician", urgent=True),
-    "sla_response_level2": Route((DISPATCHERS,), "Ticket {number}: still no response after escalation", urgent=True),
-    "sla_new_overdue": Route((DISPATCHERS,), "Ticket {number}: unassigned past its response time", urgent=True),
-    "sla_resolution_overdue": Route((DISPATCHERS,), "Ticket {number}: resolution overdue"),
+    "ticket_taken_off": Route((PREVIOUS_TECHNICIAN,), _l("You were taken off ticket %(number)s"), critical_sms=False),
+    "ticket_escalated": Route((TECHNICIAN, PREVIOUS_TECHNICIAN, DISPATCHERS), _l("Ticket %(number)s escalated"), urgent=True),
+    "ticket_declined": Route((DISPATCHERS,), _l("Ticket %(number)s declined")),
+    "ticket_completed": Route((STORE_MANAGERS,), _l("Ticket %(number)s is ready for your approval"), critical_sms=False),
+    "completion_approved": Route((TECHNICIAN, DISPATCHERS), _l("Work on %(number)s approved"), critical_sms=False),
+    "completion_rejected": Route((TECHNICIAN, DISPATCHERS), _l("Work on %(number)s rejected"), critical_sms=False),
+    "sla_response_warning": Route((TECHNICIAN,), _l("Ticket %(number)s: response due soon")),
+    "sla_response_warning_new": Route((DISPATCHERS,), _l("Ticket %(number)s: unassigned, response due soon")),
+    "sla_no_secondary": Route((DISPATCHERS,), _l("Ticket %(number)s: response overdue, no secondary technician"), urgent=True),
+    "sla_response_level2": Route((DISPATCHERS,), _l("Ticket %(number)s: still no response after escalation"), urgent=True),
+    "sla_new_overdue": Route((DISPATCHERS,), _l("Ticket %(number)s: unassigned past its response time"), urgent=True),
+    "sla_resolution_overdue": Route((DISPATCHERS,), _l("Ticket %(number)s: resolution overdue")),
 }
 
 # Telegram messages of these kinds to the ticket's current technician carry Accept/Decline.

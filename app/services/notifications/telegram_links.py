@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +23,7 @@ from app.models import (
 )
 from app.models.notification import TelegramLinkCode
 from app import clock
+from app.i18n import user_locale, valid_locale
 from app.services import access
 from app.services.channels import telegram
 from app.services.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
@@ -84,7 +86,7 @@ def link_telegram_chat(code: str, chat_id: str) -> User | None:
     if user is None or not user.is_active:
         return None
     if _chat_held_by_other(chat_id, user.id):
-        raise Conflict("This Telegram chat is linked to another Evercold account")
+        raise Conflict(_("This Telegram chat is linked to another Evercold account"))
     try:
         with db.session.begin_nested():
             used = db.session.execute(
@@ -98,7 +100,7 @@ def link_telegram_chat(code: str, chat_id: str) -> User | None:
                 user.notify_telegram = True
                 db.session.flush()
     except IntegrityError:  # another user linked the same chat at the same moment
-        raise Conflict("This Telegram chat is linked to another Evercold account")
+        raise Conflict(_("This Telegram chat is linked to another Evercold account"))
     return user if used == 1 else None
 
 
@@ -135,54 +137,74 @@ class ButtonOutcome:
     edit: bool = False  # edit the message (the buttons go away)
 
 
+def chat_locale(chat_id: str | None, language_code=None) -> str:
+    """The language to answer a Telegram chat in: its owner's, as every message to them
+    (users.locale, else DEFAULT_LOCALE); for a chat linked to nobody, what the person's
+    Telegram app says it speaks (`from.language_code`, as a browser's Accept-Language),
+    else DEFAULT_LOCALE."""
+    user = user_for_chat(chat_id) if chat_id else None
+    if user is not None:
+        return user_locale(user.locale)
+    return valid_locale(language_code) or user_locale(None)
+
+
 def press_button(from_chat_id: str, data: str, message_chat_id: str | None = None) -> ButtonOutcome:
     """Accept / Decline pressed in Telegram: the same services, access rules and status
     machine as the pages, run as the one user linked to the presser's chat. Our buttons
-    are only ever sent to private chats: a press seen in any other chat runs nothing."""
+    are only ever sent to private chats: a press seen in any other chat runs nothing.
+    The answers are in the language in force (the caller's `force_locale(chat_locale(...))`)."""
     from app.services import tickets as ticket_service
 
     parsed = telegram.parse_callback_data(data)
     if parsed is None:
-        return ButtonOutcome("This button is not recognised.")
+        return ButtonOutcome(_("This button is not recognised."))
     action, ticket_id = parsed
     if message_chat_id is not None and message_chat_id != from_chat_id:
-        return ButtonOutcome("This button only works in your own chat with the bot; nothing was changed.")
+        return ButtonOutcome(_("This button only works in your own chat with the bot; nothing was changed."))
     user = user_for_chat(from_chat_id)
     if user is None:
-        return ButtonOutcome("This Telegram account is not linked to Evercold. Link it from your profile page.")
+        return ButtonOutcome(_("This Telegram account is not linked to Evercold. Link it from your profile page."))
     try:
         ticket = ticket_service.get_ticket(ticket_id, for_update=True)
     except NotFound:
-        return ButtonOutcome("This ticket no longer exists.", "This ticket no longer exists.", edit=True)
+        gone = _("This ticket no longer exists.")
+        return ButtonOutcome(gone, gone, edit=True)
     if user.role != Role.TECHNICIAN or not access.can_read_ticket(user, ticket):
-        return ButtonOutcome("This button is not for you; nothing was changed.")
+        return ButtonOutcome(_("This button is not for you; nothing was changed."))
     if ticket.assigned_technician_id != user.technician_id:
-        note = "This ticket has been reassigned to another technician. Nothing to do, thank you."
+        note = _("This ticket has been reassigned to another technician. Nothing to do, thank you.")
         return ButtonOutcome(note, note, edit=True)
     if ticket.status != TicketStatus.ASSIGNED:
-        note = ("You have already accepted this ticket." if ticket.status == TicketStatus.IN_PROGRESS
-                else f"This ticket is no longer waiting for an answer (it is {ticket.status.label.lower()}).")
+        if ticket.status == TicketStatus.IN_PROGRESS:
+            note = _("You have already accepted this ticket.")
+        else:
+            note = _("This ticket is no longer waiting for an answer (it is %(status)s).",
+                     status=str(ticket.status.label).lower())
         return ButtonOutcome(note, note, edit=True)
     try:
         with db.session.begin_nested():
             if action == telegram.ACCEPT:
                 ticket_service.accept(ticket, user)
             else:
-                ticket_service.decline(ticket, "Declined from Telegram", user)
+                # Stored as the technician's reason, in their words (their language).
+                ticket_service.decline(ticket, _("Declined from Telegram"), user)
     except (InvalidTransition, Forbidden, ValidationError) as exc:
-        return ButtonOutcome(f"Nothing was changed: {exc.message}", f"Nothing was changed: {exc.message}", edit=True)
+        note = _("Nothing was changed: %(reason)s", reason=exc.message)
+        return ButtonOutcome(note, note, edit=True)
     from app.services.timefmt import local_str
 
     when = local_str(clock.now(), zone=True)
     if action == telegram.ACCEPT:
-        return ButtonOutcome("Accepted. The ticket is yours.", f"✅ Accepted by you at {when}.", edit=True)
-    return ButtonOutcome("Declined. The dispatchers have been told.",
-                         f"✖ Declined at {when}. The dispatchers have been told.", edit=True)
+        return ButtonOutcome(_("Accepted. The ticket is yours."), _("✅ Accepted by you at %(when)s.", when=when),
+                             edit=True)
+    return ButtonOutcome(_("Declined. The dispatchers have been told."),
+                         _("✖ Declined at %(when)s. The dispatchers have been told.", when=when), edit=True)
 
 
 def edited_message_html(user_chat_id: str, message_id, fallback_text: str, footer: str) -> str:
     """The message as it was sent (re-rendered from its outbox row, without buttons)
-    plus the outcome; the callback's own text when the row is gone."""
+    plus the outcome; the callback's own text when the row is gone. Our own words (the
+    link's) in the language in force, as `press_button`'s."""
     row = db.session.execute(
         select(Notification).join(User, User.id == Notification.user_id).where(
             Notification.channel == TELEGRAM, Notification.external_id == str(message_id),

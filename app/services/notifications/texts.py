@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.numbers import format_decimal
 from flask import current_app
+from flask_babel import gettext as _, ngettext
 
 from app.models import (
     Role,
@@ -15,7 +17,7 @@ from app.models import (
 )
 from app.services.channels import sms
 
-from app.services.notifications.routing import DISPATCHERS, PREVIOUS_TECHNICIAN, TECHNICIAN
+from app.services.notifications.routing import DISPATCHERS, PREVIOUS_TECHNICIAN, ROUTES, TECHNICIAN
 from app.services.reference import local_name  # a category or subcategory in the reader's language
 
 
@@ -26,50 +28,70 @@ def shorten(text: str | None, limit: int = DESCRIPTION_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# Every text below is written in the language in force (`app.i18n.force_locale`): the
+# outbox makes each alert's texts once per language its recipients read
+# (outbox.notify_many), and the database picks each recipient's.
+
+
 def _due(ticket: ServiceTicket) -> tuple[str, datetime]:
+    """("response" or "resolution", the due time of the clock that is running)."""
     from app.services.sla_clock import running_deadline
 
-    phase, due_at = running_deadline(ticket)
-    return ("Response due" if phase == "response" else "Resolution due"), due_at
+    return running_deadline(ticket)
+
+
+def _due_line(phase: str, due: str) -> str:
+    if phase == "response":
+        return _("Response due: %(when)s", when=due)
+    return _("Resolution due: %(when)s", when=due)
 
 
 def received_text(ticket: ServiceTicket) -> str:
     """The reporter's confirmation: not their own report again, but who was assigned and
-    by when they must respond (or that it waits for a technician)."""
+    by when they must respond (or that it waits for a technician). One line."""
     from app.services.timefmt import zoned
 
-    _, due_at = _due(ticket)
+    _phase, due_at = _due(ticket)
     due = zoned(due_at)
     technician = getattr(ticket, "assigned_technician", None)
     if technician is not None:
-        return (f"Ticket {ticket.ticket_number} received: assigned to {technician.name}, "
-                f"who must respond by {due}.")
-    return (f"Ticket {ticket.ticket_number} received: waiting for a technician, "
-            f"who must respond by {due}.")
+        return _("Ticket %(number)s received: assigned to %(name)s, who must respond by %(due)s.",
+                 number=ticket.ticket_number, name=technician.name, due=due)
+    return _("Ticket %(number)s received: waiting for a technician, who must respond by %(due)s.",
+             number=ticket.ticket_number, due=due)
 
 
-def _person(user_id: str | None) -> str:
+def _person(user_id: str | None) -> str | None:
     """The name of the person whose action it was (their technician's name, if one)."""
     from app.extensions import db
     from app.models import User
 
     user = db.session.get(User, user_id) if user_id else None
     if user is None:
-        return "The technician"
+        return None
     return user.technician.name if user.technician is not None else user.name
 
 
 def declined_text(ticket: ServiceTicket, extra: dict) -> str:
-    """The dispatchers' first line when a technician declines: who, why, who has it now."""
+    """The dispatchers' first line when a technician declines: who, why, who has it now.
+    One line, ending with a full stop (inbox_view shows it as the item's line)."""
     who = _person(extra.get("actor_id"))
     reason = shorten(str(extra.get("reason") or ""), 200)
-    said = f"{who} declined ticket {ticket.ticket_number}: {reason}" if reason else \
-        f"{who} declined ticket {ticket.ticket_number}."
-    said = said if said.endswith((".", "!", "?", "…")) else said + "."
+    number = ticket.ticket_number
+    if reason and not reason.endswith((".", "!", "?", "…")):
+        reason += "."
+    if who and reason:
+        said = _("%(name)s declined ticket %(number)s: %(reason)s", name=who, number=number, reason=reason)
+    elif who:
+        said = _("%(name)s declined ticket %(number)s.", name=who, number=number)
+    elif reason:
+        said = _("The technician declined ticket %(number)s: %(reason)s", number=number, reason=reason)
+    else:
+        said = _("The technician declined ticket %(number)s.", number=number)
     now = getattr(ticket, "assigned_technician", None)
     if now is not None:
-        return f"{said} It is now assigned to {now.name}."
-    return f"{said} Nobody has it now: assign a technician."
+        return _("%(declined)s It is now assigned to %(name)s.", declined=said, name=now.name)
+    return _("%(declined)s Nobody has it now: assign a technician.", declined=said)
 
 
 def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
@@ -78,23 +100,23 @@ def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
 
     if kind == "ticket_created":
         return received_text(ticket)
-    due_label, due_at = _due(ticket)
+    phase, due_at = _due(ticket)
     lines = [] if kind != "ticket_taken_off" else [
-        "It was given to another technician: nothing more to do on it, thank you."]
+        _("It was given to another technician: nothing more to do on it, thank you.")]
     if kind == "ticket_declined":
         lines = [declined_text(ticket, extra)]
     lines += [
-        f"Ticket: {ticket.ticket_number}",
-        f"Branch: {ticket.branch.branch_code} {ticket.branch.branch_name}",
-        f"Priority: {ticket.priority.label}",
-        f"Problem: {local_name(ticket.subcategory)}",
+        _("Ticket: %(number)s", number=ticket.ticket_number),
+        _("Branch: %(code)s %(name)s", code=ticket.branch.branch_code, name=ticket.branch.branch_name),
+        _("Priority: %(priority)s", priority=ticket.priority.label),
+        _("Problem: %(problem)s", problem=local_name(ticket.subcategory)),
     ]
     if ticket.assigned_technician is not None and kind != "ticket_completed":
-        lines.append(f"Technician: {ticket.assigned_technician.name}")
-    lines.append(f"Description: {shorten(ticket.description)}")
+        lines.append(_("Technician: %(name)s", name=ticket.assigned_technician.name))
+    lines.append(_("Description: %(text)s", text=shorten(ticket.description)))
     if extra.get("reason"):
-        lines.append(f"Reason: {shorten(str(extra['reason']))}")
-    lines.append(f"{due_label}: {zoned(due_at)}")
+        lines.append(_("Reason: %(text)s", text=shorten(str(extra["reason"]))))
+    lines.append(_due_line(phase, zoned(due_at)))
     return "\n".join(lines)
 
 
@@ -125,43 +147,80 @@ def ticket_link(ticket_id: str | None, kind: str) -> str:
 
 
 def link_text(kind: str) -> str:
-    return "Review and approve" if kind == "ticket_completed" else "Open ticket"
+    return _("Review and approve") if kind == "ticket_completed" else _("Open ticket")
+
+
+def title_text(kind: str, number: str) -> str:
+    """A ticket alert's title (routing.ROUTES[kind].title, translated) for ticket `number`."""
+    return str(ROUTES[kind].title) % {"number": number}
 
 
 def sms_text(title: str, ticket: ServiceTicket, link: str) -> str:
-    """One SMS segment where possible: the richest variant that fits wins."""
+    """One SMS segment where possible: the richest variant that fits wins (sms.fit), down
+    to the title alone."""
     from app.services.timefmt import zoned
 
-    _, due_at = _due(ticket)
-    due = zoned(due_at)
-    prio = f"{ticket.priority.label} priority"
-    code, name, sub = ticket.branch.branch_code, ticket.branch.branch_name, local_name(ticket.subcategory)
+    _phase, due_at = _due(ticket)
+    words = {"title": title, "priority": ticket.priority.label, "code": ticket.branch.branch_code,
+             "branch": ticket.branch.branch_name, "problem": local_name(ticket.subcategory), "due": zoned(due_at),
+             "link": link}
     return sms.fit([
-        f"{title}. {prio}, {code} {name}: {sub}. Due {due}. {link}",
-        f"{title}. {prio}, {code} {name}. Due {due}. {link}",
-        f"{title}. {prio}, {code}. Due {due}. {link}",
-        f"{title}. {prio}, {code} {name}: {sub}. Due {due}.",
-        f"{title}. {prio}, {code}. Due {due}.",
+        _("%(title)s. %(priority)s priority, %(code)s %(branch)s: %(problem)s. Due %(due)s. %(link)s", **words),
+        _("%(title)s. %(priority)s priority, %(code)s %(branch)s. Due %(due)s. %(link)s", **words),
+        _("%(title)s. %(priority)s priority, %(code)s. Due %(due)s. %(link)s", **words),
+        _("%(title)s. %(priority)s priority, %(code)s %(branch)s: %(problem)s. Due %(due)s.", **words),
+        _("%(title)s. %(priority)s priority, %(code)s. Due %(due)s.", **words),
+        _("%(title)s. Due %(due)s.", **words),
+        _("%(title)s.", **words),
     ])
 
 
+# A digest's title, by kind: the dispatchers' (DIGEST_TITLES) and a technician's, by
+# (kind, the technician's part in the alert) (PERSON_DIGEST_TITLES). Each takes the count
+# and the count as written for the reader ("1,234" / "1 234"), for the plural form.
 DIGEST_TITLES = {
-    "ticket_escalated": "{count} tickets escalated",
-    "sla_no_secondary": "{count} tickets: response overdue, no secondary technician",
-    "sla_response_level2": "{count} tickets: still no response after escalation",
-    "sla_new_overdue": "{count} tickets: unassigned past their response time",
-    "sla_resolution_overdue": "{count} tickets: resolution overdue",
-    "sla_response_warning_new": "{count} tickets: unassigned, response due soon",
+    "ticket_escalated": lambda n, count: ngettext(
+        "%(count)s ticket escalated", "%(count)s tickets escalated", n, count=count),
+    "sla_no_secondary": lambda n, count: ngettext(
+        "%(count)s ticket: response overdue, no secondary technician",
+        "%(count)s tickets: response overdue, no secondary technician", n, count=count),
+    "sla_response_level2": lambda n, count: ngettext(
+        "%(count)s ticket: still no response after escalation",
+        "%(count)s tickets: still no response after escalation", n, count=count),
+    "sla_new_overdue": lambda n, count: ngettext(
+        "%(count)s ticket: unassigned past its response time",
+        "%(count)s tickets: unassigned past their response time", n, count=count),
+    "sla_resolution_overdue": lambda n, count: ngettext(
+        "%(count)s ticket: resolution overdue", "%(count)s tickets: resolution overdue", n, count=count),
+    "sla_response_warning_new": lambda n, count: ngettext(
+        "%(count)s ticket: unassigned, response due soon",
+        "%(count)s tickets: unassigned, response due soon", n, count=count),
 }
-# A technician's digest, by (kind, the technician's part in the alert).
 PERSON_DIGEST_TITLES = {
-    ("ticket_escalated", TECHNICIAN): "{count} tickets escalated to you",
-    ("ticket_escalated", PREVIOUS_TECHNICIAN): "{count} of your tickets escalated to another technician",
-    ("sla_response_warning", TECHNICIAN): "{count} tickets: response due soon",
+    ("ticket_escalated", TECHNICIAN): lambda n, count: ngettext(
+        "%(count)s ticket escalated to you", "%(count)s tickets escalated to you", n, count=count),
+    ("ticket_escalated", PREVIOUS_TECHNICIAN): lambda n, count: ngettext(
+        "%(count)s of your tickets escalated to another technician",
+        "%(count)s of your tickets escalated to another technician", n, count=count),
+    ("sla_response_warning", TECHNICIAN): lambda n, count: ngettext(
+        "%(count)s ticket: response due soon", "%(count)s tickets: response due soon", n, count=count),
 }
+
+
+def _alerts_title(n: int, count: str) -> str:
+    return ngettext("%(count)s alert", "%(count)s alerts", n, count=count)
+
+
 DIGEST_LISTED = 20  # ticket numbers named in a digest
 BOARD_OVERDUE_PATH = "/dispatcher/tickets?overdue=true"
 TECHNICIAN_QUEUE_PATH = "/tech/dashboard"
+
+
+def _count(n: int) -> str:
+    """A count as the reader writes it ("1,234" in English, "1 234" in Russian)."""
+    from app.services.timefmt import locale
+
+    return format_decimal(n, locale=locale())
 
 
 def digest_text(kind: str, numbers: list[str], *, part: str = DISPATCHERS) -> tuple[str, str, str]:
@@ -169,18 +228,22 @@ def digest_text(kind: str, numbers: list[str], *, part: str = DISPATCHERS) -> tu
     (`part` DISPATCHERS, linking to the board's overdue filter) or a technician's
     (`part` TECHNICIAN / PREVIOUS_TECHNICIAN, linking to their queue)."""
     count = len(numbers)
+    base = current_app.config['APP_BASE_URL'].rstrip('/')
     if part == DISPATCHERS:
-        template, path, where = DIGEST_TITLES.get(kind, "{count} alerts"), BOARD_OVERDUE_PATH, \
-            "Overdue tickets on the board"
+        title = DIGEST_TITLES.get(kind, _alerts_title)(count, _count(count))
+        link = f"{base}{BOARD_OVERDUE_PATH}"
+        where = _("Overdue tickets on the board: %(link)s", link=link)
     else:
-        template, path, where = PERSON_DIGEST_TITLES.get((kind, part), "{count} alerts"), \
-            TECHNICIAN_QUEUE_PATH, "Your queue"
-    title = template.format(count=f"{count:,}")
-    link = f"{current_app.config['APP_BASE_URL'].rstrip('/')}{path}"
+        title = PERSON_DIGEST_TITLES.get((kind, part), _alerts_title)(count, _count(count))
+        link = f"{base}{TECHNICIAN_QUEUE_PATH}"
+        where = _("Your queue: %(link)s", link=link)
     listed = ", ".join(numbers[:DIGEST_LISTED])
     more = count - min(count, DIGEST_LISTED)
-    lines = [f"{title} in one SLA sweep.", f"Tickets: {listed}" + (f" and {more:,} more." if more else ".")]
-    lines.append(f"{where}: {link}")
-    return title, "\n".join(lines), sms.fit([f"{title}. {link}", f"{title}."])
-
-
+    lines = [_("%(title)s in one SLA sweep.", title=title)]
+    if more:
+        lines.append(_("Tickets: %(numbers)s and %(more)s more.", numbers=listed, more=_count(more)))
+    else:
+        lines.append(_("Tickets: %(numbers)s.", numbers=listed))
+    lines.append(where)
+    return title, "\n".join(lines), sms.fit([_("%(title)s. %(link)s", title=title, link=link),
+                                             _("%(title)s.", title=title)])

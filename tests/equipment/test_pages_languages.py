@@ -1,0 +1,50 @@
+"""The equipment pages in Russian and Uzbek (issue 17's rules for issue 18's pages): the
+reader's language for our words and plural forms, the data (names, tags) as stored."""
+from __future__ import annotations
+
+import pytest
+
+from app import clock
+from app.extensions import db
+from app.models import User
+from tests.equipment.conftest import at, make_unit, ticket_on
+
+
+def reader(signed_in, user, lang):
+    db.session.get(User, user.id).locale = lang
+    db.session.commit()
+    return signed_in(user)
+
+
+@pytest.mark.parametrize("faults, words", [
+    (1, "неисправность за последние 90 дней"), (2, "неисправности за последние 90 дней"),
+    (5, "неисправностей за последние 90 дней")])
+def test_the_unit_page_in_russian_counts_faults_in_the_right_form(world, signed_in, faults, words):
+    unit = make_unit(world, name="Мясная камера №1", replacementCost="8000.00")
+    clock.set_now(at("2026-11-01T08:00:00Z"))
+    for _ in range(faults):
+        ticket_on(world, unit)
+    page = reader(signed_in, world.manager, "ru").get(f"/equipment/{unit.id}").get_data(as_text=True)
+    assert words in page
+    assert "Ремонтировать или заменить?" in page and "Ремонт пока оправдан." in page
+    assert "Мясная камера №1" in page and "CR-001" in page  # the data as typed
+
+
+def test_the_unit_page_and_the_picker_in_uzbek(world, signed_in):
+    unit = make_unit(world, name="Sut vitrinasi", kind="DISPLAY_CASE")
+    m = reader(signed_in, world.manager, "uz")
+    page = m.get(f"/equipment/{unit.id}").get_data(as_text=True)
+    assert "Qurilma haqida" in page and "Sut vitrinasi" in page
+    form = m.get("/store/tickets/new").get_data(as_text=True)
+    assert "Qaysi qurilma?" in form and "Bilmayman / boshqa" in form and "Sut vitrinasi" in form
+
+
+def test_the_branch_units_labels_and_form_in_russian(world, signed_in):
+    make_unit(world, refrigerant="R404A", chargeKg="12.5")
+    d = reader(signed_in, world.dispatcher, "ru")
+    units = d.get(f"/dispatcher/branches/{world.branch.id}/equipment").get_data(as_text=True)
+    assert "Установки филиала" in units and "12,5 кг" in units
+    labels = d.get(f"/dispatcher/branches/{world.branch.id}/labels").get_data(as_text=True)
+    assert "1 этикетка" in labels and "Отсканируйте, чтобы сообщить о неисправности" in labels
+    form = d.get(f"/dispatcher/branches/{world.branch.id}/equipment/new").get_data(as_text=True)
+    assert "Инвентарный номер" in form and "R404A (ПГП 3922)" in form
