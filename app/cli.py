@@ -54,25 +54,31 @@ def seed_categories() -> IssueCategory:
 
 # The refrigerant logbook's tickets (API.md, "Equipment"): its own category, so the plan's
 # keeps exactly its six subcategories.
-REFRIGERANT_CATEGORY = ("Refrigerant", "Refrigerant leaks and the F-gas logbook")
-REFRIGERANT_SUBCATEGORIES = [("Refrigerant Leak", "A leak found or suspected; refrigerant added above the limit")]
+REFRIGERANT_CATEGORY = ("Refrigerant", "Refrigerant leaks and the F-gas logbook",
+                        {"ru": "Хладагент", "uz": "Sovutgich agent"})
+REFRIGERANT_SUBCATEGORIES = [("Refrigerant Leak", "A leak found or suspected; refrigerant added above the limit",
+                              {"ru": "Утечка хладагента", "uz": "Sovutgich agent sizib chiqishi"})]
 
 
 def seed_refrigerant_category() -> IssueCategory:
     """The category "Refrigerant" with "Refrigerant Leak" (the plan's default SLA
     minutes), for tickets the refrigerant logbook opens; idempotent."""
-    name, description = REFRIGERANT_CATEGORY
+    name, description, translations = REFRIGERANT_CATEGORY
     category = db.session.execute(select(IssueCategory).where(IssueCategory.name == name)).scalar_one_or_none()
     if category is None:
-        category = IssueCategory(name=name, description=description)
+        category = IssueCategory(name=name, description=description, name_translations=translations)
         db.session.add(category)
         db.session.flush()
-    existing = {s.name for s in db.session.execute(
+    elif not category.name_translations:
+        category.name_translations = translations
+    existing = {s.name: s for s in db.session.execute(
         select(IssueSubcategory).where(IssueSubcategory.category_id == category.id)).scalars()}
-    for sub_name, sub_description in REFRIGERANT_SUBCATEGORIES:
+    for sub_name, sub_description, sub_translations in REFRIGERANT_SUBCATEGORIES:
         if sub_name not in existing:
             db.session.add(IssueSubcategory(category_id=category.id, name=sub_name, description=sub_description,
-                                            **SLA_DEFAULTS))
+                                            name_translations=sub_translations, **SLA_DEFAULTS))
+        elif not existing[sub_name].name_translations:
+            existing[sub_name].name_translations = sub_translations
     db.session.flush()
     return category
 

@@ -194,6 +194,14 @@ def home_for(user) -> str:
     return "/store"
 
 
+def contact_role(value: str | None) -> str:
+    """A ticket's contact role as its reader says it: the app stores "Store Manager" for a
+    store manager's own report (the plan's default); a role someone typed stays as typed."""
+    if value and value.strip().lower().replace(" ", "_") == Role.STORE_MANAGER.value:
+        return Role.STORE_MANAGER.label
+    return value or ""
+
+
 def register_web(app: Flask) -> None:
     import flask_wtf.form
 
@@ -203,6 +211,8 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["zoned"] = timefmt.zoned  # a time with its zone: "7 Dec 14:25 UTC+5"
     app.jinja_env.filters["isotime"] = timefmt.iso_utc
     app.jinja_env.filters["money"] = timefmt.money
+    app.jinja_env.filters["contact_role"] = contact_role
+    app.jinja_env.filters["quantity"] = timefmt.quantity  # 1.5 -> "1,5" for a Russian reader
     app.jinja_env.filters["duration"] = timefmt.duration  # minutes in words: 1440 -> "1 day"
     app.jinja_env.filters["label"] = enum_label  # an enum's words: {{ t.status|label }}
     # Browsers ask for /favicon.ico on every page whatever the <link rel="icon"> says.

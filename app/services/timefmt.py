@@ -139,6 +139,16 @@ def money(value: Decimal | float | int | None) -> str:
     return _spaced(format_currency(Decimal(str(value)), currency(), locale=locale()))
 
 
+def quantity(value: Decimal | float | int | None) -> str:
+    """A quantity or a number of hours as the reader writes numbers ("1.5", ru "1,5"),
+    without trailing zeros; "—" for none."""
+    if value is None:
+        return "—"
+    from babel.numbers import format_decimal
+
+    return format_decimal(Decimal(str(value)).normalize(), "#,##0.###", locale=locale())
+
+
 def short_money(value: Decimal | float | int) -> str:
     """An axis label: "$12K"."""
     return _spaced(format_compact_currency(Decimal(str(value)), currency(), locale=locale(), fraction_digits=1))

@@ -6,6 +6,8 @@ Same beats as the other pages: load and authorize, validate, call one service (t
 the API calls), render or redirect; a refused form comes back with its errors."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
@@ -23,7 +25,9 @@ from app.web import form_errors
 
 @bp.context_processor
 def _helpers():
-    return {"month_name": lambda d: format_date(d, "LLLL y"), "format_date": format_date,
+    # A month is a calendar date: a datetime would be moved to UTC by format_date first
+    # (local midnight on the 1st is still the previous month in UTC east of Greenwich).
+    return {"month_name": lambda d: format_date(d.date() if isinstance(d, datetime) else d, "LLLL y"), "format_date": format_date,
             "report_url": equipment.report_url, "number": lambda v: format_decimal(v, "#,##0.0##")}
 
 
