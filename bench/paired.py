@@ -300,6 +300,11 @@ def setup_ours(tickets: int) -> None:
     except Exception:  # noqa: BLE001 - no schema yet
         count, events = 0, False
     if count == tickets and events:
+        app = board_load.make_app(OURS_URL)  # kept data, brought up to this code's schema
+        from app.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
         return
     print(f"ours: generating {tickets} realistic tickets into {OURS_URL.rsplit('/', 1)[1]} (~2-3 min)", flush=True)
     board_load.prepare_postgres(OURS_URL, reset=True)
