@@ -32,18 +32,6 @@ def _note(w, actor):
     return (own_notification(user) or own_notification(w.dispatcher)).id
 
 
-def _unit(w):
-    """A unit of the tickets' branch (made once per test)."""
-    from app.models import Equipment
-    from app.services import equipment
-
-    unit = db.session.query(Equipment).filter_by(asset_tag="PAM-1").first()
-    if unit is None:
-        unit = equipment.create_unit(w.dispatcher, {"branchId": w.branch.id, "assetTag": "PAM-1",
-                                                    "kind": "COLD_ROOM", "name": "Cold room 1"})
-        db.session.commit()
-    return unit.id
-
 QR_REPORT = {"description": "Warm inside", "name": "Aziz", "phone": "+998907654321"}
 
 
@@ -200,19 +188,19 @@ PAGES = {
     "create unit": ("POST", "/dispatcher/branches/<branch_id>/equipment/new", lambda w, s, c, a: c.post(
         f"/dispatcher/branches/{w.branch.id}/equipment/new",
         data={"assetTag": f"NEW-{a}", "kind": "COLD_ROOM", "name": "Cold room 2", "isActive": "y"})),
-    "unit edit form": ("GET", "/equipment/<unit_id>/edit", lambda w, s, c, a: c.get(f"/equipment/{_unit(w)}/edit")),
+    "unit edit form": ("GET", "/equipment/<unit_id>/edit", lambda w, s, c, a: c.get(f"/equipment/{s.qr_unit.id}/edit")),
     "edit unit": ("POST", "/equipment/<unit_id>/edit", lambda w, s, c, a: c.post(
-        f"/equipment/{_unit(w)}/edit", data={"assetTag": "PAM-1", "kind": "COLD_ROOM", "name": "Cold room 1b",
+        f"/equipment/{s.qr_unit.id}/edit", data={"assetTag": "QR-001", "kind": "COLD_ROOM", "name": "Cold room 1b",
                                               "branchId": w.branch.id, "isActive": "y"})),
     "new report token": ("POST", "/equipment/<unit_id>/report-token",
-                         lambda w, s, c, a: c.post(f"/equipment/{_unit(w)}/report-token")),
+                         lambda w, s, c, a: c.post(f"/equipment/{s.qr_unit.id}/report-token")),
     "labels": ("GET", "/dispatcher/branches/<branch_id>/labels",
                lambda w, s, c, a: c.get(f"/dispatcher/branches/{w.branch.id}/labels")),
-    "unit page": ("GET", "/equipment/<unit_id>", lambda w, s, c, a: c.get(f"/equipment/{_unit(w)}")),
+    "unit page": ("GET", "/equipment/<unit_id>", lambda w, s, c, a: c.get(f"/equipment/{s.qr_unit.id}")),
     "store units": ("GET", "/store/equipment", lambda w, s, c, a: c.get("/store/equipment")),
     "ticket unit": ("POST", "/tickets/<ticket_id>/equipment", lambda w, s, c, a: c.post(
-        f"{P}/{s.assigned.id}/equipment", data={"equipmentId": _unit(w)})),
-    "unit QR code": ("GET", "/equipment/<unit_id>/qr.svg", lambda w, s, c, a: c.get(f"/equipment/{_unit(w)}/qr.svg")),
+        f"{P}/{s.assigned.id}/equipment", data={"equipmentId": s.qr_unit.id})),
+    "unit QR code": ("GET", "/equipment/<unit_id>/qr.svg", lambda w, s, c, a: c.get(f"/equipment/{s.qr_unit.id}/qr.svg")),
     # auth
     "login page": ("GET", "/login", lambda w, s, c, a: c.get("/login")),
     "logout": ("POST", "/logout", lambda w, s, c, a: c.post("/logout")),
