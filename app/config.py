@@ -98,6 +98,8 @@ class Config:
     ARRIVAL_RADIUS_M = int(os.environ.get("ARRIVAL_RADIUS_M") or 500)
     SQLITE_CACHE_MIB = int(os.environ.get("SQLITE_CACHE_MIB") or 32)  # page cache per SQLite connection
     SLA_WARNING_FRACTION = float(os.environ.get("SLA_WARNING_FRACTION") or 0.75)
+    # A ticket paused longer than this alerts dispatchers once (the SLA sweep checks it).
+    PAUSE_ALERT_HOURS = float(os.environ.get("PAUSE_ALERT_HOURS") or 48)
     # The board's "Just arrived" strip keeps a new ticket this long, however long its column.
     BOARD_ARRIVALS_MINUTES = int(os.environ.get("BOARD_ARRIVALS_MINUTES") or 10)
     SLA_DIGEST_THRESHOLD = int(os.environ.get("SLA_DIGEST_THRESHOLD") or 50)  # sla2: dispatcher digest above this

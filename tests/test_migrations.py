@@ -105,3 +105,35 @@ def test_0006_gives_existing_tickets_the_warning_moments_every_reader_used(app, 
     finally:
         db.session.remove()
         upgrade()
+
+
+def test_rebuilding_tables_keeps_every_ticket_and_its_timeline(app, ctx, world):
+    """Migrations 0015 and 0017 rebuild `service_tickets` and `customer_branches` on SQLite
+    (batch mode: copy, drop, rename). Dropping a parent table with foreign keys on
+    deletes its rows first, cascading to every child: a store's tickets, their timelines
+    and photos would vanish in an upgrade. Upgrading from 0014 keeps all of them."""
+    import sqlalchemy as sa
+
+    from app.models import TicketEvent, TicketPhoto
+    from tests.factories import make_ticket
+
+    ticket = make_ticket(world)
+    db.session.add(TicketEvent(ticket_id=ticket.id, kind="comment", data={"text": "kept"}))
+    db.session.add(TicketPhoto(ticket_id=ticket.id, type="before", storage_key="k", thumb_key="t",
+                               content_type="image/jpeg", width=1, height=1, size_bytes=1))
+    db.session.commit()
+    counts = "SELECT (SELECT count(*) FROM service_tickets), (SELECT count(*) FROM ticket_events), " \
+             "(SELECT count(*) FROM ticket_photos), (SELECT count(*) FROM customer_branches)"
+    with db.engine.connect() as conn:
+        before = tuple(conn.execute(sa.text(counts)).one())
+    assert before[0] >= 1 and before[1] >= 1 and before[2] == 1
+    db.session.remove()
+    downgrade(revision="0014")
+    try:
+        upgrade()
+        with db.engine.connect() as conn:
+            assert tuple(conn.execute(sa.text(counts)).one()) == before
+        assert model_diff() == []
+    finally:
+        db.session.remove()
+        upgrade()

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from app.models.board_version import BoardVersion
+from app.models.calendar import WEEKDAYS, TicketPause, WorkingCalendar
 from app.models.category import SLA_DEFAULTS, SLA_FIELDS, IssueCategory, IssueSubcategory
 from app.models.completion import CompletionPart, ServiceCompletion
 from app.models.customer import Customer, CustomerBranch
@@ -9,6 +10,7 @@ from app.models.enums import (
     EquipmentKind,
     NotificationChannel,
     NotificationStatus,
+    PauseReason,
     PhotoType,
     Role,
     TechnicianStatus,
@@ -31,4 +33,5 @@ __all__ = [
     "TechnicianBranchAssignment", "ServiceTicket", "TicketAssignee", "TicketCounter", "TicketEvent",
     "TicketPhoto", "ApiToken", "User", "user_branches",
     "Equipment", "EquipmentEvent", "EquipmentKind", "TicketSource",
+    "WEEKDAYS", "TicketPause", "WorkingCalendar", "PauseReason",
 ]

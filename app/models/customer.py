@@ -36,7 +36,11 @@ class CustomerBranch(db.Model):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # The working calendar its SLA minutes count in (None: around the clock; migration 0017).
+    calendar_id: Mapped[str | None] = mapped_column(ForeignKey("working_calendars.id", ondelete="SET NULL"),
+                                                    index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, onupdate=clock.now)
 
     customer: Mapped[Customer] = relationship(back_populates="branches")
+    calendar: Mapped["WorkingCalendar | None"] = relationship()  # noqa: F821

@@ -99,6 +99,16 @@ class TicketSource(Labelled):
     SYSTEM = "SYSTEM"
 
 
+class PauseReason(Labelled):
+    """Why a ticket's resolution clock is paused (API.md, "Pausing the resolution clock")."""
+
+    WAITING_PARTS = "WAITING_PARTS"
+    NO_ACCESS = "NO_ACCESS"
+    STORE_REQUEST = "STORE_REQUEST"
+    PRODUCT_BEING_MOVED = "PRODUCT_BEING_MOVED"
+    OTHER = "OTHER"  # needs a note
+
+
 # What a person reads for each value, translated when read (lazy: the reader's language).
 LABELS: dict[Labelled, str] = {
     Role.ADMIN: _l("Admin"),
@@ -146,6 +156,11 @@ LABELS: dict[Labelled, str] = {
     TicketSource.ALARM: _l("Temperature alarm"),
     TicketSource.PLAN: _l("Planned maintenance"),
     TicketSource.SYSTEM: _l("Opened automatically"),
+    PauseReason.WAITING_PARTS: _l("Waiting for parts"),
+    PauseReason.NO_ACCESS: _l("No access to the store"),
+    PauseReason.STORE_REQUEST: _l("Store asked to wait"),
+    PauseReason.PRODUCT_BEING_MOVED: _l("Product being moved"),
+    PauseReason.OTHER: _l("Other reason"),
 }
 
 

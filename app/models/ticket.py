@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.enums import ApprovalStatus, PhotoType, TicketPriority, TicketSource, TicketStatus, enum_column
+from app.models.enums import ApprovalStatus, PauseReason, PhotoType, TicketPriority, TicketSource, TicketStatus, enum_column
 from app.models.types import UTCDateTime, new_id
 from app import clock
 
@@ -99,6 +99,15 @@ class ServiceTicket(db.Model):
     source: Mapped[TicketSource] = mapped_column(enum_column(TicketSource), default=TicketSource.DISPATCHER,
                                                  server_default=TicketSource.DISPATCHER.value)
     maintenance_plan_id: Mapped[str | None] = mapped_column(String(32))
+
+    # The resolution clock's pause (migration 0017; services/pauses.py): set while paused,
+    # with the reason; `paused_minutes_total` is the working time of the ticket's past
+    # pauses (its resolution due time already moved by it); `pause_alerted_at` marks the
+    # one alert of a pause longer than PAUSE_ALERT_HOURS. The pauses themselves: ticket_pauses.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pause_reason: Mapped[PauseReason | None] = mapped_column(enum_column(PauseReason))
+    paused_minutes_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pause_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     internal_notes: Mapped[str | None] = mapped_column(Text)
     store_notes: Mapped[str | None] = mapped_column(Text)

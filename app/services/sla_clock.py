@@ -10,14 +10,16 @@ moment), how much of its window is used, and its state:
     met       stopped in time (the completion was submitted by the resolution deadline)
     missed    stopped late
     cancelled closed without a completion
+    paused    the resolution clock is paused (services/pauses.py): no warning, no alert,
+              never red; on resume the due time moves by the paused working time
 
 Due times and warning moments are computed here when a ticket is created or its
 priority changes, and stored on the ticket (`response_due_at`, `response_warn_at`,
 `resolution_due_at`, `resolution_warn_at`): later changes of the subcategory's minutes
 or of `SLA_WARNING_FRACTION` apply to new tickets, and a ticket keeps what it was
-promised. Working calendars and pauses will change only this module: the warning moment
-is "SLA_WARNING_FRACTION of the window", and under a calendar that is a share of the
-working time, which SQL cannot derive from two timestamps; hence the stored moments.
+promised. Under a working calendar (services/calendars.py) the minutes are working
+minutes and the warning moment is SLA_WARNING_FRACTION of the working time, which SQL
+cannot derive from two timestamps; hence the stored moments.
 
 Where SQL must decide the same thing (the board's overdue filter, analytics' tickets at
 risk, the sweep's warnings), the `sql_*` builders below produce it from the same
@@ -37,6 +39,7 @@ from app import clock
 
 RESPONSE, RESOLUTION = "response", "resolution"
 OK, WARNING, OVERDUE, MET, MISSED, CANCELLED = "ok", "warning", "overdue", "met", "missed", "cancelled"
+PAUSED = "paused"
 RUNNING_STATES = (OK, WARNING, OVERDUE)
 # A ticket races its response deadline while it waits for a technician's answer.
 _WAITING_FOR_ANSWER = (TicketStatus.NEW, TicketStatus.ASSIGNED)
@@ -154,6 +157,9 @@ def resolution_clock(ticket, now: datetime | None = None) -> Clock:
             return Clock(RESOLUTION, CANCELLED, due, None, 0.0, 0.0)
         return Clock(RESOLUTION, MISSED if stopped > due else MET, due, None,
                      (due - stopped).total_seconds(), _share(start, due, stopped))
+    paused_at = getattr(ticket, "paused_at", None)
+    if paused_at is not None:
+        return Clock(RESOLUTION, PAUSED, due, None, (due - paused_at).total_seconds(), _share(start, due, paused_at))
     return _running(RESOLUTION, start, due, ticket.resolution_warn_at, now or clock.now())
 
 
@@ -214,13 +220,14 @@ def sql_running_warn(T=ServiceTicket):
 
 
 def sql_overdue(now: datetime, T=ServiceTicket):
-    """Open and past its running deadline (the state "overdue")."""
-    return and_(T.status.in_(OPEN_STATUSES), sql_running_due(T) < _at(now))
+    """Open, not paused, and past its running deadline (the state "overdue")."""
+    return and_(T.status.in_(OPEN_STATUSES), T.paused_at.is_(None), sql_running_due(T) < _at(now))
 
 
 def sql_at_risk(now: datetime, T=ServiceTicket):
-    """Open and past its running clock's warning moment (the states "warning" and "overdue")."""
-    return and_(T.status.in_(OPEN_STATUSES), sql_running_warn(T) <= _at(now))
+    """Open, not paused, and past its running clock's warning moment (the states
+    "warning" and "overdue")."""
+    return and_(T.status.in_(OPEN_STATUSES), T.paused_at.is_(None), sql_running_warn(T) <= _at(now))
 
 
 def sql_response_warning_due(now: datetime, T=ServiceTicket):
