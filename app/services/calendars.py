@@ -119,3 +119,28 @@ def is_working(calendar, at: datetime) -> bool:
     if calendar is None:
         return True
     raise NotImplementedError  # pragma: no cover
+
+
+def average_working_day_minutes(calendar) -> float:
+    """Minutes of an average working day of the week (the days with working time)."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def describe_working_minutes(calendar, minutes: int) -> str:
+    """"1,440 working minutes ≈ 2 working days here" (translated), for the pages."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def validate_country(code) -> str | None:
+    """An ISO 3166-1 alpha-2 code the `holidays` library knows, upper-cased; None for none."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def validate_holidays(dates) -> list[str]:
+    """A sorted list of distinct ISO dates (YYYY-MM-DD)."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def supported_countries() -> list[str]:
+    """The alpha-2 codes the `holidays` library knows (for the pages' country picker)."""
+    raise NotImplementedError  # pragma: no cover
