@@ -150,7 +150,7 @@ def validate_holidays(dates) -> list[str]:
 def require_working_time(week: dict) -> None:
     """A calendar must have some working time in its week (else no due time ever comes)."""
     if not any(week.get(day) for day in WEEKDAYS):
-        raise ValidationError(_("Give at least one weekday working hours."),
+        raise ValidationError(_("Give at least one weekday some working hours."),
                               {"week": _("The week has no working time.")})
 
 

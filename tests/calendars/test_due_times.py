@@ -127,3 +127,13 @@ def test_describing_minutes_in_working_days(world, company, app):
         assert calendars.describe_working_minutes(company, 1080) == "1,080 working minutes ≈ 1.5 working days here"
         assert calendars.describe_working_minutes(company, 720) == "720 working minutes ≈ 1 working day here"
         assert calendars.describe_working_minutes(None, 2880) == "2,880 minutes ≈ 2 days around the clock"
+
+
+def test_describing_minutes_in_russian_and_uzbek(world, company, app):
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "ru"}):
+        assert calendars.describe_working_minutes(company, 1440) == \
+            "рабочих минут: 1\xa0440 ≈ 2 рабочих дня по этому календарю"
+        assert calendars.describe_working_minutes(company, 3600) == \
+            "рабочих минут: 3\xa0600 ≈ 5 рабочих дней по этому календарю"
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "uz"}):
+        assert "2 ish kuni" in calendars.describe_working_minutes(company, 1440)
