@@ -145,3 +145,18 @@ def test_a_new_branch_may_name_its_calendar(world, api):
     r = c.post("/api/customer-branches", json={"customerId": world.customer.id, "branchCode": "FM-900",
                                                "branchName": "New", "calendarId": cal["id"]})
     assert r.status_code == 201 and r.get_json()["calendarId"] == cal["id"]
+
+
+def test_a_stale_version_is_409_and_changes_nothing(world, api):
+    from app.services import calendar_admin
+    from app.services.errors import Conflict
+
+    cal = calendar_admin.create_calendar(BODY, world.dispatcher)
+    db.session.commit()
+    calendar_admin.update_calendar(cal.id, {"name": "Second"}, world.admin, version="1")
+    db.session.commit()
+    with pytest.raises(Conflict):
+        calendar_admin.update_calendar(cal.id, {"name": "Third"}, world.dispatcher, version=1)
+    db.session.rollback()
+    assert (db.session.get(WorkingCalendar, cal.id).name, db.session.get(WorkingCalendar, cal.id).version) == (
+        "Second", 2)
