@@ -6,11 +6,10 @@ Functions flush; the caller (request, task, CLI) commits once.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -30,7 +29,7 @@ from app.models import (
     TicketStatus,
 )
 from app import clock, signals
-from app.services import access, equipment, numbering, sla_clock
+from app.services import access, equipment, history, numbering, sla_clock
 from app.services.assignment import pick_technician, why_nobody
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import acted_on, notify, taken_off
@@ -48,15 +47,8 @@ def record_event(ticket: ServiceTicket, kind: str, actor=None, **data: Any) -> T
 
     The timeline keeps the order things happened in even when the clock does not
     move (a frozen test clock, a coarse or corrected system clock): each fact is at
-    least 1 µs after the ticket's previous one."""
-    at = clock.now()
-    latest = transaction_cache("last_event_at")
-    if ticket.id not in latest:
-        latest[ticket.id] = db.session.execute(
-            select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id)).scalar()
-    if latest[ticket.id] is not None and at <= latest[ticket.id]:
-        at = latest[ticket.id] + timedelta(microseconds=1)
-    latest[ticket.id] = at
+    least 1 µs after the ticket's previous one (history.next_at)."""
+    at = history.next_at(TicketEvent.at, TicketEvent.ticket_id, ticket.id)
     event = TicketEvent(ticket_id=ticket.id, at=at, kind=kind,
                         actor_id=getattr(actor, "id", None), data=data)
     db.session.add(event)
@@ -81,8 +73,7 @@ def _remember_assignee(ticket: ServiceTicket, technician_id: str) -> None:
 
 
 def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
-    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound(_("Ticket not found"))
+    access.require_id(ticket_id, _("Ticket not found"))
     stmt = (
         select(ServiceTicket)
         .where(ServiceTicket.id == ticket_id)
@@ -104,11 +95,7 @@ def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
 
 def load_readable_ticket(user, ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
     """The ticket if `user` may read it; NotFound otherwise (no id leaks)."""
-    try:
-        ticket = get_ticket(ticket_id, for_update=for_update)
-    except NotFound:
-        raise
-    return access.require_read_ticket(user, ticket)
+    return access.require_read_ticket(user, get_ticket(ticket_id, for_update=for_update))
 
 
 # --- creation -----------------------------------------------------------------
