@@ -64,14 +64,6 @@ class Deadlines:
     resolution_warn_at: datetime
 
 
-def warn_moment(start: datetime, due: datetime, fraction: float | None = None) -> datetime:
-    """The moment `fraction` (SLA_WARNING_FRACTION) of the wall-clock window start..due
-    has gone (around the clock only; under a calendar see `deadlines`)."""
-    if fraction is None:
-        fraction = warning_fraction()
-    return start + (due - start) * fraction
-
-
 def ticket_calendar(ticket):
     """The calendar a ticket's SLA counts in: its branch's, none for CRITICAL
     (calendars.for_ticket)."""
@@ -96,7 +88,13 @@ def deadlines(subcategory: IssueSubcategory, priority: TicketPriority, start: da
     opening. The warning moment is SLA_WARNING_FRACTION of the *working* time.
     `paused_minutes` (working minutes the resolution clock already stood still) move the
     resolution due time and its warning moment later; the response never moves."""
-    raise NotImplementedError
+    calendar = calendars.for_ticket(calendar, priority)
+    fraction = warning_fraction()
+    response, resolution = subcategory.response_minutes(priority), subcategory.resolution_minutes(priority)
+    add = calendars.add_working_minutes
+    return Deadlines(add(calendar, start, response), add(calendar, start, fraction * response),
+                     add(calendar, start, resolution + paused_minutes),
+                     add(calendar, start, fraction * resolution + paused_minutes))
 
 
 def set_deadlines(ticket: ServiceTicket, subcategory: IssueSubcategory, priority: TicketPriority,
@@ -190,6 +188,9 @@ def _running(kind: str, start: datetime, due: datetime, warn_at: datetime, now: 
 
 
 def _share(start: datetime, due: datetime, at: datetime) -> float:
+    """The used share of the window start..due at `at`, in wall-clock time even under a
+    working calendar (a display figure only: the states come from the stored due and
+    warning moments, which are calendar-aware)."""
     window = (due - start).total_seconds()
     return (at - start).total_seconds() / window if window > 0 else 1.0
 
