@@ -6,7 +6,6 @@ what working time *is* stays there too (this module only words it).
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -15,12 +14,11 @@ from zoneinfo import ZoneInfo
 import holidays as holiday_lib
 from babel import Locale
 from babel.dates import format_date, get_day_names
-from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.i18n import gettext as _, lazy_gettext as _l, ngettext
+from app.i18n import gettext as _, lazy_gettext as _l
 from app.models import SLA_DEFAULTS, WEEKDAYS, Customer, CustomerBranch, TicketPriority, WorkingCalendar
 from app.services import calendars
 from app.services.timefmt import locale as reader_locale
@@ -66,7 +64,7 @@ def week_summary(week: dict | None) -> str:
 @lru_cache(maxsize=8)
 def _countries(language: str) -> tuple[tuple[str, str], ...]:
     territories = Locale.parse(language).territories
-    codes = {code for code in holiday_lib.list_supported_countries() if len(code) == 2}
+    codes = set(calendars.supported_countries())
     named = sorted(((code, territories.get(code, code)) for code in codes), key=lambda p: p[1].casefold())
     return tuple(p for p in named if p[0] == "UZ") + tuple(p for p in named if p[0] != "UZ")
 
@@ -137,49 +135,15 @@ def holiday_list(dates) -> list[Holiday]:
     return [Holiday(d, format_date(d, "EEE, d MMM y", locale=lang)) for d in days]
 
 
-# --- working minutes in plain words ------------------------------------------------------
-
-def average_day_minutes(calendar) -> float:
-    """Minutes of an average working day of the calendar's week (holidays left out).
-    LOCAL FALLBACK while services/calendars.average_working_day_minutes is a stub."""
-    try:
-        return calendars.average_working_day_minutes(calendar)
-    except NotImplementedError:
-        pass
-    days = [sum(_length(s, e) for s, e in intervals) for intervals in (calendar.week or {}).values() if intervals]
-    days = [d for d in days if d > 0]
-    return sum(days) / len(days) if days else 0.0
-
-
-def _length(start: str, end: str) -> int:
-    (h1, m1), (h2, m2) = (map(int, start.split(":")), map(int, end.split(":")))
-    return (h2 * 60 + m2) - (h1 * 60 + m1)
-
-
-def working_days(minutes: int, calendar) -> str:
-    """"≈ 2 working days" for `minutes` of working time on the calendar ("" when the
-    calendar has no working time at all)."""
-    day = average_day_minutes(calendar)
-    if day <= 0:
-        return ""
-    days = round(minutes / day, 1)
-    if days == int(days):
-        return ngettext("≈ %(num)s working day", "≈ %(num)s working days", int(days))
-    return _("≈ %(days)s working days", days=format_decimal(days, locale=reader_locale()))
-
-
-def minutes_number(minutes: int) -> str:
-    """1440 as the reader writes it: "1,440", ru "1 440"."""
-    return format_decimal(minutes, locale=reader_locale())
-
+# --- working minutes in plain words (services/calendars.describe_working_minutes) -------
 
 @dataclass(frozen=True)
 class PriorityRow:
     priority: TicketPriority
     response: int
     resolution: int
-    response_days: str  # "" for CRITICAL: around the clock
-    resolution_days: str
+    response_words: str  # "1,440 working minutes ≈ 2 working days here"; "" for CRITICAL
+    resolution_words: str
 
 
 def sla_table(calendar) -> list[PriorityRow]:
@@ -190,8 +154,8 @@ def sla_table(calendar) -> list[PriorityRow]:
         response, resolution = SLA_DEFAULTS[f"sla_response_{key}"], SLA_DEFAULTS[f"sla_resolution_{key}"]
         counted = calendars.for_ticket(calendar, p)
         rows.append(PriorityRow(p, response, resolution,
-                                working_days(response, counted) if counted is not None else "",
-                                working_days(resolution, counted) if counted is not None else ""))
+                                calendars.describe_working_minutes(counted, response) if counted else "",
+                                calendars.describe_working_minutes(counted, resolution) if counted else ""))
     return rows
 
 
@@ -208,14 +172,12 @@ def example_calendar():
 def minutes_note(calendar=None) -> str:
     """The category page's sentence about what its minutes mean."""
     calendar = calendar if calendar is not None else example_calendar()
-    normal = SLA_DEFAULTS["sla_response_normal"]
-    days = working_days(normal, calendar) if calendar is not None else ""
-    if not days:
+    if calendar is None or not calendars.average_working_day_minutes(calendar):
         return _("Minutes count working time on branches with a working calendar; "
                  "CRITICAL always counts around the clock.")
     return _("Minutes count working time on branches with a working calendar (e.g. %(calendar)s: "
-             "%(minutes)s min %(days)s); CRITICAL always counts around the clock.",
-             calendar=calendar.name, minutes=minutes_number(normal), days=days)
+             "%(example)s); CRITICAL always counts around the clock.", calendar=calendar.name,
+             example=calendars.describe_working_minutes(calendar, SLA_DEFAULTS["sla_response_normal"]))
 
 
 # --- lists ------------------------------------------------------------------------------
@@ -257,21 +219,3 @@ def branches_for_assignment():
         .order_by(Customer.name, CustomerBranch.branch_code)).all()
     return [(branch, customer, calendar_name) for branch, customer, calendar_name in rows]
 
-
-def branch_counts() -> Counter:
-    return Counter(dict(db.session.execute(
-        select(CustomerBranch.calendar_id, func.count()).where(CustomerBranch.calendar_id.is_not(None))
-        .group_by(CustomerBranch.calendar_id)).all()))
-
-
-def describe(calendar, minutes: int) -> str:
-    """"1,440 working minutes ≈ 2 working days here": services/calendars.py's words, or
-    (LOCAL FALLBACK while it is a stub) the same sentence made here."""
-    try:
-        return calendars.describe_working_minutes(calendar, minutes)
-    except NotImplementedError:
-        pass
-    days = working_days(minutes, calendar)
-    if not days:
-        return _("No working time on this calendar: the minutes would never run out.")
-    return _("%(minutes)s working minutes %(days)s here", minutes=minutes_number(minutes), days=days)

@@ -22,7 +22,7 @@ from app.blueprints.dispatcher import forms as F
 from app.extensions import db
 from app.i18n import gettext as _
 from app.models import SLA_DEFAULTS, WEEKDAYS, TicketPriority
-from app.services import calendar_admin, calendar_pages
+from app.services import calendar_admin, calendar_pages, calendars as working_time
 from app.services.errors import Conflict, DomainError
 from app.web import FormErrors, form_errors
 
@@ -115,7 +115,7 @@ def _hhmm(value, end: bool = False) -> str:
 
 
 def _first(errors: FormErrors) -> FormErrors:
-    order = ["name", "timezone", *(f"week-{d}" for d in WEEKDAYS), "holidays", "country"]
+    order = ["name", "timezone", "week", *(f"week-{d}" for d in WEEKDAYS), "holidays", "country"]
     errors.first = next((n for n in order if n in errors), None)
     if errors and "_form" not in errors:
         errors["_form"] = _("Nothing was saved. Please correct the fields marked below.")
@@ -126,10 +126,10 @@ def _service_errors(exc: DomainError) -> FormErrors:
     """A service's refusal next to the field it is about: a week error names its day."""
     errors = FormErrors()
     for name, message in exc.fields.items():
-        if name == "week" and message in WEEKDAYS:
-            errors[f"week-{message}"] = exc.message
+        if name == "week":  # a day's message names the day; else it is about the whole week
+            errors[f"week-{message}" if message in WEEKDAYS else "week"] = exc.message
         elif name in ("name", "timezone", "country", "holidays"):
-            errors[name] = message if name != "holidays" else exc.message
+            errors[name] = exc.message
         else:
             errors.setdefault("_form", exc.message)
     if isinstance(exc, Conflict) and not exc.fields:
@@ -153,13 +153,13 @@ def _edit_page(draft: Draft, cal=None, errors=None, status=200, notice=None):
     form = F.ConfirmForm(formdata=None)
     return render_template(
         "dispatcher/calendar_form.html", draft=draft, calendar=cal, errors=errors, form=form, notice=notice,
-        weekdays=WEEKDAYS, slots=SLOTS, minutes_number=calendar_pages.minutes_number, day_names=calendar_pages.day_names("wide"),
+        weekdays=WEEKDAYS, slots=SLOTS, day_names=calendar_pages.day_names("wide"),
         zones=calendar_pages.zone_choices(), countries=calendar_pages.country_choices(),
-        country_name=calendar_pages.country_name(draft.country),
+        country=draft.country, country_name=calendar_pages.country_name(draft.country),
         country_holidays=calendar_pages.country_holidays(draft.country),
         holiday_rows=_holiday_rows(draft.holidays),
         sla_rows=calendar_pages.sla_table(cal) if cal is not None else [],
-        example=calendar_pages.describe(cal, SLA_DEFAULTS["sla_response_normal"]) if cal is not None else "",
+        example=working_time.describe_working_minutes(cal, SLA_DEFAULTS["sla_response_normal"]) if cal is not None else "",
         normal=TicketPriority.NORMAL,
         branches=calendar_pages.branches_for_assignment() if cal is not None else [],
     ), status
