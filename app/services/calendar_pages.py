@@ -64,7 +64,8 @@ def week_summary(week: dict | None) -> str:
 @lru_cache(maxsize=8)
 def _countries(language: str) -> tuple[tuple[str, str], ...]:
     territories = Locale.parse(language).territories
-    codes = set(calendars.supported_countries())
+    # Babel's names; the library's aliases without one (UK for GB) are left out.
+    codes = {code for code in calendars.supported_countries() if code in territories}
     named = sorted(((code, territories.get(code, code)) for code in codes), key=lambda p: p[1].casefold())
     return tuple(p for p in named if p[0] == "UZ") + tuple(p for p in named if p[0] != "UZ")
 

@@ -135,7 +135,8 @@ def _service_errors(exc: DomainError) -> FormErrors:
     if isinstance(exc, Conflict) and not exc.fields:
         errors["_form"] = _("Someone else saved this calendar while you were editing it, so nothing was saved. "
                             "Open it again to see their changes, then make yours.")
-    errors.setdefault("_form", _("Nothing was saved: %(reason)s", reason=exc.message))
+    if not any(name != "_form" for name in errors):  # not about a field: say it above the form
+        errors.setdefault("_form", _("Nothing was saved: %(reason)s", reason=exc.message))
     return _first(errors)
 
 

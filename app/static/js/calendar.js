@@ -55,6 +55,15 @@
     });
   }
 
+  // The typed zone only when "Another timezone" is chosen.
+  var zone = form.querySelector("[data-zone]");
+  var other = form.querySelector("[data-zone-other]");
+  if (zone && other) {
+    var showOther = function () { other.hidden = zone.value !== ""; };
+    zone.addEventListener("change", function () { showOther(); if (!other.hidden) other.focus(); });
+    showOther();
+  }
+
   Array.prototype.forEach.call(form.querySelectorAll("[data-copy]"), function (button) {
     button.addEventListener("click", function (event) {
       event.preventDefault();
