@@ -219,3 +219,24 @@ def test_technicians_and_store_managers_may_not_open_or_save_calendars(world, si
 
 def test_an_unknown_calendar_is_404(world, as_dispatcher):
     assert as_dispatcher.get("/dispatcher/calendars/nope").status_code == 404
+
+
+def test_the_calendar_page_reads_in_russian_and_uzbek(world, signed_in):
+    cal = make_calendar(world.dispatcher, holidays=["2026-12-08"])
+    for lang, words in {
+        "ru": ("Рабочие часы", "Выходной", "пн–сб 08:00–20:00", "Реакция, приоритет «Обычный»: 1\xa0440 мин рабочего времени ≈ 2 рабочих дня здесь.",
+               "вт, 8 дек. 2026", "Государственные праздники, Узбекистан, 2026:"),
+        "uz": ("Ish soatlari", "Dam olish kuni", "Yangi yil", "Dush–Shan 08:00–20:00"),
+    }.items():
+        world.dispatcher.locale = lang
+        db.session.commit()
+        client = signed_in(world.dispatcher)
+        html = client.get(f"/dispatcher/calendars/{cal.id}").get_data(as_text=True)
+        html += client.get("/dispatcher/calendars").get_data(as_text=True)
+        for text in words:
+            assert text in html, (lang, text)
+    # Russian readers get the dates alone: the library has no Russian names for Uzbekistan's holidays.
+    world.dispatcher.locale = "ru"
+    db.session.commit()
+    html = signed_in(world.dispatcher).get(f"/dispatcher/calendars/{cal.id}").get_data(as_text=True)
+    assert "New Year" not in html and "Yangi yil" not in html
