@@ -77,3 +77,10 @@ def test_a_night_shift_shows_its_message_at_the_day_on_a_phone(live, live_world,
     expect(page.locator("#week-fri-error")).to_contain_text("split it into two intervals")
     expect(page.locator("#fri-0-start")).to_be_focused()
     screenshot(page, "calendar-error-390")
+    # Another country: its public holidays come up under the picker (htmx), nothing saved.
+    page.select_option("#country", "KZ")
+    expect(page.locator("#country-holidays")).to_contain_text("Public holidays of Kazakhstan in")
+    # "Another timezone" shows the box to type it in.
+    expect(page.locator("#timezoneOther")).to_be_hidden()
+    page.select_option("#timezone", "")
+    expect(page.locator("#timezoneOther")).to_be_visible()
