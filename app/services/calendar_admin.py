@@ -83,7 +83,7 @@ def update_calendar(calendar_id: str, data: dict, actor, version: int | None = N
     edit a Conflict. Existing tickets keep their due times; new ones count in the new week."""
     access.require_staff(actor)
     cal = get_calendar(calendar_id)
-    if version is not None and version != cal.version:
+    if version is not None and str(version).strip() != str(cal.version):  # a form sends it as text
         raise Conflict(_("Someone else changed this calendar. Reload it and try again."))
     values = _clean(data, cal)
     for key, value in values.items():

@@ -8,6 +8,7 @@ timezone, so a working day across a DST change is as long as the clock on the wa
 
     add_working_minutes(calendar, start, minutes) -> the moment `minutes` of working
         time after `start` (a start outside working time begins at the next opening)
+    add_working_minutes_each(calendar, start, [minutes, ...]) -> the same for several, one walk
     working_minutes_between(calendar, start, end) -> working minutes in [start, end)
     next_opening(calendar, at) -> `at` when it is working time, else the next opening
     is_working(calendar, at) -> bool
@@ -150,7 +151,7 @@ def validate_holidays(dates) -> list[str]:
 def require_working_time(week: dict) -> None:
     """A calendar must have some working time in its week (else no due time ever comes)."""
     if not any(week.get(day) for day in WEEKDAYS):
-        raise ValidationError(_("Give at least one weekday working hours."),
+        raise ValidationError(_("Give at least one weekday some working hours."),
                               {"week": _("The week has no working time.")})
 
 
@@ -165,6 +166,7 @@ def _country_holidays(country: str, year: int) -> frozenset[date]:
 
 _UTC = timezone.utc
 _ONE_DAY = timedelta(days=1)
+_MINUTES = tuple(timedelta(minutes=m) for m in range(24 * 60 + 1))
 # The walk gives up after this many days in a row without working time (a calendar
 # whose week is empty is refused when saved; this bounds anything that slips through).
 MAX_IDLE_DAYS = 3 * 366
@@ -239,6 +241,10 @@ def _day_spans(c: _Compiled, day: date) -> tuple[tuple[datetime, datetime], ...]
     if not intervals:
         return ()
     midnight = datetime.combine(day, time())
+    offset = c.zone.utcoffset(midnight)
+    if c.zone.utcoffset(midnight + _ONE_DAY) == offset:  # no clock change today: one offset for all
+        start = (midnight - offset).replace(tzinfo=_UTC)
+        return tuple((start + _MINUTES[a], start + _MINUTES[b]) for a, b in intervals)
     return tuple((_to_utc(c.zone, midnight + timedelta(minutes=a)), _to_utc(c.zone, midnight + timedelta(minutes=b)))
                  for a, b in intervals)
 
@@ -258,10 +264,20 @@ def add_working_minutes(calendar, start: datetime, minutes: float) -> datetime:
     """The moment `minutes` of working time after `start`. A start outside working time
     counts from the next opening; the result may be the very end of an interval (a due
     time at closing). Zero (or fewer) minutes: `start` itself, nothing moves."""
-    if calendar is None or minutes <= 0:
-        return start + timedelta(minutes=max(minutes, 0))
+    return add_working_minutes_each(calendar, start, (minutes,))[0]
+
+
+def add_working_minutes_each(calendar, start: datetime, minutes) -> tuple[datetime, ...]:
+    """`add_working_minutes` for several amounts from one start, in one walk (the SLA
+    clock's two due times and two warning moments), in the order given."""
+    if calendar is None:
+        return tuple(start + timedelta(minutes=max(m, 0)) for m in minutes)
+    out: list[datetime | None] = [start if m <= 0 else None for m in minutes]
+    wanted = sorted((timedelta(minutes=m), k) for k, m in enumerate(minutes) if m > 0)
+    if not wanted:
+        return tuple(out)
     c = compiled(calendar)
-    left = timedelta(minutes=minutes)
+    done, n = timedelta(), 0  # working time walked so far; targets reached
     day, idle = _local_day(c, start), 0
     while True:
         spans = c.spans(day)
@@ -269,9 +285,12 @@ def add_working_minutes(calendar, start: datetime, minutes: float) -> datetime:
             if b <= start:
                 continue
             a = max(a, start)
-            if left <= b - a:
-                return a + left
-            left -= b - a
+            while wanted[n][0] - done <= b - a:
+                out[wanted[n][1]] = a + (wanted[n][0] - done)
+                n += 1
+                if n == len(wanted):
+                    return tuple(out)
+            done += b - a
         idle = 0 if spans else idle + 1
         if idle > MAX_IDLE_DAYS:
             raise _no_working_time(start)

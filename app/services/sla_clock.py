@@ -91,10 +91,8 @@ def deadlines(subcategory: IssueSubcategory, priority: TicketPriority, start: da
     calendar = calendars.for_ticket(calendar, priority)
     fraction = warning_fraction()
     response, resolution = subcategory.response_minutes(priority), subcategory.resolution_minutes(priority)
-    add = calendars.add_working_minutes
-    return Deadlines(add(calendar, start, response), add(calendar, start, fraction * response),
-                     add(calendar, start, resolution + paused_minutes),
-                     add(calendar, start, fraction * resolution + paused_minutes))
+    return Deadlines(*calendars.add_working_minutes_each(calendar, start, (
+        response, fraction * response, resolution + paused_minutes, fraction * resolution + paused_minutes)))
 
 
 def set_deadlines(ticket: ServiceTicket, subcategory: IssueSubcategory, priority: TicketPriority,

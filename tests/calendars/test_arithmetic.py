@@ -160,3 +160,11 @@ def test_the_average_working_day():
     assert C.average_working_day_minutes(LUNCH) == 480
     assert C.average_working_day_minutes(NIGHT) == 360
     assert C.average_working_day_minutes(None) == 1440
+
+
+def test_several_amounts_in_one_walk_agree_with_one_at_a_time():
+    start = z("2026-11-28 14:00")
+    amounts = (2880, 0, 60, 1080.5, 43200, 60)
+    for calendar in (COMPANY, UZ, LUNCH, BERLIN, None):
+        assert C.add_working_minutes_each(calendar, start, amounts) == tuple(
+            C.add_working_minutes(calendar, start, m) for m in amounts)

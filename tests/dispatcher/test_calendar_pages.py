@@ -111,7 +111,7 @@ def test_a_week_without_working_time_is_refused(world, as_dispatcher):
     resp = as_dispatcher.post("/dispatcher/calendars/new", data={
         "name": "Never", "timezone": "UTC", "action": "save", **week_form()})
     assert resp.status_code == 400
-    assert 'id="week-error">Give at least one weekday working hours.' in resp.get_data(as_text=True)
+    assert 'id="week-error">Give at least one weekday some working hours.' in resp.get_data(as_text=True)
     assert db.session.query(WorkingCalendar).count() == 0
 
 
@@ -224,7 +224,7 @@ def test_an_unknown_calendar_is_404(world, as_dispatcher):
 def test_the_calendar_page_reads_in_russian_and_uzbek(world, signed_in):
     cal = make_calendar(world.dispatcher, holidays=["2026-12-08"])
     for lang, words in {
-        "ru": ("Рабочие часы", "Выходной", "пн–сб 08:00–20:00", "Реакция, приоритет «Обычный»: 1\xa0440 мин рабочего времени ≈ 2 рабочих дня здесь.",
+        "ru": ("Рабочие часы", "Выходной", "пн–сб 08:00–20:00", "Реакция, приоритет «Обычный» — рабочих минут: 1\xa0440 ≈ 2 рабочих дня по этому календарю.",
                "вт, 8 дек. 2026", "Государственные праздники, Узбекистан, 2026:"),
         "uz": ("Ish soatlari", "Dam olish kuni", "Yangi yil", "Dush–Shan 08:00–20:00"),
     }.items():
