@@ -49,6 +49,7 @@ NOT_PAGES = {
     "/tickets/create/subcategories": "<option> fragment of the create form",
     "/tickets/create/units": "<option> fragment of the create form (the branch's units)",
     "/equipment/<unit_id>/qr.svg": "image (SVG QR code)",
+    "/dispatcher/calendars/country-holidays": "the country's holidays fragment of the calendar form",
 }
 
 # role -> [(page name, rule)]; the ids in a rule are filled from the demo world.
@@ -79,6 +80,9 @@ ROLE_PAGES = {
         ("categories", "/dispatcher/categories"),
         ("subcategory-new", "/dispatcher/categories/<category_id>/subcategories/new"),
         ("subcategory-edit", "/dispatcher/subcategories/<subcategory_id>"),
+        ("calendars", "/dispatcher/calendars"),
+        ("calendar-new", "/dispatcher/calendars/new"),
+        ("calendar-edit", "/dispatcher/calendars/<calendar_id>"),
         ("analytics", "/dispatcher/analytics"),
         ("notifications", "/notifications"),
         ("profile", "/profile"),
@@ -219,7 +223,8 @@ def _pick_ids(live) -> Demo:
         units = {"dispatcher": busiest_unit(), "admin": busiest_unit(), "store_manager": busiest_unit(here)}
         assert all(units.values()), "the demo links tickets to units"
         ids = {"technician_id": technician, "branch_id": branch, "category_id": sub.category_id,
-               "subcategory_id": sub.id, "token": _report_token(branch, dispatcher)}
+               "subcategory_id": sub.id, "token": _report_token(branch, dispatcher),
+               "calendar_id": _calendar(dispatcher)}
         urls = {}
         for role, pages in ROLE_PAGES.items():
             urls[role] = {}
@@ -251,6 +256,28 @@ def _report_token(branch_id: str, dispatcher_email: str) -> str:
                                                    "name": "Cold room 1"}).report_token
         db.session.commit()
     return token
+
+
+def _calendar(dispatcher_email: str) -> str:
+    """A working calendar for /dispatcher/calendars/<id>: the demo's first, or one made
+    for the page (with a branch on it) when the demo has none."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import CustomerBranch, User, WorkingCalendar
+    from app.services import calendar_admin
+
+    found = db.session.execute(select(WorkingCalendar.id).order_by(WorkingCalendar.name).limit(1)).scalar()
+    if found is None:
+        dispatcher = db.session.execute(select(User).where(User.email == dispatcher_email)).scalar_one()
+        cal = calendar_admin.create_calendar({
+            "name": "Company week", "timezone": "Asia/Tashkent", "country": "UZ", "holidays": ["2026-12-08"],
+            "week": {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}}, dispatcher)
+        branch = db.session.execute(select(CustomerBranch).order_by(CustomerBranch.branch_code).limit(1)).scalar_one()
+        calendar_admin.set_branch_calendar(branch, cal.id, dispatcher)
+        db.session.commit()
+        found = cal.id
+    return found
 
 
 @pytest.fixture(scope="module")

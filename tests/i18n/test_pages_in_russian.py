@@ -156,8 +156,9 @@ def test_every_page_of_every_role_reads_in_russian(app):
         for user in db.session.execute(select(User)).scalars():
             user.locale = "ru"
         db.session.commit()
+    demo = _pick_ids(_Live(app))  # may write what a page needs (a calendar, a report token): data too
+    with app.app_context():
         data = data_strings()
-    demo = _pick_ids(_Live(app))
 
     found: dict[str, dict[str, int]] = {}
     statuses = {}

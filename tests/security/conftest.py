@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus
-from app.services import completions, equipment, photos, tickets
+from app.services import calendar_admin, completions, equipment, photos, tickets
 from tests.conftest import UserClient, new_client, sign_in  # noqa: F401  (UserClient: for test_csrf)
 from tests.factories import jpeg_bytes, make_ticket, signature_data_url
 
@@ -44,6 +44,11 @@ def build_scene(w, text: str | None = None) -> SimpleNamespace:
     s.qr_unit = equipment.create_unit(w.dispatcher, {"branchId": w.branch.id, "assetTag": "QR-001",
                                                      "kind": "COLD_ROOM", "name": "Cold room"})
     s.qr_url = f"/r/{s.qr_unit.report_token}"
+    # a working calendar (no branch uses it: the tickets below count around the clock)
+    s.calendar = calendar_admin.create_calendar({
+        "name": (text or "Company week")[:120], "timezone": "Asia/Tashkent", "country": "UZ",
+        "week": {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")},
+        "holidays": ["2026-12-08"]}, w.dispatcher)
     s.assigned = make_ticket(w, description=desc)
     s.in_progress = make_ticket(w, by=w.manager, description=desc)
     tickets.accept(s.in_progress, w.tech)

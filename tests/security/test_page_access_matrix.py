@@ -130,6 +130,23 @@ PAGES = {
                          lambda w, s, c, a: c.get(f"/dispatcher/subcategories/{w.subcategory.id}")),
     "edit subcategory": ("POST", "/dispatcher/subcategories/<subcategory_id>", lambda w, s, c, a: c.post(
         f"/dispatcher/subcategories/{w.subcategory.id}", data={"name": "Cold Chambers"})),
+    # working calendars
+    "calendars": ("GET", "/dispatcher/calendars", lambda w, s, c, a: c.get("/dispatcher/calendars")),
+    "calendar form": ("GET", "/dispatcher/calendars/new", lambda w, s, c, a: c.get("/dispatcher/calendars/new")),
+    "create calendar": ("POST", "/dispatcher/calendars/new", lambda w, s, c, a: c.post(
+        "/dispatcher/calendars/new", data={"name": "Night desk", "timezone": "Asia/Tashkent", "country": "",
+                                           "mon-0-start": "08:00", "mon-0-end": "17:00", "action": "save"})),
+    "calendar page": ("GET", "/dispatcher/calendars/<calendar_id>",
+                      lambda w, s, c, a: c.get(f"/dispatcher/calendars/{s.calendar.id}")),
+    "edit calendar": ("POST", "/dispatcher/calendars/<calendar_id>", lambda w, s, c, a: c.post(
+        f"/dispatcher/calendars/{s.calendar.id}", data={"name": "Renamed week", "timezone": "Asia/Tashkent",
+                                                        "country": "UZ", "version": s.calendar.version,
+                                                        "mon-0-start": "09:00", "mon-0-end": "18:00",
+                                                        "action": "save"})),
+    "calendar branches": ("POST", "/dispatcher/calendars/<calendar_id>/branches", lambda w, s, c, a: c.post(
+        f"/dispatcher/calendars/{s.calendar.id}/branches", data={"branchId": w.branch2.id})),
+    "calendar: country holidays": ("GET", "/dispatcher/calendars/country-holidays",
+                                   lambda w, s, c, a: c.get("/dispatcher/calendars/country-holidays?country=UZ")),
     # analytics
     "analytics": ("GET", "/dispatcher/analytics", lambda w, s, c, a: c.get("/dispatcher/analytics")),
     "analytics csv": ("GET", "/dispatcher/analytics/<key>.csv",
@@ -269,6 +286,13 @@ TABLE = {
     'create subcategory':         (302, 302, 302, 403, 403, 403, 403),
     'subcategory page':           (302, 200, 200, 403, 403, 403, 403),
     'edit subcategory':           (302, 302, 302, 403, 403, 403, 403),
+    'calendars':                  (302, 200, 200, 403, 403, 403, 403),
+    'calendar form':              (302, 200, 200, 403, 403, 403, 403),
+    'create calendar':            (302, 302, 302, 403, 403, 403, 403),
+    'calendar page':              (302, 200, 200, 403, 403, 403, 403),
+    'edit calendar':              (302, 302, 302, 403, 403, 403, 403),
+    'calendar branches':          (302, 302, 302, 403, 403, 403, 403),
+    'calendar: country holidays': (302, 200, 200, 403, 403, 403, 403),
     'analytics':                  (302, 200, 200, 403, 403, 403, 403),
     'analytics csv':              (302, 200, 200, 403, 403, 403, 403),
     'tech dashboard':             (302, 403, 403, 200, 200, 403, 403),

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("dispatcher", __name__)
 
-from app.blueprints.dispatcher import routes  # noqa: E402,F401
+from app.blueprints.dispatcher import calendars, routes  # noqa: E402,F401

@@ -112,6 +112,8 @@ class BranchForm(FlaskForm):
     latitude = StringField(_l("Latitude"), validators=[Optional(), Length(max=30, message=TOO_LONG)])
     longitude = StringField(_l("Longitude"), validators=[Optional(), Length(max=30, message=TOO_LONG)])
     isActive = BooleanField(_l("Active (tickets can be raised)"), default=True)
+    # Choices: "" (around the clock) and every calendar (routes._branch_form_page).
+    calendarId = SelectField(_l("Working calendar"), validate_choice=False, validators=[Optional()])
 
 
 class NameTranslationsMixin:

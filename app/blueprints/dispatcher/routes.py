@@ -22,7 +22,7 @@ from app.blueprints.dispatcher import bp
 from app.blueprints.dispatcher import forms as F
 from app.extensions import db
 from app.models import Role, TicketPriority, TicketStatus
-from app.services import assignment, board_version, reference, tickets
+from app.services import assignment, board_version, calendar_pages, reference, tickets
 from app.services import technicians as technician_service
 from app.services import board as board_service
 from app.services.errors import DomainError, ValidationError
@@ -399,11 +399,12 @@ def branch_customer_create():
 
 def _branch_form_page(form, branch, errors=None, status=200):
     form.customerId.choices = F.choices(((c.id, c.name) for c in reference.list_customers()), _("Choose a customer…"))
+    form.calendarId.choices = F.choices(calendar_pages.calendar_options(), _("Around the clock (no calendar)"))
     return render_template("dispatcher/branch_form.html", form=form, branch=branch, errors=errors or {}), status
 
 
 def _branch_data(form) -> dict:
-    data = F.form_data(form)
+    data = F.form_data(form)  # calendarId "" is around the clock
     data["isActive"] = bool(form.isActive.data)
     return data
 
@@ -437,7 +438,7 @@ def branch_edit(branch_id):
             "address": branch.address, "contactPerson": branch.contact_person, "phone": branch.phone,
             "latitude": "" if branch.latitude is None else str(branch.latitude),
             "longitude": "" if branch.longitude is None else str(branch.longitude),
-            "isActive": branch.is_active})
+            "isActive": branch.is_active, "calendarId": branch.calendar_id or ""})
         return _branch_form_page(form, branch)
     form = F.BranchForm()
     return _submit(form, partial(_branch_form_page, form, branch), lambda: _update_branch(branch, form),
@@ -449,6 +450,7 @@ def branch_edit(branch_id):
 def _categories_page(form=None, errors=None, status=200):
     return render_template("dispatcher/categories.html", categories=board_service.categories_with_subcategories(),
                            form=form or F.CategoryForm(formdata=None), errors=errors or {},
+                           minutes_note=calendar_pages.minutes_note(),
                            sla_fields=F.SLA_FORM_FIELDS), status
 
 
@@ -473,7 +475,8 @@ def category_create():
 
 def _subcategory_page(form, category, subcategory, errors=None, status=200):
     return render_template("dispatcher/subcategory_form.html", form=form, category=category,
-                           subcategory=subcategory, errors=errors or {}, sla_fields=F.SLA_FORM_FIELDS), status
+                           subcategory=subcategory, errors=errors or {}, sla_fields=F.SLA_FORM_FIELDS,
+                           minutes_note=calendar_pages.minutes_note()), status
 
 
 @bp.route("/dispatcher/categories/<category_id>/subcategories/new", methods=["GET", "POST"])
