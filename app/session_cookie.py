@@ -37,6 +37,8 @@ class SessionInterface(SecureCookieSessionInterface):
         s = self.get_signing_serializer(app)
         if s is None:
             return None
+        if "HTTP_COOKIE" not in request.environ:  # no cookies at all: nothing to parse
+            return self.session_class()
         val = request.cookies.get(self.get_cookie_name(app))
         if not val:
             return self.session_class()
@@ -49,6 +51,16 @@ class SessionInterface(SecureCookieSessionInterface):
         session.signed_at = signed_at.timestamp()
         return session
 
+    def save_session(self, app, session, response):
+        # Most requests (health checks, static files, signed-out pages, the API with a
+        # bearer token) carry no session and change none: Flask would still look up
+        # seven cookie settings before finding nothing to do. Same outcome, sooner.
+        if not session and not session.modified:
+            if session.accessed:
+                _vary_on_cookie(response)
+            return
+        super().save_session(app, session, response)
+
     def should_set_cookie(self, app, session) -> bool:
         if session.modified:
             return True
@@ -57,3 +69,12 @@ class SessionInterface(SecureCookieSessionInterface):
         signed_at = getattr(session, "signed_at", None)
         every = float(app.config.get("SESSION_REFRESH_SECONDS", 60) or 0)
         return signed_at is None or time.time() - signed_at >= every
+
+
+def _vary_on_cookie(response) -> None:
+    """`Vary: Cookie`, as Flask adds it, without parsing a header that is not there."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Cookie"
+    elif "cookie" not in vary.lower():
+        response.vary.add("Cookie")

@@ -130,12 +130,14 @@ def parse_new_ticket(data: dict) -> dict:
     return out
 
 
-def preview_due_times(subcategory_id: str | None, priority: TicketPriority):
-    """Due times a ticket created now would get (for the create form)."""
+def preview_due_times(subcategory_id: str | None, priority: TicketPriority, branch_id: str | None = None):
+    """Due times a ticket created now would get (for the create form), in the chosen
+    branch's working calendar (around the clock until a branch is chosen)."""
     sub = db.session.get(IssueSubcategory, subcategory_id) if subcategory_id else None
     if sub is None:
         return None
-    return sla_clock.due_times(sub, priority, clock.now())
+    branch = db.session.get(CustomerBranch, branch_id) if isinstance(branch_id, str) and branch_id else None
+    return sla_clock.due_times(sub, priority, clock.now(), calendar=branch.calendar if branch else None)
 
 
 def source_for(actor) -> TicketSource:
@@ -211,7 +213,7 @@ def create_ticket(actor, data: dict, *, source: TicketSource | None = None,
         equipment=unit,
         source=source or source_for(actor),
     )
-    sla_clock.set_deadlines(ticket, subcategory, values["priority"], now)
+    sla_clock.set_deadlines(ticket, subcategory, values["priority"], now, calendar=branch.calendar)
     db.session.add(ticket)
     db.session.flush()
     record_event(ticket, "created", actor, ticketNumber=ticket.ticket_number, priority=ticket.priority.value,
@@ -282,7 +284,9 @@ def link_equipment(ticket: ServiceTicket, equipment_id: str | None, actor) -> Se
 
 
 def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> ServiceTicket:
-    """Staff only. Both due times are recomputed from createdAt."""
+    """Staff only. Both due times are recomputed from createdAt, in the branch's working
+    calendar as it is now (CRITICAL: around the clock); the resolution due time keeps the
+    paused working time the ticket already has (`paused_minutes_total`)."""
     access.require_staff(actor)
     if ticket.status == TicketStatus.CLOSED:
         raise InvalidTransition(_("A closed ticket cannot change priority"))
@@ -312,7 +316,8 @@ def _set_priority(ticket: ServiceTicket, priority: TicketPriority, actor, *, rea
         return ticket
     old = ticket.priority
     ticket.priority = priority
-    sla_clock.set_deadlines(ticket, ticket.subcategory, priority, ticket.created_at)
+    sla_clock.set_deadlines(ticket, ticket.subcategory, priority, ticket.created_at,
+                            calendar=ticket.branch.calendar, paused_minutes=ticket.paused_minutes_total or 0)
     # A new window deserves fresh warnings.
     ticket.response_warned_at = None
     data = {"from": old.value, "to": priority.value}

@@ -39,7 +39,7 @@ def test_an_urgent_report_raises_the_open_ticket_to_high_with_high_due_times(app
 
     t = fresh(first)
     assert t.priority == TicketPriority.HIGH
-    high = sla_clock.deadlines(t.subcategory, TicketPriority.HIGH, created)  # counted from its creation
+    high = sla_clock.deadlines(t.subcategory, TicketPriority.HIGH, created, calendar=t.branch.calendar)  # from creation
     assert (t.response_due_at, t.resolution_due_at) == (high.response_due_at, high.resolution_due_at)
     assert (t.response_due_at, t.resolution_due_at) != was[:2]
     assert t.version > was[2]

@@ -117,6 +117,7 @@ def decode_cursor(cursor: str) -> dict:
 from app.blueprints.api import (  # noqa: E402,F401
     analytics,
     auth,
+    calendars,
     completions,
     cron,
     equipment,
