@@ -20,10 +20,17 @@ class ServiceCompletion(db.Model):
     row, so the earlier one stays on record (the plan's one-per-ticket cannot)."""
 
     __tablename__ = "service_completions"
-    __table_args__ = (Index("ix_service_completions_decided_at", "decided_at"),)  # analytics (migration 0003)
+    __table_args__ = (
+        Index("ix_service_completions_decided_at", "decided_at"),  # analytics (migration 0003)
+        # A ticket's completions; on PostgreSQL covering what a unit's summary and costs by
+        # month read, so a long history is answered from the index (migration 0018).
+        Index("ix_service_completions_ticket_id", "ticket_id",
+              postgresql_include=["approval_status", "completed_at", "decided_at", "parts_cost", "labor_cost",
+                                  "total_cost"]),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    ticket_id: Mapped[str] = mapped_column(ForeignKey("service_tickets.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("service_tickets.id", ondelete="CASCADE"))
     technician_id: Mapped[str | None] = mapped_column(ForeignKey("technicians.id", ondelete="SET NULL"), index=True)
     completed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     completed_by: Mapped[str] = mapped_column(String(200))

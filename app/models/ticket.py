@@ -42,6 +42,11 @@ class ServiceTicket(db.Model):
         # external id and description joined by U+001F; PostgreSQL only.
         Index("ix_service_tickets_search", text(SEARCH_DOCUMENT), postgresql_using="gin",
               postgresql_ops={"expr": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        # One unit's tickets, newest first; on PostgreSQL covering what the unit's summary
+        # reads (migration 0018, the unit page). Tickets without a unit are not in it.
+        Index("ix_service_tickets_equipment_created", "equipment_id", "created_at",
+              postgresql_include=["id", "status", "source"],
+              postgresql_where=text("equipment_id IS NOT NULL"), sqlite_where=text("equipment_id IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -95,7 +100,8 @@ class ServiceTicket(db.Model):
 
     # The unit the ticket is about (optional; migration 0015), where it came from, and the
     # maintenance plan that opened it (no foreign key until the plans' table exists).
-    equipment_id: Mapped[str | None] = mapped_column(ForeignKey("equipment.id", ondelete="SET NULL"), index=True)
+    # Indexed with its created_at (ix_service_tickets_equipment_created, migration 0018).
+    equipment_id: Mapped[str | None] = mapped_column(ForeignKey("equipment.id", ondelete="SET NULL"))
     source: Mapped[TicketSource] = mapped_column(enum_column(TicketSource), default=TicketSource.DISPATCHER,
                                                  server_default=TicketSource.DISPATCHER.value)
     maintenance_plan_id: Mapped[str | None] = mapped_column(String(32))

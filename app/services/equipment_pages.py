@@ -3,14 +3,14 @@
 
 The unit page costs the same number of queries whatever the unit's history: the summary
 is one aggregate (services/equipment.summary), the ticket lists and photos are limited,
-and the costs by month read the approved work of the last COST_MONTHS months only.
+and the costs by month come with the summary, in the same grouped statement.
 Tickets and photos are the ones the reader may read (access.ticket_scope); the unit's
 figures are the unit's, as the API's `summary` gives them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -20,10 +20,8 @@ from app import clock
 from app.extensions import db
 from app.models import (
     OPEN_STATUSES,
-    ApprovalStatus,
     CustomerBranch,
     Equipment,
-    ServiceCompletion,
     ServiceTicket,
     TicketPhoto,
 )
@@ -95,16 +93,13 @@ def _month_start(local: datetime) -> datetime:
 
 
 def _months_back(start: datetime, n: int) -> datetime:
-    year, month = start.year, start.month - n
-    while month <= 0:
-        month += 12
-        year -= 1
-    return start.replace(year=year, month=month)
+    """The first of the month `n` months before `start`'s (n < 0: after)."""
+    index = start.year * 12 + start.month - 1 - n
+    return start.replace(year=index // 12, month=index % 12 + 1)
 
 
 def unit_view(user, unit: Equipment, now: datetime | None = None) -> UnitView:
     now = now or clock.now()
-    summary = equipment.summary(unit, now)
     T = ServiceTicket
     base = access.ticket_scope(user, select(T).where(T.equipment_id == unit.id)).options(
         joinedload(T.subcategory), joinedload(T.assigned_technician))
@@ -120,31 +115,24 @@ def unit_view(user, unit: Equipment, now: datetime | None = None) -> UnitView:
         .order_by(TicketPhoto.created_at.desc()).limit(PHOTO_LIMIT)).scalars())
 
     # Costs by month (local), the last COST_MONTHS months, counted by the approval's date
-    # as the cost report counts; a month with no approved work shows as 0.
+    # as the cost report counts; a month with no approved work shows as 0. Computed with
+    # the summary, in the same statement (one pass over the unit's tickets).
     this_month = _month_start(to_local(now))
-    first = _months_back(this_month, COST_MONTHS - 1)
-    C = ServiceCompletion
-    rows = db.session.execute(
-        select(C.decided_at, C.parts_cost, C.labor_cost, C.total_cost)
-        .join(T, T.id == C.ticket_id)
-        .where(T.equipment_id == unit.id, C.approval_status == ApprovalStatus.APPROVED,
-               C.decided_at >= first - timedelta(days=1))).all()
-    months = {_months_back(this_month, i): MonthCost(_months_back(this_month, i)) for i in range(COST_MONTHS)}
-    for decided_at, parts, labour, total in rows:
-        if decided_at is None:
-            continue
-        bucket = months.get(_month_start(to_local(decided_at)))
-        if bucket is None:
-            continue
-        bucket.jobs += 1
-        bucket.parts += Decimal(parts or 0)
-        bucket.labour += Decimal(labour or 0)
-        bucket.total += Decimal(total or 0)
+    starts = [_months_back(this_month, i) for i in range(COST_MONTHS - 1, -1, -1)]  # oldest first
+    bounds = [m.astimezone(timezone.utc) for m in starts] + [_months_back(this_month, -1).astimezone(timezone.utc)]
+    summary, by_month = equipment.summary_and_months(unit, now, bounds)
+    months = []
+    for i, start in enumerate(starts):
+        m = MonthCost(start)
+        got = by_month.get(i)
+        if got:
+            m.jobs, m.parts, m.labour, m.total = got["jobs"], got["parts"], got["labour"], got["total"]
+        months.append(m)
 
     half = (Decimal(unit.replacement_cost) / 2).quantize(Decimal("0.01")) if unit.replacement_cost else None
     return UnitView(
         unit=unit, summary=summary, open_tickets=open_tickets, past_tickets=past_tickets, photos=photos,
-        months=sorted(months.values(), key=lambda m: m.month, reverse=True),
+        months=months[::-1],  # newest first
         replace_signal=bool(half is not None and summary["costLast12Months"] > half),
         half_replacement=half,
     )

@@ -8,7 +8,9 @@ to reach them. The report:
   the same rules as every other ticket, no copy of them here);
 - or, while the unit has an open ticket (NEW, ASSIGNED, IN_PROGRESS: what the unit's
   `summary.openTickets` counts), is added to that ticket's timeline as a `qr_report`
-  event instead of opening a second one. The unit's row is locked first (PostgreSQL), so
+  event instead of opening a second one; an urgent one raises that ticket to HIGH when
+  it was lower (tickets.raise_priority_for_urgent_report: due times recomputed, the
+  timeline says why). The unit's row is locked first (PostgreSQL), so
   two people scanning at once make one ticket and one timeline line.
 
 The page shows the unit's asset tag, name and branch name and, while it has one, the
@@ -127,6 +129,8 @@ def report(unit: Equipment, data: dict) -> Outcome:
         tickets.record_event(existing, "qr_report", None, reporterName=values["name"], reporterPhone=values["phone"],
                              description=values["description"], urgent=values["urgent"],
                              subcategoryName=sub.name if sub else None)
+        if values["urgent"]:
+            tickets.raise_priority_for_urgent_report(existing)  # HIGH at least, never lower
         db.session.flush()
         return Outcome(existing, created=False)
     sub = db.session.get(IssueSubcategory, values["subcategory_id"])

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import (
     ApprovalStatus,
     CustomerBranch,
+    Equipment,
     Role,
     ServiceCompletion,
     ServiceTicket,
@@ -108,6 +109,7 @@ class QueueItem:
     rejected_by: str | None = None
     far_from_branch: bool = False
     actions: access.TicketActions = field(default_factory=access.TicketActions)
+    unit_readable: bool = False  # the ticket's unit's page may be opened (access.equipment_scope)
 
     @property
     def awaiting_approval(self) -> bool:
@@ -135,7 +137,8 @@ class Queue:
     has_technician: bool = True
 
 
-def _queue_item(user, ticket: ServiceTicket, now: datetime, names: dict[str, str]) -> QueueItem:
+def _queue_item(user, ticket: ServiceTicket, now: datetime, names: dict[str, str],
+                readable_units: set[str] | frozenset = frozenset()) -> QueueItem:
     rejected = rejected_completion(ticket)
     return QueueItem(
         ticket=ticket,
@@ -145,7 +148,17 @@ def _queue_item(user, ticket: ServiceTicket, now: datetime, names: dict[str, str
         rejected_by=names.get(rejected.decided_by_id) if rejected and rejected.decided_by_id else None,
         far_from_branch=far_from_branch(ticket),
         actions=access.ticket_actions(user, ticket),
+        unit_readable=ticket.equipment_id is not None and ticket.equipment_id in readable_units,
     )
+
+
+def _readable_units(user, tickets: list[ServiceTicket]) -> set[str]:
+    """Which of these tickets' units `user` may open (one query, whatever their number)."""
+    ids = {t.equipment_id for t in tickets if t.equipment_id}
+    if not ids:
+        return set()
+    return set(db.session.execute(
+        access.equipment_scope(user, select(Equipment.id).where(Equipment.id.in_(ids)))).scalars())
 
 
 def _decider_names(tickets: list[ServiceTicket]) -> dict[str, str]:
@@ -169,10 +182,12 @@ def queue_for(user, now: datetime | None = None) -> Queue:
         selectinload(ServiceTicket.branch),
         selectinload(ServiceTicket.subcategory),
         selectinload(ServiceTicket.completions),
+        selectinload(ServiceTicket.equipment),
     )
     rows = list(db.session.execute(stmt).scalars())
     names = _decider_names(rows)
-    items = [_queue_item(user, t, now, names) for t in rows]
+    units = _readable_units(user, rows)
+    items = [_queue_item(user, t, now, names, units) for t in rows]
     queue = Queue()
     queue.open = sorted(
         (i for i in items if not i.awaiting_approval),
@@ -187,8 +202,8 @@ def queue_for(user, now: datetime | None = None) -> Queue:
 
 
 def queue_item(user, ticket: ServiceTicket, now: datetime | None = None) -> QueueItem:
-    """One ticket as the queue shows it to `user` (its completions loaded here)."""
-    return _queue_item(user, ticket, now or clock.now(), _decider_names([ticket]))
+    """One ticket as the queue shows it to `user` (its completions and unit loaded here)."""
+    return _queue_item(user, ticket, now or clock.now(), _decider_names([ticket]), _readable_units(user, [ticket]))
 
 
 def completion_blocker(user, ticket: ServiceTicket) -> str | None:

@@ -277,6 +277,28 @@ def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> S
     access.require_staff(actor)
     if ticket.status == TicketStatus.CLOSED:
         raise InvalidTransition(_("A closed ticket cannot change priority"))
+    return _set_priority(ticket, priority, actor)
+
+
+# Why a priority changed without anyone choosing it (the `reason` of `priority_changed`).
+URGENT_QR_REPORT = "urgent_qr_report"
+
+
+def raise_priority_for_urgent_report(ticket: ServiceTicket) -> ServiceTicket:
+    """An urgent report by the unit's QR code joined this open ticket: it becomes at least
+    HIGH (never lower; CRITICAL stays CRITICAL), its due times recomputed as any change
+    of priority, and the timeline says why (services/qr_reports.py)."""
+    if ticket.status == TicketStatus.CLOSED or PRIORITY_ORDER[ticket.priority] >= PRIORITY_ORDER[TicketPriority.HIGH]:
+        return ticket
+    return _set_priority(ticket, TicketPriority.HIGH, None, reason=URGENT_QR_REPORT)
+
+
+PRIORITY_ORDER = {TicketPriority.LOW: 0, TicketPriority.NORMAL: 1, TicketPriority.HIGH: 2, TicketPriority.CRITICAL: 3}
+
+
+def _set_priority(ticket: ServiceTicket, priority: TicketPriority, actor, *, reason: str | None = None) -> ServiceTicket:
+    """The one place a ticket's priority changes: due times recomputed from createdAt by
+    the SLA clock, fresh warnings, one timeline line (with `reason` when the system did it)."""
     if priority == ticket.priority:
         return ticket
     old = ticket.priority
@@ -285,7 +307,10 @@ def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> S
                             calendar=ticket.branch.calendar, paused_minutes=ticket.paused_minutes_total or 0)
     # A new window deserves fresh warnings.
     ticket.response_warned_at = None
-    record_event(ticket, "priority_changed", actor, **{"from": old.value, "to": priority.value})
+    data = {"from": old.value, "to": priority.value}
+    if reason:
+        data["reason"] = reason
+    record_event(ticket, "priority_changed", actor, **data)
     db.session.flush()
     return ticket
 

@@ -180,6 +180,12 @@ def _qr_report(d: dict) -> str:
     return _("Reported again by QR code by %(name)s (%(phone)s): “%(text)s”", name=name, phone=phone, text=text)
 
 
+def _priority_changed(d: dict) -> str:
+    if d.get("reason") == "urgent_qr_report":  # tickets.raise_priority_for_urgent_report
+        return _("Priority raised to %(new)s by an urgent QR report.", new=label(d.get("to")))
+    return _("Priority changed from %(old)s to %(new)s.", old=label(d.get("from")), new=label(d.get("to")))
+
+
 TEXTS = {
     "created": _created,
     "assigned": _assigned,
@@ -189,8 +195,7 @@ TEXTS = {
     "arrived": _arrived,
     "photo_added": lambda d: _photo(d, True),
     "photo_removed": lambda d: _photo(d, False),
-    "priority_changed": lambda d: _("Priority changed from %(old)s to %(new)s.",
-                                    old=label(d.get("from")), new=label(d.get("to"))),
+    "priority_changed": _priority_changed,
     "internal_note": _internal_note,
     "store_note": _store_note,
     "closed": _closed,

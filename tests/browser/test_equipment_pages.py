@@ -118,3 +118,42 @@ def test_the_labels_sheet_prints_on_a4(live, live_world, browser, screenshot):
         screenshot(page, "equipment-labels-print")
     finally:
         context.close()
+
+
+def test_the_technician_sees_the_unit_on_the_card_and_opens_its_page(live, live_world, browser, screenshot):
+    unit_ids = _units(live, live_world.ids)  # its ticket is assigned to the branch's technician
+    with _phone(browser) as page:
+        login(page, live.url, live_world.emails["tech"])
+        page.goto(f"{live.url}/tech/dashboard")
+        line = page.locator(".tcard .tunit").first
+        assert "Мясная холодильная камера" in line.inner_text() and "FM-001-CR1" in line.inner_text()
+        box = line.locator("a").bounding_box()
+        assert box["height"] >= 44
+        _fits(page)
+        screenshot(page, "tech-card-unit-phone-ru")
+        line.locator("a").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(f"/equipment/{unit_ids[0]}")
+
+
+def test_the_labels_language_is_chosen_on_the_page(live, live_world, browser, screenshot):
+    _units(live, live_world.ids)
+    for width, name in ((390, "phone"), (1440, "desk")):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        try:
+            page = context.new_page()
+            login(page, live.url, live_world.emails["dispatcher"])
+            page.goto(f"{live.url}/dispatcher/branches/{live_world.ids['branch']}/labels")
+            assert page.locator(".eq-label-scan").first.inner_text() == "Scan to report a fault"
+            page.locator(".eq-label-langs a[hreflang=uz]").click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("?lang=uz")
+            assert page.locator(".eq-label-scan").first.inner_text() == "Nosozlik haqida xabar berish uchun skanerlang"
+            assert page.locator(".eq-label-langs a[aria-current=true]").inner_text() == "Oʻzbekcha"
+            for box in page.locator(".eq-label-langs a").evaluate_all("els => els.map(e => e.getBoundingClientRect().height)"):
+                assert box >= 44
+            if width == 390:
+                _fits(page)
+            screenshot(page, f"equipment-labels-uz-{name}")
+        finally:
+            context.close()

@@ -57,9 +57,15 @@ def test_a_phone_scans_reports_and_the_dispatcher_sees_the_ticket_on_the_board(l
         page.wait_for_load_state("load")
         done = page.locator(".qr-done").inner_text()
         number = re.search(r"ticket (\S+)\.", done).group(1)
-        assert page.locator(".qr-open-line").inner_text() == f"Ticket {number}: Assigned"
+        assert page.locator(".qr-done .qr-open-line").inner_text() == f"Ticket {number}: Assigned"
+        assert page.locator(".qr-open").count() == 0  # not "already reported": it is their own report
+        assert not page.locator("textarea[name=description]").is_visible()  # folded, and empty
+        assert page.locator("textarea[name=description]").input_value() == ""
         _fits(page)
         screenshot(page, "qr-reported-phone")
+        page.locator(".qr-again > summary").click()  # works without JavaScript (details)
+        assert page.locator("textarea[name=description]").is_visible()
+        screenshot(page, "qr-reported-again-phone")
     finally:
         context.close()
 

@@ -292,3 +292,27 @@ def test_the_analytics_page_has_units_with_most_faults_and_its_csv(world, unit, 
     assert r.status_code == 200
     body = r.get_data(as_text=True)
     assert "Asset tag" in body and "CR-001" in body and ",2," in body
+
+
+def test_costs_by_month_fall_in_the_local_month_of_the_approval_and_only_the_last_twelve(
+        app, world, unit, signed_in, monkeypatch):
+    """The months are computed with the summary in one grouped statement (migration 0018's
+    bench work): an approval just after local midnight on the 1st is that month's, even
+    though it is still the previous month in UTC; work approved 13 months ago is in no row
+    but the unit's total tickets still count it."""
+    from app.services import equipment_pages
+
+    monkeypatch.setitem(app.config, "APP_TIMEZONE", "Asia/Tashkent")  # UTC+5
+    clock.set_now(at("2025-10-15T08:00:00Z"))
+    repaired(world, ticket_on(world, unit, description="Long ago"), hours="7")  # 700.00, Oct 2025
+    clock.set_now(at("2026-10-31T20:30:00Z"))  # 1 November 2026, 01:30 in Tashkent
+    repaired(world, ticket_on(world, unit, description="Night call"), hours="3")  # 300.00
+    clock.set_now(at("2026-11-20T08:00:00Z"))
+    with app.test_request_context():
+        view = equipment_pages.unit_view(world.dispatcher, equipment.get_unit(unit.id))
+    months = {m.month.strftime("%Y-%m"): m for m in view.months}
+    assert list(months)[0] == "2026-11" and list(months)[-1] == "2025-12" and len(months) == 12
+    assert (months["2026-11"].jobs, str(months["2026-11"].total)) == (1, "300.00")
+    assert months["2026-10"].jobs == 0
+    assert sum(m.jobs for m in view.months) == 1  # October 2025 is outside the twelve months
+    assert view.summary["ticketsTotal"] == 2 and str(view.summary["costLast12Months"]) == "300.00"

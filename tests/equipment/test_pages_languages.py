@@ -44,7 +44,40 @@ def test_the_branch_units_labels_and_form_in_russian(world, signed_in):
     d = reader(signed_in, world.dispatcher, "ru")
     units = d.get(f"/dispatcher/branches/{world.branch.id}/equipment").get_data(as_text=True)
     assert "Установки филиала" in units and "12,5 кг" in units
-    labels = d.get(f"/dispatcher/branches/{world.branch.id}/labels").get_data(as_text=True)
+    labels = d.get(f"/dispatcher/branches/{world.branch.id}/labels?lang=ru").get_data(as_text=True)
     assert "1 этикетка" in labels and "Отсканируйте, чтобы сообщить о неисправности" in labels
     form = d.get(f"/dispatcher/branches/{world.branch.id}/equipment/new").get_data(as_text=True)
     assert "Инвентарный номер" in form and "R404A (ПГП 3922)" in form
+
+
+def labels_of(page: str) -> str:
+    start = page.index('<section class="eq-sheet"')
+    return page[start:page.index("</main>", start)]
+
+
+def test_labels_print_in_the_language_chosen_for_them_not_the_dispatchers(app, world, signed_in, monkeypatch):
+    """Labels are stuck on a unit and read by anyone at the store: their words follow the
+    language chosen on the page (?lang=, default DEFAULT_LOCALE); the page around them stays
+    in the dispatcher's language."""
+    unit = make_unit(world, name="Мясная камера №1")
+    d = reader(signed_in, world.dispatcher, "ru")
+    url = f"/dispatcher/branches/{world.branch.id}/labels"
+
+    page = d.get(url).get_data(as_text=True)  # no choice: DEFAULT_LOCALE (en here)
+    sheet = labels_of(page)
+    assert "Scan to report a fault" in sheet and f"QR code to report a fault on {unit.asset_tag}" in sheet
+    assert 'lang="en"' in sheet and "Отсканируйте" not in sheet
+    assert "Этикетки" in page  # the page itself: the dispatcher's Russian
+    assert 'aria-current="true"' in page and f'href="{url}?lang=uz"' in page and f'href="{url}?lang=ru"' in page
+
+    sheet = labels_of(d.get(url + "?lang=uz").get_data(as_text=True))
+    assert "Nosozlik haqida xabar berish uchun skanerlang" in sheet and 'lang="uz"' in sheet
+    assert "Мясная камера №1" in sheet and "Freshmart Central" in sheet  # data as stored
+    sheet = labels_of(d.get(url + "?lang=ru").get_data(as_text=True))
+    assert "Отсканируйте, чтобы сообщить о неисправности" in sheet
+
+    assert "Scan to report a fault" in labels_of(d.get(url + "?lang=xx").get_data(as_text=True))  # unknown: default
+    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "uz")
+    english = reader(signed_in, world.admin, "en")
+    page = english.get(url).get_data(as_text=True)
+    assert "Nosozlik haqida xabar berish uchun skanerlang" in labels_of(page) and "Labels for" in page

@@ -98,7 +98,7 @@ def test_a_second_report_joins_the_open_ticket_and_reads_in_its_timeline(app, wo
     assert count_tickets() == 1
     html = client.get(url(unit)).get_data(as_text=True)
     assert f"Thank you. Your report was added to ticket {first.ticket_number}." in html
-    assert "This unit is already reported" in html and "Warm inside" not in html
+    assert "This unit is already reported" not in html and "Warm inside" not in html  # it is their own report now
     event = db.session.execute(select(TicketEvent).where(TicketEvent.ticket_id == first.id,
                                                          TicketEvent.kind == "qr_report")).scalar_one()
     assert event.actor_id is None
@@ -217,3 +217,32 @@ def test_the_dispatcher_reads_the_reports_on_the_ticket_page(app, world, unit, c
         text = timeline_text.event_text("qr_report", {"reporterName": "Malika", "reporterPhone": "+998 90",
                                                       "description": "Still warm", "urgent": True})
     assert text == "Повторное срочное сообщение по QR-коду от Malika (+998 90): «Still warm»"
+
+
+def _form_of(html: str) -> str:
+    return html[html.index('<form method="post"'):html.index("</form>")]
+
+
+@pytest.mark.parametrize("open_before", [False, True])
+def test_after_sending_the_page_confirms_and_does_not_offer_the_report_again(app, world, unit, client, open_before):
+    """The page after a report: the confirmation with the ticket's number and status; not
+    "this unit is already reported, anything to add?" about the reporter's own report, not
+    their words again, and the form folded under "Report something else", empty."""
+    if open_before:
+        ticket_on(world, unit, description="Warm inside")
+    data = {**REPORT, "description": "Door seal torn, ice on the floor"}
+    assert client.post(url(unit), data=data).status_code == 303
+    html = client.get(url(unit)).get_data(as_text=True)
+    number = db.session.execute(select(ServiceTicket.ticket_number)).scalars().first()
+    assert (f"Your report was added to ticket {number}." if open_before
+            else f"Thank you. Your report is ticket {number}.") in html
+    assert f"Ticket {number}: Assigned" in html
+    assert "This unit is already reported" not in html and "Anything to add?" not in html
+    assert "Door seal torn" not in html and "Aziz Karimov" not in html and "765 43 21" not in html
+    body = html.split('<details class="qr-again">', 1)
+    assert len(body) == 2 and "Report something else" in body[1] and "<details class=\"qr-again\" open" not in html
+    form = _form_of(body[1])
+    assert 'name="description"' in form and "></textarea>" in form and "checked" not in form
+    # reloaded later: the usual page about the open ticket, the form open again
+    html = client.get(url(unit)).get_data(as_text=True)
+    assert "This unit is already reported" in html and "qr-again" not in html

@@ -64,6 +64,8 @@ class _Visible(HTMLParser):
             self._skip += 1
             self._skipping.append(tag)
         for name, value in attrs:
+            if self._skip:  # inside a part in another language: its alt texts are that language's too
+                break
             if name in READ_ATTRIBUTES and value:
                 self.parts.append(value)
             if tag == "input" and name == "value" and value and ("type", "submit") in attrs:

@@ -150,3 +150,15 @@ def test_another_branch_manager_gets_404_and_dispatchers_and_technicians_403(wor
     assert login(world.tech).get(f"/tickets/{t.id}/approve").status_code == 403
     assert login(world.manager).get("/tickets/does-not-exist/approve").status_code == 404
     assert _refresh(t).status == TicketStatus.COMPLETED
+
+
+def test_the_approve_page_shows_its_times_with_their_zone(app, world, login, monkeypatch):
+    """Like the report and the ticket page: a time that could be read elsewhere says its zone."""
+    import re
+
+    monkeypatch.setitem(app.config, "APP_TIMEZONE", "Asia/Tashkent")
+    t = finished_ticket(world)
+    page = login(world.manager).get(f"/tickets/{t.id}/approve").get_data(as_text=True)
+    reported = re.search(r"Reported <time[^>]*>([^<]+)</time>", page).group(1)
+    finished = re.search(r"finished <time[^>]*>([^<]+)</time>", page).group(1)
+    assert reported.endswith(" UTC+5") and finished.endswith(" UTC+5"), (reported, finished)

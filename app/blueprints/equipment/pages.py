@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,6 +18,7 @@ from app.auth_helpers import staff_required, store_manager_required
 from app.blueprints.dispatcher.forms import ConfirmForm
 from app.blueprints.equipment import bp
 from app.blueprints.equipment.forms import UnitForm
+from app import i18n
 from app.extensions import db
 from app.services import access, equipment, equipment_pages
 from app.services.errors import DomainError
@@ -122,10 +124,17 @@ def unit_new_token(unit_id):
 @bp.get("/dispatcher/branches/<branch_id>/labels")
 @staff_required
 def labels(branch_id):
-    """The branch's labels on A4: QR code, asset tag, name, branch, "scan to report"."""
+    """The branch's labels on A4: QR code, asset tag, name, branch, "scan to report", in
+    the language chosen on the page (en / ru / uz, kept in the URL)."""
     branch = _staff_branch(branch_id)
-    return render_template("equipment/labels.html", branch=branch,
-                           units=equipment_pages.branch_units(branch.id, active_only=True))
+    units = equipment_pages.branch_units(branch.id, active_only=True)
+    # The labels are read by whoever stands at the unit: their words are in the language
+    # chosen here (?lang=, default DEFAULT_LOCALE), the page around them in the reader's.
+    label_lang = i18n.valid_locale(request.args.get("lang")) or i18n.default_locale()
+    with i18n.force_locale(label_lang):
+        sheet = Markup(render_template("equipment/_label_sheet.html", branch=branch, units=units,
+                                       label_lang=label_lang))
+    return render_template("equipment/labels.html", branch=branch, units=units, sheet=sheet, label_lang=label_lang)
 
 
 # --- one unit -----------------------------------------------------------------------------
