@@ -9,7 +9,8 @@ branch without one). The response due time never moves.
 
 Rules, checked in this order (each refusal changes nothing):
 - the ticket must be readable (404 otherwise, as everywhere: ids do not leak);
-- only the assigned technician (their user) or a dispatcher/admin (403 otherwise);
+- only the assigned technician (their user) or a dispatcher/admin (403 otherwise:
+  access.can_pause, which the pages ask too);
 - `reason` one of PauseReason, OTHER with a note (400, fields "reason" / "note");
 - a `version` that is not the ticket's is stale (409);
 - pause: an IN_PROGRESS ticket that is not paused (409); resume: a paused one (409).
@@ -27,6 +28,7 @@ Functions flush; the caller commits once.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -35,27 +37,11 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import PauseReason, ServiceTicket, TicketPause, TicketStatus
-from app.services import access, calendars
-from app.services.errors import Conflict, Forbidden
+from app.services import access, calendars, timefmt
+from app.services.errors import Conflict
 from app.services.validation import Fields
 
 NOTE_MAX = 1000
-
-
-def can_pause(user, ticket: ServiceTicket) -> bool:
-    """Who may pause or resume: the assigned technician, dispatchers and admins."""
-    if access.is_staff(user):
-        return True
-    try:
-        access.require_assigned_technician(user, ticket)
-    except Forbidden:
-        return False
-    return True
-
-
-def require_can_pause(user, ticket: ServiceTicket) -> None:
-    if not can_pause(user, ticket):
-        raise Forbidden(_("Only the assigned technician or a dispatcher may pause or resume the work"))
 
 
 def parse(data: dict) -> tuple[PauseReason, str | None]:
@@ -90,6 +76,35 @@ def open_pause(ticket: ServiceTicket) -> TicketPause | None:
         .order_by(TicketPause.paused_at.desc()).limit(1)).scalar_one_or_none()
 
 
+@dataclass(frozen=True)
+class PauseState:
+    """A paused ticket as people read it: "Paused · Waiting for parts · for 3 h 05 min"."""
+
+    reason: PauseReason | None
+    since: datetime
+    seconds: float  # how long it has been paused (wall clock)
+    note: str | None = None
+
+    @property
+    def reason_words(self) -> str:
+        return str(self.reason.label) if self.reason else _("no reason given")
+
+    @property
+    def text(self) -> str:
+        return _("Paused · %(reason)s · for %(time)s", reason=self.reason_words, time=timefmt.span(self.seconds))
+
+
+def state(ticket: ServiceTicket, now: datetime | None = None, *, with_note: bool = False) -> PauseState | None:
+    """How the ticket's pause reads now (None when it is not paused); `with_note` reads
+    the open pause's note (one query)."""
+    if ticket.paused_at is None:
+        return None
+    now = now or clock.now()
+    row = open_pause(ticket) if with_note else None
+    return PauseState(ticket.pause_reason, ticket.paused_at, max(0.0, (now - ticket.paused_at).total_seconds()),
+                      row.note if row is not None else None)
+
+
 def pause(ticket_id: str, actor, reason, note=None, version=None) -> ServiceTicket:
     """Pause the resolution clock of ticket `ticket_id` (see the module docstring)."""
     from app.services.tickets import load_readable_ticket
@@ -103,7 +118,7 @@ def pause_ticket(ticket: ServiceTicket, actor, reason, note=None, version=None) 
     from app.services.notifications import notify
     from app.services.tickets import record_event
 
-    require_can_pause(actor, ticket)
+    access.require_can_pause(actor, ticket)
     reason, note = parse({"reason": reason.value if isinstance(reason, PauseReason) else reason, "note": note})
     _check_version(ticket, version)
     if ticket.paused_at is not None:
@@ -130,7 +145,7 @@ def resume(ticket_id: str, actor, version=None) -> ServiceTicket:
     from app.services.tickets import load_readable_ticket
 
     ticket = load_readable_ticket(actor, ticket_id, for_update=True)
-    require_can_pause(actor, ticket)
+    access.require_can_pause(actor, ticket)
     _check_version(ticket, version)
     if ticket.paused_at is None:
         raise Conflict(_("This ticket is not paused."))

@@ -30,7 +30,7 @@ from app.models import (
     User,
 )
 from app import clock
-from app.services import access
+from app.services import access, pauses
 from app.services import sla_clock, timefmt
 
 PRIORITY_RANK = {TicketPriority.CRITICAL: 0, TicketPriority.HIGH: 1, TicketPriority.NORMAL: 2, TicketPriority.LOW: 3}
@@ -108,6 +108,7 @@ class QueueItem:
     rejected_by: str | None = None
     far_from_branch: bool = False
     actions: access.TicketActions = field(default_factory=access.TicketActions)
+    pause: "pauses.PauseState | None" = None  # paused: shown as "Paused · reason · for …", never red
 
     @property
     def awaiting_approval(self) -> bool:
@@ -145,6 +146,7 @@ def _queue_item(user, ticket: ServiceTicket, now: datetime, names: dict[str, str
         rejected_by=names.get(rejected.decided_by_id) if rejected and rejected.decided_by_id else None,
         far_from_branch=far_from_branch(ticket),
         actions=access.ticket_actions(user, ticket),
+        pause=pauses.state(ticket, now),
     )
 
 
