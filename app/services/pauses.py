@@ -91,6 +91,8 @@ class PauseState:
 
     @property
     def text(self) -> str:
+        if self.seconds < 60:
+            return _("Paused · %(reason)s · just now", reason=self.reason_words)
         return _("Paused · %(reason)s · for %(time)s", reason=self.reason_words, time=timefmt.span(self.seconds))
 
 

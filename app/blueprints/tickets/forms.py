@@ -5,6 +5,7 @@ services/pauses.py."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from app.models import PauseReason
@@ -21,6 +22,6 @@ class ResumeForm(FlaskForm):
 class PauseForm(ResumeForm):
     # The reasons as chips, in their words (lazy: the reader's language). The service
     # decides what is valid (OTHER needs a note); the form only gathers.
-    reason = RadioField(_l("Why is the work paused?"), choices=[(r.value, LABELS[r]) for r in PauseReason],
-                        validate_choice=False)
+    reason = RadioField(_l("Why is the work paused?"),
+                        choices=[SelectChoice(r.value, LABELS[r]) for r in PauseReason], validate_choice=False)
     note = TextAreaField(_l("Note"), validators=[Length(max=NOTE_MAX, message=_l("At most %(max)d characters."))])

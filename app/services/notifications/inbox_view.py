@@ -46,7 +46,7 @@ LINES = {
 ICONS = {  # a glyph per kind (in the fonts phones and desktops have)
     "ticket_assigned": "✚", "ticket_created": "✔", "ticket_unassigned": "⚠", "ticket_escalated": "⇧",
     "ticket_declined": "↩", "ticket_completed": "✍", "completion_approved": "✔", "completion_rejected": "✖",
-    "ticket_taken_off": "⊘", "delivery_failed": "⚠", "ticket_paused": "⏸",
+    "ticket_taken_off": "⊘", "delivery_failed": "⚠",
 }
 DEFAULT_ICON = "⌛"  # the SLA alerts
 
