@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PauseReason
@@ -124,3 +125,23 @@ def test_the_queue_card_says_paused_not_red(world, freeze, working, tech):
     card = card[:card.index("</article>")]
     assert "tcard-paused" in page and "sla-paused" in card and "Paused · Waiting for parts" in card
     assert "overdue" not in card.lower()
+
+
+def test_the_pause_reads_in_the_readers_language(app, world, freeze, working):
+    world.tech.locale = "ru"
+    world.manager.locale = "uz"
+    db.session.commit()
+    freeze(T0)
+    pauses.pause(working.id, world.tech, "WAITING_PARTS", "Компрессор в пути")
+    db.session.commit()
+    freeze(T0 + timedelta(hours=3, minutes=20))
+    tech = sign_in(app.test_client(), world.tech.email)
+    page = html(tech.get(f"/tickets/{working.id}"))
+    assert "На паузе · Ждём запчасти · уже 3 ч 20 мин" in page and "Возобновить работу" in page
+    assert "Пауза: Ждём запчасти — Компрессор в пути" in page
+    manager = sign_in(app.test_client(), world.manager.email)
+    assert "Pauzada · " in html(manager.get(f"/tickets/{working.id}"))
+    from app.models import Notification
+
+    body = db.session.execute(select(Notification.body).where(Notification.kind == "ticket_paused")).scalar()
+    assert body.startswith("Taʼmir pauzada: ")
