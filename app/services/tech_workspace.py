@@ -160,7 +160,7 @@ def _decider_names(tickets: list[ServiceTicket]) -> dict[str, str]:
 def queue_for(user, now: datetime | None = None) -> Queue:
     """The technician's tickets: open ones (ASSIGNED, IN_PROGRESS, rejected work) most
     urgent first — the nearest current deadline first, so breached ones lead, then
-    priority — and COMPLETED work awaiting the store manager's approval, newest first."""
+    priority; paused ones after those still running — and COMPLETED work awaiting the store manager's approval, newest first."""
     if user.role != Role.TECHNICIAN or not user.technician_id:
         return Queue(has_technician=False)
     now = now or clock.now()
@@ -178,7 +178,9 @@ def queue_for(user, now: datetime | None = None) -> Queue:
     queue = Queue()
     queue.open = sorted(
         (i for i in items if not i.awaiting_approval),
-        key=lambda i: (i.sla.due_at, PRIORITY_RANK[i.ticket.priority], i.ticket.created_at, i.ticket.id),
+        # A paused repair waits (for parts, for the store): after the running ones.
+        key=lambda i: (i.pause is not None, i.sla.due_at, PRIORITY_RANK[i.ticket.priority], i.ticket.created_at,
+                       i.ticket.id),
     )
     queue.awaiting = sorted(
         (i for i in items if i.awaiting_approval),

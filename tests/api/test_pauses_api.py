@@ -92,3 +92,20 @@ def test_the_store_manager_reads_the_pause_but_may_not_change_it(world, api, wor
     assert body["paused"] is True and body["pauseReason"] == "STORE_REQUEST"
     assert mgr.post(f"/api/tickets/{working.id}/resume", json={}).status_code == 403
     assert api.as_(world.outsider_tech).post(f"/api/tickets/{working.id}/resume", json={}).status_code == 404
+
+
+def test_two_taps_at_the_same_moment_are_one_pause(app, world, api, working):
+    """Two pause requests at once (a double tap, the technician and a dispatcher): one
+    pauses, the other gets 409; one TicketPause row, one event (both backends)."""
+    from app.models import TicketEvent, TicketPause
+    from tests.test_concurrency import bearer, run_together
+
+    headers = [bearer(api, world.tech), bearer(api, world.dispatcher)]
+    ticket_id = working.id
+    db.session.commit()
+    responses = run_together(app, [
+        lambda c, h=h: c.post(f"/api/tickets/{ticket_id}/pause", json={"reason": "WAITING_PARTS"}, headers=h)
+        for h in headers])
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.get_json() for r in responses]
+    assert db.session.query(TicketPause).filter_by(ticket_id=ticket_id).count() == 1
+    assert db.session.query(TicketEvent).filter_by(ticket_id=ticket_id, kind="paused").count() == 1

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import PauseReason
+from app.models import PauseReason, TicketPriority
 from app.services import pauses, tickets
 from tests.factories import make_ticket
 
@@ -145,3 +145,14 @@ def test_the_pause_reads_in_the_readers_language(app, world, freeze, working):
 
     body = db.session.execute(select(Notification.body).where(Notification.kind == "ticket_paused")).scalar()
     assert body.startswith("Taʼmir pauzada: ")
+
+
+def test_a_paused_ticket_goes_after_the_running_ones_in_the_queue(world, freeze, working, tech):
+    later = make_ticket(world, priority=TicketPriority.LOW)
+    tickets.accept(later, world.tech)
+    db.session.commit()
+    assert working.resolution_due_at < later.resolution_due_at
+    pauses.pause(working.id, world.tech, "NO_ACCESS")
+    db.session.commit()
+    page = html(tech.get("/tech/dashboard"))
+    assert page.index(f'id="ticket-{later.id}"') < page.index(f'id="ticket-{working.id}"')
