@@ -6,8 +6,10 @@ import os
 import re
 import time
 import uuid
+from functools import partial
 
 from flask import Flask, g, request
+from flask.globals import request_ctx
 
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -209,3 +211,28 @@ def _limit_only_where_decorated(app: Flask) -> None:
         return
     hooks = app.before_request_funcs.get(None, [])
     hooks[:] = [fn for fn in hooks if getattr(fn, "__func__", None) is not type(limiter)._check_request_limit]
+    # Its after-request hook (conditional deductions, X-RateLimit headers) and teardown
+    # (reset) work on a per-request "limiter context" that only a rate-limited view
+    # creates. A request that met no limit has none, and nothing for either hook to do:
+    # they run only where the context exists (the sign-in endpoints), not on every request.
+    after = app.after_request_funcs.get(None, [])
+    teardown = app.teardown_request_funcs.get(None, [])
+    inject = next((fn for fn in after if isinstance(fn, partial) and fn.args == (limiter,)
+                   and getattr(fn.func, "__name__", "").endswith("__inject_headers")), None)
+    release = next((fn for fn in teardown if getattr(fn, "__self__", None) is limiter
+                    and getattr(fn, "__name__", "").endswith("__release_context")), None)
+    if inject is None or release is None:
+        return  # another Flask-Limiter: leave its hooks as they are
+
+    def _limited(ctx=request_ctx) -> bool:
+        return hasattr(ctx._get_current_object(), "_limiter_request_context")
+
+    def limiter_after_request(response):
+        return inject(response) if _limited() else response
+
+    def limiter_teardown(exc=None):
+        if _limited():
+            release(exc)
+
+    after[after.index(inject)] = limiter_after_request
+    teardown[teardown.index(release)] = limiter_teardown

@@ -28,11 +28,11 @@ SEED_SUBCATEGORIES = [
 ]
 
 
-def seed_categories() -> IssueCategory:
-    """The plan's category and six subcategories with default SLA minutes and their
-    names in Russian and Uzbek; idempotent (a seeded name without its translations gets
-    them, one a dispatcher already translated keeps theirs)."""
-    name, description, translations = SEED_CATEGORY
+def _seed_category(category_row, subcategory_rows) -> IssueCategory:
+    """One category and its subcategories (default SLA minutes, names in Russian and
+    Uzbek); idempotent: a missing row is added, a seeded name without its translations
+    gets them, one a dispatcher already translated keeps theirs."""
+    name, description, translations = category_row
     category = db.session.execute(select(IssueCategory).where(IssueCategory.name == name)).scalar_one_or_none()
     if category is None:
         category = IssueCategory(name=name, description=description, name_translations=translations)
@@ -42,7 +42,7 @@ def seed_categories() -> IssueCategory:
         category.name_translations = translations
     existing = {s.name: s for s in db.session.execute(
         select(IssueSubcategory).where(IssueSubcategory.category_id == category.id)).scalars()}
-    for sub_name, sub_description, sub_translations in SEED_SUBCATEGORIES:
+    for sub_name, sub_description, sub_translations in subcategory_rows:
         if sub_name not in existing:
             db.session.add(IssueSubcategory(category_id=category.id, name=sub_name, description=sub_description,
                                             name_translations=sub_translations, **SLA_DEFAULTS))
@@ -50,6 +50,11 @@ def seed_categories() -> IssueCategory:
             existing[sub_name].name_translations = sub_translations
     db.session.flush()
     return category
+
+
+def seed_categories() -> IssueCategory:
+    """The plan's category and six subcategories; idempotent."""
+    return _seed_category(SEED_CATEGORY, SEED_SUBCATEGORIES)
 
 
 # The refrigerant logbook's tickets (API.md, "Equipment"): its own category, so the plan's
@@ -63,24 +68,7 @@ REFRIGERANT_SUBCATEGORIES = [("Refrigerant Leak", "A leak found or suspected; re
 def seed_refrigerant_category() -> IssueCategory:
     """The category "Refrigerant" with "Refrigerant Leak" (the plan's default SLA
     minutes), for tickets the refrigerant logbook opens; idempotent."""
-    name, description, translations = REFRIGERANT_CATEGORY
-    category = db.session.execute(select(IssueCategory).where(IssueCategory.name == name)).scalar_one_or_none()
-    if category is None:
-        category = IssueCategory(name=name, description=description, name_translations=translations)
-        db.session.add(category)
-        db.session.flush()
-    elif not category.name_translations:
-        category.name_translations = translations
-    existing = {s.name: s for s in db.session.execute(
-        select(IssueSubcategory).where(IssueSubcategory.category_id == category.id)).scalars()}
-    for sub_name, sub_description, sub_translations in REFRIGERANT_SUBCATEGORIES:
-        if sub_name not in existing:
-            db.session.add(IssueSubcategory(category_id=category.id, name=sub_name, description=sub_description,
-                                            name_translations=sub_translations, **SLA_DEFAULTS))
-        elif not existing[sub_name].name_translations:
-            existing[sub_name].name_translations = sub_translations
-    db.session.flush()
-    return category
+    return _seed_category(REFRIGERANT_CATEGORY, REFRIGERANT_SUBCATEGORIES)
 
 
 def register_cli(app) -> None:

@@ -35,6 +35,7 @@ os.environ.pop("REDIS_URL", None)
 from sqlalchemy import event  # noqa: E402
 
 import board_load  # noqa: E402
+import inprocess  # noqa: E402
 
 
 def main() -> int:
@@ -52,26 +53,12 @@ def main() -> int:
 
     from werkzeug.test import EnvironBuilder
 
-    os.environ.update({"DATABASE_URL": board_load.PG_URL, "SECRET_KEY": "board-cpu-bench"})
-    from app import clock, create_app
+    app = inprocess.start(board_load.PG_URL, "board-cpu-bench", os.path.join(_TMP, "access.log"),
+                          {"RATELIMIT_ENABLED": False}, now=board_load.NOW)
     from app.extensions import db
 
-    clock.set_now(board_load.NOW)
-    import logging
-
-    app = create_app({"RATELIMIT_ENABLED": False})
-    log_file = open(os.path.join(_TMP, "access.log"), "w")
-    for handler in logging.getLogger().handlers:
-        handler.stream = log_file  # the access log written as in production, to a file
     def sign_in() -> str:
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
-            r'value="([^"]+)"[^>]*name="csrf_token"', page)
-        resp = client.post("/login", data={"email": "dispatcher@bench.test", "password": board_load.PASSWORD,
-                                           "csrf_token": csrf.group(1) if csrf else ""})
-        assert resp.status_code == 302, (resp.status_code, resp.get_data(as_text=True)[:2000])
-        cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+        client, cookie = inprocess.sign_in(app, "dispatcher@bench.test", board_load.PASSWORD)
         signed_in.append(client)
         return cookie + (f"; lang={args.lang}" if args.lang else "")
 
@@ -121,13 +108,10 @@ def main() -> int:
 
     def one(env, keep=None):
         forget()
-        status = []
-        body = app(dict(env), lambda s, h, e=None: status.append(s))
-        chunks = list(body)
-        getattr(body, "close", lambda: None)()
+        status, chunks = inprocess.call(app, env)
         if keep is not None:
             keep.extend(chunks)
-        return status[0], sum(len(chunk) for chunk in chunks)
+        return status, sum(len(chunk) for chunk in chunks)
 
     with app.app_context():
         engine = db.engine

@@ -131,7 +131,10 @@ def generate(app, tickets: int, realistic: bool = False, description_sql: str | 
 DESCRIPTION_SQL = """'Bench ticket ' || i || CASE i % 4 WHEN 0 THEN ': cold chamber too warm' WHEN 1 THEN ': glass door cracked'
                                WHEN 2 THEN ': compressor noise at night' ELSE ': water leaking under the fridge' END"""
 
-# One row per ticket; `r` is a scrambled 0..99 that decides status and priority.
+# One row per ticket; `r` is a scrambled 0..99 that decides status and priority. The due
+# times are the plan's minutes added around the clock: the bench's branches have no working
+# calendar (calendar_id NULL), which is what sla_clock.deadlines gives them too (a branch with
+# a calendar would need services/calendars.py's arithmetic, which SQL does not have).
 TICKETS_SQL = """
 WITH b AS (SELECT array_agg(id ORDER BY branch_code) AS ids FROM customer_branches),
      t AS (SELECT array_agg(id ORDER BY name) AS ids FROM technicians),

@@ -189,6 +189,7 @@ def hammer(port: int, raw: bytes, clients: int, seconds: float) -> tuple[int, di
 
 
 def sign_in(port: int) -> str:
+    import inprocess
     import requests
 
     from board_load import PASSWORD
@@ -196,10 +197,8 @@ def sign_in(port: int) -> str:
     s = requests.Session()
     base = f"http://127.0.0.1:{port}"
     page = s.get(f"{base}/login", timeout=30).text
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', page)
     r = s.post(f"{base}/login", data={"email": "dispatcher@bench.test", "password": PASSWORD,
-                                      "csrf_token": csrf.group(1) if csrf else ""}, allow_redirects=False, timeout=30)
+                                      "csrf_token": inprocess.csrf_of(page)}, allow_redirects=False, timeout=30)
     if r.status_code != 302:
         raise RuntimeError(f"sign-in answered {r.status_code}")
     return "; ".join(f"{c.name}={c.value}" for c in s.cookies)
@@ -236,27 +235,14 @@ def prepare(tickets: int, reuse: bool) -> None:
 def profile(requests_n: int) -> None:
     """This checkout in-process (no sockets): CPU per request and cProfile's top."""
     import cProfile
-    import logging
     import pstats
 
     import board_load
+    import inprocess
     from werkzeug.test import EnvironBuilder
 
-    os.environ.update({"DATABASE_URL": PG_URL, "SECRET_KEY": SECRET})
-    from app import create_app
-
-    app = create_app()
-    log_file = open(os.path.join(_TMP, "profile.log"), "w")
-    for handler in logging.getLogger().handlers:
-        handler.stream = log_file  # the access log written as in production, to a file
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', page)
-    resp = client.post("/login", data={"email": "dispatcher@bench.test", "password": board_load.PASSWORD,
-                                       "csrf_token": csrf.group(1) if csrf else ""})
-    assert resp.status_code == 302, resp.status_code
-    cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+    app = inprocess.start(PG_URL, SECRET, os.path.join(_TMP, "profile.log"))
+    client, cookie = inprocess.sign_in(app, "dispatcher@bench.test", board_load.PASSWORD)
     board = client.get("/dispatcher/tickets", headers={"HX-Request": "true"}).get_data(as_text=True)
     stamp = re.search(r'data-stamp="([^"]+)"', board).group(1)
     cases = {
@@ -267,12 +253,7 @@ def profile(requests_n: int) -> None:
     }
 
     def one(environ):
-        status = []
-        body = app(dict(environ), lambda s, h, e=None: status.append(s))
-        for _ in body:
-            pass
-        getattr(body, "close", lambda: None)()
-        return status[0]
+        return inprocess.call(app, environ)[0]
 
     for name, environ in cases.items():
         for _ in range(300):

@@ -223,6 +223,27 @@ def freeze(ctx):
 
 
 @pytest.fixture
+def limiter_clock(monkeypatch):
+    """limiter_clock(seconds): move the rate limiter's now forward (the `limits`
+    package's memory storage and strategies read time.time()); nothing else moves."""
+    import time
+    from types import SimpleNamespace
+
+    import limits.storage.memory
+    import limits.strategies
+
+    offset = [0.0]
+    fake = SimpleNamespace(time=lambda: time.time() + offset[0], monotonic=time.monotonic, sleep=time.sleep)
+    monkeypatch.setattr(limits.storage.memory, "time", fake)
+    monkeypatch.setattr(limits.strategies, "time", fake)
+
+    def advance(seconds: float) -> None:
+        offset[0] += seconds
+
+    return advance
+
+
+@pytest.fixture
 def world(ctx):
     """A small, committed world: categories, a customer with two branches, technicians,
     and a user of every role (see tests/factories.py)."""

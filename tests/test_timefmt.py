@@ -70,6 +70,14 @@ def test_durations_in_words():
         "45 min", "1 h", "1 h 30 min", "4 h", "1 day", "1 day 12 h", "2 days", "3 days", "0 min"]
 
 
+def test_ago_and_until_step_from_now_to_minutes_hours_and_days_at_the_same_places():
+    spans = (-5, 59, 60, 3599, 3600, 86399, 86400, 2 * 86400)
+    assert [timefmt.ago(s) for s in spans] == [
+        "just now", "just now", "1 min ago", "59 min ago", "1 h ago", "23 h ago", "1 day ago", "2 days ago"]
+    assert [timefmt.until(s) for s in spans] == [
+        "now", "now", "in 1 min", "in 59 min", "in 1 h", "in 23 h", "in 1 day", "in 2 days"]
+
+
 @pytest.mark.parametrize("code", ["XYZ", "dollars", "US", "12"])
 def test_an_unknown_currency_stops_the_app_with_a_clear_message(code):
     with pytest.raises(ValueError, match="is not an ISO 4217 currency code"):

@@ -36,6 +36,17 @@ from app.models import (
 from app.services.errors import Forbidden, InvalidTransition, NotFound
 
 
+ID_MAX = 64  # no id is longer: anything longer (or not text) names nothing
+
+
+def require_id(value, not_found: str) -> str:
+    """`value` if it can be an id (text, at most ID_MAX characters); NotFound with the
+    caller's words otherwise, before any query (a path, a JSON body or a form alike)."""
+    if not isinstance(value, str) or len(value) > ID_MAX:
+        raise NotFound(not_found)
+    return value
+
+
 def branch_ids_of(user) -> list[str]:
     return [b.id for b in user.branches]
 

@@ -194,8 +194,7 @@ def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | N
 
 
 def get_completion(completion_id: str, *, for_update: bool = False) -> ServiceCompletion:
-    if not isinstance(completion_id, str) or len(completion_id) > 64:
-        raise NotFound(_("Completion not found"))
+    access.require_id(completion_id, _("Completion not found"))
     stmt = (
         select(ServiceCompletion)
         .where(ServiceCompletion.id == completion_id)

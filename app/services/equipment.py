@@ -42,12 +42,11 @@ from app.models import (
     TicketSource,
 )
 from app.models import refrigerants
-from app.services import access
+from app.services import access, history
 from app.services.analytics.sql import cents
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.timefmt import to_local
 from app.services.validation import Fields
-from app.transaction import transaction_cache
 
 # 18 random bytes: 144 bits (the contract asks for at least 128), 24 URL-safe characters.
 TOKEN_BYTES = 18
@@ -72,8 +71,7 @@ READ_ONLY = ("id", "gwp", "co2eTonnes", "reportUrl", "qrUrl", "summary")
 # --- reading ----------------------------------------------------------------------------
 
 def get_unit(unit_id) -> Equipment:
-    if not isinstance(unit_id, str) or len(unit_id) > 64:
-        raise NotFound(_("Unit not found"))
+    access.require_id(unit_id, _("Unit not found"))
     unit = db.session.execute(
         select(Equipment).where(Equipment.id == unit_id).options(joinedload(Equipment.branch))
     ).scalar_one_or_none()
@@ -222,15 +220,8 @@ def new_token() -> str:
 
 def record_history(unit: Equipment, kind: str, actor=None, **data: Any) -> EquipmentEvent:
     """One line of the unit's history, in order even when the clock stands still (each at
-    least 1 µs after the unit's previous line, as the ticket timeline does)."""
-    at = clock.now()
-    latest = transaction_cache("last_equipment_event_at")
-    if unit.id not in latest:
-        latest[unit.id] = db.session.execute(
-            select(func.max(EquipmentEvent.at)).where(EquipmentEvent.equipment_id == unit.id)).scalar()
-    if latest[unit.id] is not None and at <= latest[unit.id]:
-        at = latest[unit.id] + timedelta(microseconds=1)
-    latest[unit.id] = at
+    least 1 µs after the unit's previous line: history.next_at, as the ticket timeline)."""
+    at = history.next_at(EquipmentEvent.at, EquipmentEvent.equipment_id, unit.id)
     event = EquipmentEvent(equipment_id=unit.id, at=at, kind=kind, actor_id=getattr(actor, "id", None), data=data)
     db.session.add(event)
     return event
@@ -421,7 +412,7 @@ def replace_report_token(unit: Equipment, actor) -> Equipment:
 def unit_for_ticket(branch_id: str, equipment_id) -> Equipment:
     """The unit a ticket of `branch_id` may name: an active unit of that branch (400 otherwise)."""
     unit = None
-    if isinstance(equipment_id, str) and len(equipment_id) <= 64:
+    if isinstance(equipment_id, str) and len(equipment_id) <= access.ID_MAX:
         unit = db.session.get(Equipment, equipment_id)
     if unit is None or unit.branch_id != branch_id:
         raise ValidationError(_("Unknown unit for this branch"),

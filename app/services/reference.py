@@ -254,6 +254,14 @@ def _branch_fields(f: Fields, data: dict, partial: bool) -> dict:
         out["longitude"] = f.floating("longitude", min_value=-180, max_value=180)
     if "isActive" in data:
         out["is_active"] = f.boolean("isActive")
+    if "calendarId" in data:
+        from app.services.calendar_admin import calendar_for_branch
+
+        try:
+            out["calendar"] = calendar_for_branch(data["calendarId"])
+        except ValidationError as e:
+            for field, message in e.fields.items():
+                f.error(field, message)
     return out
 
 

@@ -64,8 +64,7 @@ def load_report(user, ticket_id: str) -> ServiceReport:
     saying when it will be ready). The approved completion is the one reported."""
     from app import clock
 
-    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound(_("Ticket not found"))
+    access.require_id(ticket_id, _("Ticket not found"))
     ticket = db.session.execute(
         select(ServiceTicket).where(ServiceTicket.id == ticket_id).options(
             selectinload(ServiceTicket.branch),

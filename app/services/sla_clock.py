@@ -36,6 +36,7 @@ from sqlalchemy import and_, case, literal
 from app.models import OPEN_STATUSES, IssueSubcategory, ServiceTicket, TicketPriority, TicketStatus
 from app.models.types import UTCDateTime
 from app import clock
+from app.services import calendars
 
 RESPONSE, RESOLUTION = "response", "resolution"
 OK, WARNING, OVERDUE, MET, MISSED, CANCELLED = "ok", "warning", "overdue", "met", "missed", "cancelled"
@@ -63,31 +64,42 @@ class Deadlines:
     resolution_warn_at: datetime
 
 
-def warn_moment(start: datetime, due: datetime, fraction: float | None = None) -> datetime:
-    """The moment `fraction` (SLA_WARNING_FRACTION) of the window start..due has gone."""
-    if fraction is None:
-        fraction = warning_fraction()
-    return start + (due - start) * fraction
+def ticket_calendar(ticket):
+    """The calendar a ticket's SLA counts in: its branch's, none for CRITICAL
+    (calendars.for_ticket)."""
+    branch = ticket.branch
+    return calendars.for_ticket(branch.calendar if branch is not None else None, ticket.priority)
 
 
-def due_times(subcategory: IssueSubcategory, priority: TicketPriority, start: datetime) -> tuple[datetime, datetime]:
-    """(responseDueAt, resolutionDueAt) = start + the subcategory's minutes for the priority."""
-    return (start + timedelta(minutes=subcategory.response_minutes(priority)),
-            start + timedelta(minutes=subcategory.resolution_minutes(priority)))
+def due_times(subcategory: IssueSubcategory, priority: TicketPriority, start: datetime, *,
+              calendar) -> tuple[datetime, datetime]:
+    """(responseDueAt, resolutionDueAt): the subcategory's minutes for the priority,
+    counted from `start` in the working time of `calendar` (the branch's; None: around
+    the clock; a CRITICAL ticket always counts around the clock)."""
+    d = deadlines(subcategory, priority, start, calendar=calendar)
+    return d.response_due_at, d.resolution_due_at
 
 
-def deadlines(subcategory: IssueSubcategory, priority: TicketPriority, start: datetime) -> Deadlines:
-    """Both due times and both warning moments for a window that opens at `start`."""
-    response_due, resolution_due = due_times(subcategory, priority, start)
+def deadlines(subcategory: IssueSubcategory, priority: TicketPriority, start: datetime, *,
+              calendar, paused_minutes: float = 0) -> Deadlines:
+    """Both due times and both warning moments for a window that opens at `start`, in
+    the working time of `calendar` (the branch's calendar: `calendars.for_ticket` leaves
+    CRITICAL around the clock). A start outside working time counts from the next
+    opening. The warning moment is SLA_WARNING_FRACTION of the *working* time.
+    `paused_minutes` (working minutes the resolution clock already stood still) move the
+    resolution due time and its warning moment later; the response never moves."""
+    calendar = calendars.for_ticket(calendar, priority)
     fraction = warning_fraction()
-    return Deadlines(response_due, warn_moment(start, response_due, fraction),
-                     resolution_due, warn_moment(start, resolution_due, fraction))
+    response, resolution = subcategory.response_minutes(priority), subcategory.resolution_minutes(priority)
+    return Deadlines(*calendars.add_working_minutes_each(calendar, start, (
+        response, fraction * response, resolution + paused_minutes, fraction * resolution + paused_minutes)))
 
 
 def set_deadlines(ticket: ServiceTicket, subcategory: IssueSubcategory, priority: TicketPriority,
-                  start: datetime) -> None:
-    """Give the ticket the deadlines of `priority`, counted from `start` (its creation)."""
-    d = deadlines(subcategory, priority, start)
+                  start: datetime, *, calendar, paused_minutes: float = 0) -> None:
+    """Give the ticket the deadlines of `priority`, counted from `start` (its creation)
+    in `calendar` (its branch's; see `deadlines`)."""
+    d = deadlines(subcategory, priority, start, calendar=calendar, paused_minutes=paused_minutes)
     ticket.response_due_at, ticket.response_warn_at = d.response_due_at, d.response_warn_at
     ticket.resolution_due_at, ticket.resolution_warn_at = d.resolution_due_at, d.resolution_warn_at
 
@@ -174,6 +186,9 @@ def _running(kind: str, start: datetime, due: datetime, warn_at: datetime, now: 
 
 
 def _share(start: datetime, due: datetime, at: datetime) -> float:
+    """The used share of the window start..due at `at`, in wall-clock time even under a
+    working calendar (a display figure only: the states come from the stored due and
+    warning moments, which are calendar-aware)."""
     window = (due - start).total_seconds()
     return (at - start).total_seconds() / window if window > 0 else 1.0
 

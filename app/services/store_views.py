@@ -23,7 +23,7 @@ from app.models import (
 )
 from app.models.enums import LABELS
 from app.services import access, photos, reference, sla_clock, tickets
-from app.services.errors import NotFound, TooLarge, UnsupportedMedia, ValidationError
+from app.services.errors import TooLarge, UnsupportedMedia, ValidationError
 
 MAX_REPORT_PHOTOS = 5
 OTHER_BRANCH = _l("You can only report problems for your own branch.")
@@ -193,8 +193,7 @@ def store_notes(ticket: ServiceTicket) -> list:
 
 def load_ticket_page(user, ticket_id: str) -> ServiceTicket:
     """A ticket the user may read, with its photos and completions (parts, photos)."""
-    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound(_("Ticket not found"))
+    access.require_id(ticket_id, _("Ticket not found"))
     ticket = db.session.execute(
         _list_options(select(ServiceTicket)).where(ServiceTicket.id == ticket_id).options(
             selectinload(ServiceTicket.category),

@@ -53,8 +53,7 @@ def view_of(user) -> str:
 def load_ticket(user, ticket_id: str) -> ServiceTicket:
     """The ticket with everything the page shows, in one query (the collections by
     SELECT ... IN on the same statement); NotFound when `user` may not read it."""
-    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound(_("Ticket not found"))
+    access.require_id(ticket_id, _("Ticket not found"))
     ticket = db.session.execute(
         select(ServiceTicket).where(ServiceTicket.id == ticket_id).options(
             joinedload(ServiceTicket.branch).joinedload(CustomerBranch.customer),

@@ -6,11 +6,10 @@ Functions flush; the caller (request, task, CLI) commits once.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -30,7 +29,7 @@ from app.models import (
     TicketStatus,
 )
 from app import clock, signals
-from app.services import access, equipment, numbering, pauses, sla_clock
+from app.services import access, equipment, history, numbering, pauses, sla_clock
 from app.services.assignment import pick_technician, why_nobody
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import acted_on, notify, taken_off
@@ -48,15 +47,8 @@ def record_event(ticket: ServiceTicket, kind: str, actor=None, **data: Any) -> T
 
     The timeline keeps the order things happened in even when the clock does not
     move (a frozen test clock, a coarse or corrected system clock): each fact is at
-    least 1 µs after the ticket's previous one."""
-    at = clock.now()
-    latest = transaction_cache("last_event_at")
-    if ticket.id not in latest:
-        latest[ticket.id] = db.session.execute(
-            select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id)).scalar()
-    if latest[ticket.id] is not None and at <= latest[ticket.id]:
-        at = latest[ticket.id] + timedelta(microseconds=1)
-    latest[ticket.id] = at
+    least 1 µs after the ticket's previous one (history.next_at)."""
+    at = history.next_at(TicketEvent.at, TicketEvent.ticket_id, ticket.id)
     event = TicketEvent(ticket_id=ticket.id, at=at, kind=kind,
                         actor_id=getattr(actor, "id", None), data=data)
     db.session.add(event)
@@ -81,8 +73,7 @@ def _remember_assignee(ticket: ServiceTicket, technician_id: str) -> None:
 
 
 def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
-    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound(_("Ticket not found"))
+    access.require_id(ticket_id, _("Ticket not found"))
     stmt = (
         select(ServiceTicket)
         .where(ServiceTicket.id == ticket_id)
@@ -104,11 +95,7 @@ def get_ticket(ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
 
 def load_readable_ticket(user, ticket_id: str, *, for_update: bool = False) -> ServiceTicket:
     """The ticket if `user` may read it; NotFound otherwise (no id leaks)."""
-    try:
-        ticket = get_ticket(ticket_id, for_update=for_update)
-    except NotFound:
-        raise
-    return access.require_read_ticket(user, ticket)
+    return access.require_read_ticket(user, get_ticket(ticket_id, for_update=for_update))
 
 
 # --- creation -----------------------------------------------------------------
@@ -130,12 +117,14 @@ def parse_new_ticket(data: dict) -> dict:
     return out
 
 
-def preview_due_times(subcategory_id: str | None, priority: TicketPriority):
-    """Due times a ticket created now would get (for the create form)."""
+def preview_due_times(subcategory_id: str | None, priority: TicketPriority, branch_id: str | None = None):
+    """Due times a ticket created now would get (for the create form), in the chosen
+    branch's working calendar (around the clock until a branch is chosen)."""
     sub = db.session.get(IssueSubcategory, subcategory_id) if subcategory_id else None
     if sub is None:
         return None
-    return sla_clock.due_times(sub, priority, clock.now())
+    branch = db.session.get(CustomerBranch, branch_id) if isinstance(branch_id, str) and branch_id else None
+    return sla_clock.due_times(sub, priority, clock.now(), calendar=branch.calendar if branch else None)
 
 
 def source_for(actor) -> TicketSource:
@@ -211,7 +200,7 @@ def create_ticket(actor, data: dict, *, source: TicketSource | None = None,
         equipment=unit,
         source=source or source_for(actor),
     )
-    sla_clock.set_deadlines(ticket, subcategory, values["priority"], now)
+    sla_clock.set_deadlines(ticket, subcategory, values["priority"], now, calendar=branch.calendar)
     db.session.add(ticket)
     db.session.flush()
     record_event(ticket, "created", actor, ticketNumber=ticket.ticket_number, priority=ticket.priority.value,
@@ -284,7 +273,9 @@ def link_equipment(ticket: ServiceTicket, equipment_id: str | None, actor) -> Se
 
 
 def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> ServiceTicket:
-    """Staff only. Both due times are recomputed from createdAt."""
+    """Staff only. Both due times are recomputed from createdAt, in the branch's working
+    calendar as it is now (CRITICAL: around the clock); the resolution due time keeps the
+    paused working time the ticket already has (`paused_minutes_total`)."""
     access.require_staff(actor)
     if ticket.status == TicketStatus.CLOSED:
         raise InvalidTransition(_("A closed ticket cannot change priority"))
@@ -292,7 +283,8 @@ def change_priority(ticket: ServiceTicket, priority: TicketPriority, actor) -> S
         return ticket
     old = ticket.priority
     ticket.priority = priority
-    sla_clock.set_deadlines(ticket, ticket.subcategory, priority, ticket.created_at)
+    sla_clock.set_deadlines(ticket, ticket.subcategory, priority, ticket.created_at,
+                            calendar=ticket.branch.calendar, paused_minutes=ticket.paused_minutes_total or 0)
     # A new window deserves fresh warnings.
     ticket.response_warned_at = None
     record_event(ticket, "priority_changed", actor, **{"from": old.value, "to": priority.value})

@@ -12,6 +12,7 @@ DEFAULT_LOCALE).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import lru_cache
 from decimal import Decimal
@@ -245,27 +246,34 @@ def duration(minutes: int | float | None) -> str:
     return _("%(minutes)d min", minutes=mins)
 
 
+def _relative(seconds: float, now: Callable[[], str], minutes: Callable[[int], str],
+              hours: Callable[[int], str], days: Callable[[int], str]) -> str:
+    """The one rule of `ago` and `until`: under a minute is "now", then whole minutes,
+    whole hours, whole days (a negative span counts as none); the words are the caller's
+    (whole sentences, so each language orders them its own way)."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return now()
+    if seconds < 3600:
+        return minutes(seconds // 60)
+    if seconds < 86400:
+        return hours(seconds // 3600)
+    return days(seconds // 86400)
+
+
 def ago(seconds: float) -> str:
     """How long ago, in the reader's language: "just now", "5 min ago", "3 h ago",
     "2 days ago" ("2 дня назад", "5 дней назад")."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return _("just now")
-    if seconds < 3600:
-        return _("%(minutes)d min ago", minutes=seconds // 60)
-    if seconds < 86400:
-        return _("%(hours)d h ago", hours=seconds // 3600)
-    return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+    return _relative(seconds, lambda: _("just now"),
+                     lambda n: _("%(minutes)d min ago", minutes=n),
+                     lambda n: _("%(hours)d h ago", hours=n),
+                     lambda n: ngettext("%(num)d day ago", "%(num)d days ago", n))
 
 
 def until(seconds: float) -> str:
     """How long until, in the reader's language: "in 5 min", "in 3 h", "in 2 days"
     ("через 2 дня"); "now" when it is due."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return _("now")
-    if seconds < 3600:
-        return _("in %(minutes)d min", minutes=seconds // 60)
-    if seconds < 86400:
-        return _("in %(hours)d h", hours=seconds // 3600)
-    return ngettext("in %(num)d day", "in %(num)d days", seconds // 86400)
+    return _relative(seconds, lambda: _("now"),
+                     lambda n: _("in %(minutes)d min", minutes=n),
+                     lambda n: _("in %(hours)d h", hours=n),
+                     lambda n: ngettext("in %(num)d day", "in %(num)d days", n))

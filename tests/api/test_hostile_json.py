@@ -85,9 +85,13 @@ def path_ids(world, scene) -> dict:
 
     unit = equipment.create_unit(world.dispatcher, {"branchId": world.branch.id, "assetTag": "CR-1",
                                                     "kind": "COLD_ROOM", "name": "Cold room"})
+    from app.services import calendar_admin
+
+    calendar = calendar_admin.create_calendar({"name": "Company", "timezone": "Asia/Tashkent",
+                                               "week": {"mon": [["08:00", "20:00"]]}}, world.dispatcher)
     db.session.commit()
     return {
-        "ticket_id": scene.in_progress.id, "completion_id": scene.waiting_completion.id,
+        "ticket_id": scene.in_progress.id, "calendar_id": calendar.id, "completion_id": scene.waiting_completion.id,
         "notification_id": scene.failed.id, "category_id": world.category.id,
         "subcategory_id": world.subcategory.id, "branch_id": world.branch.id,
         "technician_id": world.tech.technician_id, "assignment_id": assignment, "photo_id": scene.photo.id,
@@ -133,6 +137,7 @@ def test_every_api_endpoint_answers_hostile_json_without_a_500(app, world, api, 
     ("post", "/api/auth/token", None),
     ("post", "/api/tickets", "dispatcher"),
     ("post", "/api/customer-branches", "admin"),
+    ("post", "/api/calendars", "dispatcher"),
     ("patch", "/api/technicians/{tech}", "tech"),
     ("post", "/api/tickets/{ticket}/arrive", "tech"),
     ("patch", "/api/users/me", "manager"),

@@ -8,7 +8,7 @@ SUB_KEYS = {"id", "categoryId", "name", "description", "slaResponseCritical", "s
             "slaResponseNormal", "slaResponseLow", "slaResolutionCritical", "slaResolutionHigh",
             "slaResolutionNormal", "slaResolutionLow"}
 BRANCH_KEYS = {"id", "customerId", "branchCode", "branchName", "address", "contactPerson", "phone", "latitude",
-               "longitude", "isActive"}
+               "longitude", "isActive", "calendarId"}
 
 
 def test_everyone_signed_in_reads_categories_and_subcategories(world, api):

@@ -202,3 +202,27 @@ def test_a_branch_needs_both_coordinates_or_neither(world, as_dispatcher):
     assert resp.status_code == 400
     assert 'id="latitude-error">Enter latitude and longitude together.' in resp.get_data(as_text=True)
     assert as_dispatcher.get("/dispatcher/branches").status_code == 200
+
+
+def test_empty_lists_say_what_is_missing_and_offer_the_first_step(ctx, signed_in):
+    """No customer: the branches page says to add one first; a customer but no branch:
+    "Add the first branch"; no technician, no unit: their first-step buttons."""
+    from app.models import Role
+    from tests.factories import make_branch, make_customer, make_user
+
+    dispatcher = make_user(Role.DISPATCHER, "only.dispatcher@example.com")
+    db.session.commit()
+    d = signed_in(dispatcher)
+    html = d.get("/dispatcher/branches").get_data(as_text=True)
+    assert "No branches yet." in html and "Add a customer first." in html and "Add the first branch" not in html
+    technicians = d.get("/dispatcher/technicians").get_data(as_text=True)
+    assert "No technicians yet." in technicians and 'href="/dispatcher/technicians/new">Add the first technician' in technicians
+    customer = make_customer()
+    db.session.commit()
+    html = d.get("/dispatcher/branches").get_data(as_text=True)
+    assert "No branches yet." in html and 'href="/dispatcher/branches/new">Add the first branch' in html
+    branch = make_branch(customer)
+    db.session.commit()
+    units = d.get(f"/dispatcher/branches/{branch.id}/equipment").get_data(as_text=True)
+    assert "No units at this branch yet." in units
+    assert f'href="/dispatcher/branches/{branch.id}/equipment/new">Add the first unit' in units

@@ -4,11 +4,7 @@ joins the unit's open ticket); the page shows nothing private; rate limits; CSRF
 from __future__ import annotations
 
 import re
-import time
-from types import SimpleNamespace
 
-import limits.storage.memory
-import limits.strategies
 import pytest
 from sqlalchemy import func, select
 
@@ -33,20 +29,6 @@ def count_tickets() -> int:
 def only_ticket() -> ServiceTicket:
     db.session.rollback()
     return db.session.execute(select(ServiceTicket)).scalar_one()
-
-
-@pytest.fixture
-def limiter_clock(monkeypatch):
-    """Move the rate limiter's now (the `limits` package reads time.time()); nothing else."""
-    offset = [0.0]
-    fake = SimpleNamespace(time=lambda: time.time() + offset[0], monotonic=time.monotonic, sleep=time.sleep)
-    monkeypatch.setattr(limits.storage.memory, "time", fake)
-    monkeypatch.setattr(limits.strategies, "time", fake)
-
-    def advance(seconds: float) -> None:
-        offset[0] += seconds
-
-    return advance
 
 
 def test_the_page_shows_the_unit_and_a_short_form_and_nothing_private(app, world, unit, client):

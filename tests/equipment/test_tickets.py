@@ -97,3 +97,38 @@ def test_the_ticket_page_timeline_in_russian(world, api, unit, signed_in):
     r = api.as_(world.dispatcher).post("/api/tickets", json=body(world, equipmentId="nope"),
                                        headers={"Accept-Language": "uz"})
     assert r.json["fields"] == {"equipmentId": "Arizaning filialidagi qurilmani tanlang."}
+
+
+def test_a_store_manager_cannot_name_a_unit_of_another_branch_on_the_page_or_the_api(
+        world, api, signed_in, unit, nothing_written):
+    """One rule in services (equipment.unit_for_ticket, through tickets.create_ticket): the
+    unit must be of the ticket's branch. A manager of two branches cannot put one branch's
+    unit on the other's ticket, nor anyone's unit of a branch not theirs; the report page
+    and the API answer alike (400 on equipmentId) and nothing is written."""
+    import re
+
+    from app.models import Role
+    from tests.factories import make_user
+
+    both = make_user(Role.STORE_MANAGER, "two.branches@example.com", branches=[world.branch, world.branch2])
+    db.session.commit()
+    north = make_unit(world, branch=world.branch2, tag="N-1", name="North case")
+    theirs = make_unit(world, branch=world.other_branch, tag="CL-1", name="Not ours")
+    message = "Choose a unit of the ticket's branch."
+    me, page = api.as_(both), signed_in(both)  # (the API token is made here, outside the check)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get("/store/tickets/new").get_data(as_text=True))
+    form = {"csrf_token": token.group(1), "branchId": world.branch.id, "categoryId": world.category.id,
+            "subcategoryId": world.subcategory.id, "description": "Warm", "priority": "NORMAL"}
+    with nothing_written():
+        for wrong in (north, theirs):
+            r = me.post("/api/tickets", json=body(world, equipmentId=wrong.id))
+            assert r.status_code == 400 and r.json["fields"] == {"equipmentId": message}, r.json
+            r = page.post("/store/tickets/new", data={**form, "equipmentId": wrong.id})
+            assert r.status_code == 400 and "Choose a unit of the ticket&#39;s branch." in r.get_data(as_text=True)
+    # The right branch's unit goes through on both.
+    assert me.post("/api/tickets", json=body(world, equipmentId=unit.id)).status_code == 201
+    r = page.post("/store/tickets/new", data={**form, "branchId": world.branch2.id, "equipmentId": north.id})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert sorted(t.equipment_id for t in db.session.execute(db.select(ServiceTicket)).scalars()) == sorted(
+        [unit.id, north.id])

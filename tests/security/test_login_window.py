@@ -1,31 +1,10 @@
 """The login throttle's windows end: an account locked after 10 failures signs in again
 once its 15 minutes have passed, an address after its minute. The rate limiter's clock
 (the `limits` package's memory storage and strategies read `time.time()`) is moved, not
-waited for."""
+waited for (tests/conftest.py's limiter_clock)."""
 from __future__ import annotations
 
-import time
-from types import SimpleNamespace
-
-import limits.storage.memory
-import limits.strategies
-import pytest
-
 from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def limiter_clock(monkeypatch):
-    """Shift the rate limiter's notion of now by `advance(seconds)`; nothing else moves."""
-    offset = [0.0]
-    fake = SimpleNamespace(time=lambda: time.time() + offset[0], monotonic=time.monotonic, sleep=time.sleep)
-    monkeypatch.setattr(limits.storage.memory, "time", fake)
-    monkeypatch.setattr(limits.strategies, "time", fake)
-
-    def advance(seconds: float) -> None:
-        offset[0] += seconds
-
-    return advance
 
 
 def _login(client, email, password, **kw):

@@ -117,3 +117,47 @@ def test_a_tampered_cookie_is_refused(app, world):
     forged = new_client(app)
     forged.set_cookie(COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
     assert forged.get("/store").status_code == 302
+
+
+def test_a_remembered_cookie_still_expires_when_its_idle_time_has_passed(app, world, monkeypatch):
+    """The outcome of checking a cookie is remembered per cookie string (app/session_cookie.py):
+    the same cookie sent again after its idle lifetime has passed is refused all the same."""
+    from app import session_cookie
+
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+    client = sign_in(new_client(app), world.manager)
+    cookie = client.get_cookie(COOKIE).value
+    replay = new_client(app)
+    replay.set_cookie(COOKIE, cookie)
+    assert replay.get("/store").status_code == 200  # checked once, remembered
+    later = time.time() + lifetime + 60
+    monkeypatch.setattr(session_cookie, "_now", lambda: later)
+    stale = new_client(app)
+    stale.set_cookie(COOKIE, cookie)
+    r = stale.get("/store")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+
+
+def test_a_forged_cookie_is_refused_after_the_real_one_was_remembered(app, world):
+    client = sign_in(new_client(app), world.manager)
+    value = client.get_cookie(COOKIE).value
+    assert client.get("/store").status_code == 200
+    forged = new_client(app)
+    forged.set_cookie(COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    assert forged.get("/store").status_code == 302
+    assert client.get("/store").status_code == 200
+
+
+def test_a_flashed_message_is_shown_once_though_cookies_are_remembered(app, world):
+    """Flask changes the list of flashed messages in place: a session holding one is never
+    shared between requests, so the message shows once and is gone on the next page."""
+    client = sign_in(new_client(app), world.manager)
+    cookie = client.get_cookie(COOKIE).value
+    with client.session_transaction() as sess:
+        sess["_flashes"] = [("success", "Saved: only once")]
+    first = client.get("/store").get_data(as_text=True)
+    assert "Saved: only once" in first
+    assert "Saved: only once" not in client.get("/store").get_data(as_text=True)
+    again = new_client(app)
+    again.set_cookie(COOKIE, cookie)
+    assert "Saved: only once" not in again.get("/store").get_data(as_text=True)

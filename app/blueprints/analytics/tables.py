@@ -10,6 +10,7 @@ except category and subcategory names, which are shown as the reader's language 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable
 
 from babel.numbers import format_decimal, format_percent
@@ -102,12 +103,16 @@ def _subcategory(r) -> str:
 @dataclass
 class Col:
     header: Any  # a lazy string: the reader's language when shown
-    value: Callable[[dict], Any]
+    value: Callable[[dict], Any] | str  # a function of the row, or the name of the row's field it shows
     num: bool = False
     money: bool = False  # an amount: the CSV header names the currency
     sub: Callable[[dict], str] | None = None  # a second, smaller line on the page
     tone: Callable[[dict], str] | None = None
     link: Callable[[dict], str] | None = None
+
+    def __post_init__(self):
+        if isinstance(self.value, str):  # a field as it is (the CSV's raw numbers): Col(_l("Faults"), "faults")
+            self.value = itemgetter(self.value)
 
 
 @dataclass
@@ -136,7 +141,7 @@ class Table:
 
 def _group(first, count, num: bool = False, dim: str = "") -> list[Col]:
     """The first two columns of a per-group table: the group and its ticket count."""
-    return [Col(first, _group_label(dim)), Col(count, lambda r: r["tickets"], num=num)]
+    return [Col(first, _group_label(dim)), Col(count, "tickets", num=num)]
 
 
 def _met_page() -> list[Col]:
@@ -167,11 +172,11 @@ def _times_page() -> list[Col]:
 
 def _met_csv() -> list[Col]:
     return [
-        Col(_l("Response measured"), lambda r: r["responseMeasured"]),
-        Col(_l("Response met"), lambda r: r["responseMet"]),
+        Col(_l("Response measured"), "responseMeasured"),
+        Col(_l("Response met"), "responseMet"),
         Col(_l("Response compliance %"), lambda r: pct_number(r["responseCompliance"])),
-        Col(_l("Resolution measured"), lambda r: r["resolutionMeasured"]),
-        Col(_l("Resolution met"), lambda r: r["resolutionMet"]),
+        Col(_l("Resolution measured"), "resolutionMeasured"),
+        Col(_l("Resolution met"), "resolutionMet"),
         Col(_l("Resolution compliance %"), lambda r: pct_number(r["resolutionCompliance"])),
     ]
 
@@ -182,13 +187,13 @@ def _compliance_csv(first, dim: str = "") -> list[Col]:
 
 def _times_csv() -> list[Col]:
     return [
-        Col(_l("Median response minutes"), lambda r: r["medianResponseMinutes"]),
-        Col(_l("P90 response minutes"), lambda r: r["p90ResponseMinutes"]),
-        Col(_l("Median resolution minutes"), lambda r: r["medianResolutionMinutes"]),
-        Col(_l("P90 resolution minutes"), lambda r: r["p90ResolutionMinutes"]),
-        Col(_l("Arrivals recorded"), lambda r: r["arrivals"]),
-        Col(_l("Median minutes to arrive"), lambda r: r["medianArrivalMinutes"]),
-        Col(_l("P90 minutes to arrive"), lambda r: r["p90ArrivalMinutes"]),
+        Col(_l("Median response minutes"), "medianResponseMinutes"),
+        Col(_l("P90 response minutes"), "p90ResponseMinutes"),
+        Col(_l("Median resolution minutes"), "medianResolutionMinutes"),
+        Col(_l("P90 resolution minutes"), "p90ResolutionMinutes"),
+        Col(_l("Arrivals recorded"), "arrivals"),
+        Col(_l("Median minutes to arrive"), "medianArrivalMinutes"),
+        Col(_l("P90 minutes to arrive"), "p90ArrivalMinutes"),
     ]
 
 
@@ -215,9 +220,9 @@ def _money_page() -> list[Col]:
 
 def _money_csv() -> list[Col]:
     return [
-        Col(_l("Parts cost"), lambda r: r["partsCost"], money=True),
-        Col(_l("Labour cost"), lambda r: r["laborCost"], money=True),
-        Col(_l("Total cost"), lambda r: r["totalCost"], money=True),
+        Col(_l("Parts cost"), "partsCost", money=True),
+        Col(_l("Labour cost"), "laborCost", money=True),
+        Col(_l("Total cost"), "totalCost", money=True),
     ]
 
 
@@ -226,7 +231,7 @@ def _cost_page(first, dim: str = "") -> list[Col]:
 
 
 def _cost_csv(first, dim: str = "") -> list[Col]:
-    return _group(first, _l("Approved jobs"), dim=dim) + _money_csv() + [Col(_l("Labour hours"), lambda r: r["laborHours"])]
+    return _group(first, _l("Approved jobs"), dim=dim) + _money_csv() + [Col(_l("Labour hours"), "laborHours")]
 
 
 def _cost_table(dim: str, title, first, limit=15) -> Table:
@@ -238,10 +243,15 @@ def _cost_table(dim: str, title, first, limit=15) -> Table:
     )
 
 
+def _keyed(csv: list[Col]) -> list[Col]:
+    """A period table's CSV: its first column the period's key (2026-03-02, 2026-03) for
+    spreadsheets to sort, in place of the label the page shows."""
+    return [Col(csv[0].header, "key"), *csv[1:]]
+
+
 def _weekly_table() -> Table:
     page = _compliance_page(_l("Week of"))
-    csv = _compliance_csv(_l("Week starting"))
-    csv[0] = Col(_l("Week starting"), lambda r: r["key"])
+    csv = _keyed(_compliance_csv(_l("Week starting")))
     return Table(key="sla-week", title=_l("Compliance by week"), page=page, csv=csv, limit=None,
                  compute=lambda rng, f: analytics.sla_report(rng, f, ("week",))["week"],
                  from_report=lambda rep: rep.sla["week"], empty=_l("No weeks in this period."))
@@ -249,18 +259,18 @@ def _weekly_table() -> Table:
 
 def _month_table() -> Table:
     t = _cost_table("month", _l("Cost by month"), _l("Month"), limit=None)
-    t.csv[0] = Col(_l("Month"), lambda r: r["key"])
+    t.csv = _keyed(t.csv)
     return t
 
 
 def _technician_table() -> Table:
     page = [
-        Col(_l("Technician"), lambda r: r["label"]),
-        Col(_l("Assigned"), lambda r: r["assigned"], num=True),
-        Col(_l("Accepted"), lambda r: r["accepted"], num=True),
-        Col(_l("Declined"), lambda r: r["declined"], num=True),
-        Col(_l("Escalated away"), lambda r: r["escalatedAway"], num=True),
-        Col(_l("Completed"), lambda r: r["completed"], num=True),
+        Col(_l("Technician"), "label"),
+        Col(_l("Assigned"), "assigned", num=True),
+        Col(_l("Accepted"), "accepted", num=True),
+        Col(_l("Declined"), "declined", num=True),
+        Col(_l("Escalated away"), "escalatedAway", num=True),
+        Col(_l("Completed"), "completed", num=True),
         Col(_l("Rejected"), lambda r: pct(r["rejectionRate"]), num=True,
             sub=lambda r: _("%(rejected)d of %(decided)d decided", rejected=r["rejected"], decided=r["decided"])
             if r["decided"] else _("none decided")),
@@ -268,19 +278,19 @@ def _technician_table() -> Table:
         Col(_l("Median labour"), lambda r: hours(r["medianLaborHours"]), num=True),
     ] + _money_page()
     csv = [
-        Col(_l("Technician"), lambda r: r["label"]),
-        Col(_l("Assigned"), lambda r: r["assigned"]),
-        Col(_l("Accepted"), lambda r: r["accepted"]),
-        Col(_l("Declined"), lambda r: r["declined"]),
-        Col(_l("Escalated away"), lambda r: r["escalatedAway"]),
-        Col(_l("Completions submitted"), lambda r: r["completed"]),
-        Col(_l("Completions decided"), lambda r: r["decided"]),
-        Col(_l("Completions rejected"), lambda r: r["rejected"]),
+        Col(_l("Technician"), "label"),
+        Col(_l("Assigned"), "assigned"),
+        Col(_l("Accepted"), "accepted"),
+        Col(_l("Declined"), "declined"),
+        Col(_l("Escalated away"), "escalatedAway"),
+        Col(_l("Completions submitted"), "completed"),
+        Col(_l("Completions decided"), "decided"),
+        Col(_l("Completions rejected"), "rejected"),
         Col(_l("Rejection rate %"), lambda r: pct_number(r["rejectionRate"])),
     ] + _met_csv() + [
-        Col(_l("Approved jobs"), lambda r: r["approvedJobs"]),
-        Col(_l("Median labour hours"), lambda r: r["medianLaborHours"]),
-        Col(_l("Labour hours"), lambda r: r["laborHours"]),
+        Col(_l("Approved jobs"), "approvedJobs"),
+        Col(_l("Median labour hours"), "medianLaborHours"),
+        Col(_l("Labour hours"), "laborHours"),
     ] + _money_csv()
     return Table(key="technicians", title=_l("Per technician"), page=page, csv=csv, limit=50,
                  compute=lambda rng, f: analytics.technician_report(rng, f),
@@ -289,15 +299,15 @@ def _technician_table() -> Table:
 
 def _repeat_table() -> Table:
     page = [
-        Col(_l("Branch"), lambda r: r["branch"]),
+        Col(_l("Branch"), "branch"),
         Col(_l("Subcategory"), _subcategory),
-        Col(_l("Repeats"), lambda r: r["repeats"], num=True),
+        Col(_l("Repeats"), "repeats", num=True),
         Col(_l("Latest"), lambda r: local_str(r["lastAt"], "date"), num=True),
     ]
     csv = [
-        Col(_l("Branch"), lambda r: r["branch"]),
+        Col(_l("Branch"), "branch"),
         Col(_l("Subcategory"), _subcategory),
-        Col(_l("Repeat tickets"), lambda r: r["repeats"]),
+        Col(_l("Repeat tickets"), "repeats"),
         Col(_l("Latest repeat (local time)"), lambda r: local_str(r["lastAt"], "sortable")),
     ]
     return Table(key="repeat-faults", title=_l("By branch and subcategory"), page=page, csv=csv,
@@ -308,17 +318,17 @@ def _repeat_table() -> Table:
 
 def _units_table() -> Table:
     page = [
-        Col(_l("Unit"), lambda r: r["label"], sub=lambda r: label(r["kind"]), link=lambda r: f"/equipment/{r['equipmentId']}"),
-        Col(_l("Branch"), lambda r: r["branch"]),
-        Col(_l("Faults"), lambda r: r["faults"], num=True),
+        Col(_l("Unit"), "label", sub=lambda r: label(r["kind"]), link=lambda r: f"/equipment/{r['equipmentId']}"),
+        Col(_l("Branch"), "branch"),
+        Col(_l("Faults"), "faults", num=True),
         Col(_l("Latest"), lambda r: local_str(r["lastAt"], "date"), num=True),
     ]
     csv = [
-        Col(_l("Asset tag"), lambda r: r["assetTag"]),
-        Col(_l("Unit"), lambda r: r["name"]),
+        Col(_l("Asset tag"), "assetTag"),
+        Col(_l("Unit"), "name"),
         Col(_l("Kind"), lambda r: label(r["kind"])),
-        Col(_l("Branch"), lambda r: r["branch"]),
-        Col(_l("Faults"), lambda r: r["faults"]),
+        Col(_l("Branch"), "branch"),
+        Col(_l("Faults"), "faults"),
         Col(_l("Latest fault (local time)"), lambda r: local_str(r["lastAt"], "sortable")),
     ]
     return Table(key="units-most-faults", title=_l("Units with most faults"), page=page, csv=csv, limit=None,
@@ -337,28 +347,32 @@ def _sla_kind(r) -> str:
     return _("response") if r["sla"] == "response" else _("resolution")
 
 
+def _technician(r) -> str:
+    return r["technician"] if r["technicianId"] else _("Unassigned")
+
+
 def _risk_table() -> Table:
     page = [
-        Col(_l("Ticket"), lambda r: r["ticketNumber"], link=lambda r: f"/tickets/{r['id']}"),
-        Col(_l("Branch"), lambda r: r["branch"], sub=_subcategory),
+        Col(_l("Ticket"), "ticketNumber", link=lambda r: f"/tickets/{r['id']}"),
+        Col(_l("Branch"), "branch", sub=_subcategory),
         Col(_l("Priority"), lambda r: label(r["priority"])),
-        Col(_l("Technician"), lambda r: r["technician"] if r["technicianId"] else _("Unassigned"),
+        Col(_l("Technician"), _technician,
             sub=lambda r: label(r["status"])),
         Col(_l("SLA"), lambda r: _due(r), sub=lambda r: f"{_sla_kind(r)} · {timefmt.zoned(r['dueAt'])}",
             tone=lambda r: "bad" if r["overdue"] else "warn"),
     ]
     csv = [
-        Col(_l("Ticket"), lambda r: r["ticketNumber"]),
-        Col(_l("Branch"), lambda r: r["branch"]),
+        Col(_l("Ticket"), "ticketNumber"),
+        Col(_l("Branch"), "branch"),
         Col(_l("Subcategory"), _subcategory),
         Col(_l("Priority"), lambda r: label(r["priority"])),
         Col(_l("Status"), lambda r: label(r["status"])),
-        Col(_l("Technician"), lambda r: r["technician"] if r["technicianId"] else _("Unassigned")),
+        Col(_l("Technician"), _technician),
         Col(_l("SLA at risk"), _sla_kind),
         Col(_l("Due (local time)"), lambda r: local_str(r["dueAt"], "sortable")),
         Col(_l("Overdue"), lambda r: _("yes") if r["overdue"] else _("no")),
-        Col(_l("Minutes overdue"), lambda r: r["overdueMinutes"]),
-        Col(_l("Minutes left"), lambda r: r["minutesLeft"]),
+        Col(_l("Minutes overdue"), "overdueMinutes"),
+        Col(_l("Minutes left"), "minutesLeft"),
     ]
     return Table(key="at-risk", title=_l("Soonest due first"), page=page, csv=csv, limit=20,
                  compute=lambda rng, f: analytics.at_risk(f, limit=None)["rows"],
@@ -393,7 +407,7 @@ def _summary_rows(rep) -> list[dict]:
 
 
 def _summary_table() -> Table:
-    cols = [Col(_l("Metric"), lambda r: r["metric"]), Col(_l("Value"), lambda r: r["value"], num=True)]
+    cols = [Col(_l("Metric"), "metric"), Col(_l("Value"), "value", num=True)]
     return Table(key="summary", title=_l("Summary"), page=cols, csv=cols, limit=None,
                  compute=lambda rng, f: _summary_rows(analytics.dashboard(rng, f)),
                  from_report=_summary_rows)

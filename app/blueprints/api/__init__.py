@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from app import json_input
@@ -99,6 +99,16 @@ def page_params() -> tuple[int, dict | None]:
     return limit, decode_cursor(cursor) if cursor else None
 
 
+def paged(fetch, serialize):
+    """One page of a keyset-paginated list (API.md, "Pagination"): `fetch(limit, cursor)`
+    returns the rows and the next cursor's values (None on the last page); the answer is
+    `{items, nextCursor}`. `limit` and `cursor` are read (and refused) first."""
+    limit, cursor = page_params()
+    rows, next_cursor = fetch(limit, cursor)
+    return jsonify({"items": [serialize(row) for row in rows],
+                    "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
+
+
 def encode_cursor(values: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -117,6 +127,7 @@ def decode_cursor(cursor: str) -> dict:
 from app.blueprints.api import (  # noqa: E402,F401
     analytics,
     auth,
+    calendars,
     completions,
     cron,
     equipment,

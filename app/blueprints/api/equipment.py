@@ -3,7 +3,7 @@ and a new report token. Who may read a unit is `access.equipment_scope`; admins 
 dispatchers change them."""
 from flask import jsonify, request
 
-from app.blueprints.api import api_user, bp, encode_cursor, json_body, page_params
+from app.blueprints.api import api_user, bp, json_body, paged
 from app.blueprints.api import serializers as s
 from app.services import equipment
 
@@ -12,10 +12,8 @@ from app.services import equipment
 def list_equipment():
     """Units the caller may read, in asset-tag order: `branchId`, `kind`, `q`, `isActive`."""
     user = api_user()
-    limit, cursor = page_params()
-    rows, next_cursor = equipment.unit_page(user, equipment.parse_filters(request.args), limit, cursor)
-    return jsonify({"items": [s.equipment(u) for u in rows],
-                    "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
+    return paged(lambda limit, cursor: equipment.unit_page(user, equipment.parse_filters(request.args), limit, cursor),
+                 s.equipment)
 
 
 @bp.post("/equipment")
@@ -44,10 +42,7 @@ def patch_equipment(unit_id):
 def equipment_history(unit_id):
     """Created, edits, moves between branches, report-token changes: oldest first."""
     unit = equipment.load_readable_unit(api_user(), unit_id)
-    limit, cursor = page_params()
-    rows, next_cursor = equipment.history_page(unit, limit, cursor)
-    return jsonify({"items": [s.equipment_event(e) for e in rows],
-                    "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
+    return paged(lambda limit, cursor: equipment.history_page(unit, limit, cursor), s.equipment_event)
 
 
 @bp.post("/equipment/<unit_id>/report-token")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from app.blueprints.api import api_user, bp, encode_cursor, page_params
+from app.blueprints.api import api_user, bp, paged
 from app.services import notifications
 from app.services.timefmt import iso_utc
 
@@ -29,12 +29,10 @@ def notification_json(n, user) -> dict:
 @bp.get("/notifications")
 def list_notifications():
     """The caller's in-app notifications, newest first; `?unread=true` for unread only."""
-    limit, cursor = page_params()
-    unread = request.args.get("unread", "").strip().lower() in _TRUE
-    rows, next_cursor = notifications.list_in_app(api_user(), unread_only=unread, limit=limit, cursor=cursor)
     me = api_user()
-    return jsonify({"items": [notification_json(n, me) for n in rows],
-                    "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
+    unread = request.args.get("unread", "").strip().lower() in _TRUE
+    return paged(lambda limit, cursor: notifications.list_in_app(me, unread_only=unread, limit=limit, cursor=cursor),
+                 lambda n: notification_json(n, me))
 
 
 @bp.post("/notifications/<notification_id>/read")

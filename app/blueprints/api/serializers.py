@@ -54,7 +54,13 @@ def branch(b: CustomerBranch) -> dict:
         "id": b.id, "customerId": b.customer_id, "branchCode": b.branch_code, "branchName": b.branch_name,
         "address": b.address, "contactPerson": b.contact_person, "phone": b.phone,
         "latitude": b.latitude, "longitude": b.longitude, "isActive": b.is_active,
+        "calendarId": b.calendar_id,  # null: around the clock
     }
+
+
+def calendar(c) -> dict:
+    return {"id": c.id, "name": c.name, "timezone": c.timezone, "week": c.week, "holidays": list(c.holidays or []),
+            "country": c.country}
 
 
 def assignment(a: TechnicianBranchAssignment) -> dict:

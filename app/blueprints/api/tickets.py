@@ -3,7 +3,7 @@
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 
-from app.blueprints.api import api_user, bp, encode_cursor, json_body, page_params
+from app.blueprints.api import api_user, bp, json_body, paged
 from app.blueprints.api import serializers as s
 from app.models import TicketSource, TokenKind
 from app.services import pauses, photos, ticket_queries, tickets
@@ -15,11 +15,8 @@ from app.services.errors import UnsupportedMedia
 def list_tickets():
     """Tickets the caller may read, newest first, filtered and keyset-paginated."""
     user = api_user()
-    limit, cursor = page_params()
-    filters = ticket_queries.parse_filters(request.args)
-    rows, next_cursor = ticket_queries.ticket_page(user, filters, limit, cursor)
-    return jsonify({"items": [s.ticket(t, user) for t in rows],
-                    "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
+    return paged(lambda limit, cursor: ticket_queries.ticket_page(
+        user, ticket_queries.parse_filters(request.args), limit, cursor), lambda t: s.ticket(t, user))
 
 
 @bp.post("/tickets")
@@ -44,10 +41,7 @@ def ticket_events(ticket_id):
     """The ticket's timeline, oldest first."""
     user = api_user()
     ticket = tickets.load_readable_ticket(user, ticket_id)
-    limit, cursor = page_params()
-    rows, next_cursor = ticket_queries.event_page(user, ticket, limit, cursor)
-    return jsonify({"items": [s.event(e) for e in rows],
-                    "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
+    return paged(lambda limit, cursor: ticket_queries.event_page(user, ticket, limit, cursor), s.event)
 
 
 @bp.patch("/tickets/<ticket_id>")

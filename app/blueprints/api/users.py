@@ -2,7 +2,7 @@
 and changes their own password. Tokens: docs/tokens.md."""
 from flask import jsonify
 
-from app.blueprints.api import api_user, bp, encode_cursor, json_body, page_params
+from app.blueprints.api import api_user, bp, json_body, paged
 from app.blueprints.api import serializers as s
 from app.ratelimit import login_limits, password_guess_failed, signed_in_account_key
 from app.services import access, users
@@ -18,10 +18,8 @@ def create_user():
 @bp.get("/users")
 def list_users():
     """All users by email (admins only), paginated."""
-    limit, cursor = page_params()
-    rows, next_cursor = users.user_page(api_user(), limit, cursor)
-    return jsonify({"items": [s.user(u) for u in rows],
-                    "nextCursor": encode_cursor(next_cursor) if next_cursor else None})
+    user = api_user()
+    return paged(lambda limit, cursor: users.user_page(user, limit, cursor), s.user)
 
 
 @bp.get("/users/me")

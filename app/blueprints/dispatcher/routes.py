@@ -170,12 +170,12 @@ def _create_form_choices(form: F.TicketCreateForm) -> None:
     form.equipmentId.choices = F.choices(((u.id, f"{u.asset_tag} · {u.name}") for u in units), _("No unit named"))
 
 
-def _preview(subcategory_id, priority):
+def _preview(subcategory_id, priority, branch_id=None):
     try:
         priority = TicketPriority(priority or "NORMAL")
     except ValueError:
         priority = TicketPriority.NORMAL
-    return tickets.preview_due_times(subcategory_id or None, priority)
+    return tickets.preview_due_times(subcategory_id or None, priority, branch_id or None)
 
 
 @bp.route("/tickets/create", methods=["GET", "POST"])
@@ -200,7 +200,7 @@ def create_ticket():
             return redirect(url_for("tickets.page", ticket_id=ticket.id))
     elif request.method == "POST":
         errors = form_errors(form)
-    due = _preview(form.subcategoryId.data, form.priority.data)
+    due = _preview(form.subcategoryId.data, form.priority.data, form.branchId.data)
     return render_template("dispatcher/ticket_create.html", form=form, errors=errors, due=due), \
         (400 if errors else 200)
 
@@ -218,7 +218,7 @@ def create_ticket_subcategories():
 @staff_required
 def create_ticket_preview():
     """Due times a ticket created now would get for this subcategory and priority."""
-    due = _preview(request.args.get("subcategoryId"), request.args.get("priority"))
+    due = _preview(request.args.get("subcategoryId"), request.args.get("priority"), request.args.get("branchId"))
     return render_template("dispatcher/partials/_due_preview.html", due=due)
 
 

@@ -131,8 +131,7 @@ def retry_failed(actor, notification_id: str) -> Notification:
 
 def mark_ticket_read(user, ticket_id: str) -> int:
     """Mark the user's unread in-app items about one ticket read (a group's "Mark read")."""
-    if not isinstance(ticket_id, str) or len(ticket_id) > 64:
-        raise NotFound(_("Notification not found"))
+    access.require_id(ticket_id, _("Notification not found"))
     return _mark_read_where(Notification.ticket_id == ticket_id, Notification.user_id == user.id)
 
 
