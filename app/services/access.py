@@ -180,6 +180,8 @@ class TicketActions:
     notes: bool = False
     close: bool = False
     store_evidence: bool = False  # the branch's store manager: a note or a photo while open
+    pause: bool = False  # the assigned technician or staff: pause the resolution clock (services/pauses.py)
+    resume: bool = False  # the same people, on a paused ticket
 
     @property
     def technician(self) -> bool:
@@ -212,6 +214,16 @@ def require_store_evidence(user, ticket: ServiceTicket, what: str = "notes and p
     if what == "photos":
         raise Forbidden(_("Only the branch's store manager may add photos here."))
     raise Forbidden(_("Only the branch's store manager may add notes and photos here."))
+
+
+def can_pause(user, ticket: ServiceTicket) -> bool:
+    """Pause or resume the resolution clock: the assigned technician, dispatchers and admins."""
+    return is_staff(user) or _allowed(require_assigned_technician, user, ticket)
+
+
+def require_can_pause(user, ticket: ServiceTicket) -> None:
+    if not can_pause(user, ticket):
+        raise Forbidden(_("Only the assigned technician or a dispatcher may pause or resume the work"))
 
 
 def _allowed(rule, *args) -> bool:
@@ -255,6 +267,8 @@ def ticket_actions(user, ticket: ServiceTicket) -> TicketActions:
         notes=staff,
         close=staff and status in OPEN,
         store_evidence=can_add_store_evidence(user, ticket),
+        pause=(status == TicketStatus.IN_PROGRESS and ticket.paused_at is None and (staff or assigned)),
+        resume=ticket.paused_at is not None and (staff or assigned),
     )
 
 

@@ -22,7 +22,7 @@ from app.models import (
 )
 from app.models.types import new_id
 from app import clock
-from app.services import access
+from app.services import access, pauses
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import notify
 from app.services.photos import decode_signature, discard_on_rollback
@@ -158,6 +158,9 @@ def complete(ticket: ServiceTicket, actor, data: dict, default_rate: Decimal | N
     f.check()
 
     now = clock.now()
+    # Completing a paused ticket resumes it first: the pause ends (its minutes move the
+    # due time) before the completion stops the clock.
+    pauses.resume_ticket(ticket, actor, now)
     completion = ServiceCompletion(
         id=new_id(),
         ticket_id=ticket.id,

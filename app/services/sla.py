@@ -51,6 +51,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.schema import CreateTable
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -101,11 +102,14 @@ class SweepResult:
     warned: list[str] = field(default_factory=list)
     new_overdue: list[str] = field(default_factory=list)
     resolution_overdue: list[str] = field(default_factory=list)
+    pause_alerts: list[str] = field(default_factory=list)  # paused longer than PAUSE_ALERT_HOURS
     alerts: int = 0
 
     def summary(self) -> dict:
-        """The CLI's JSON: {escalatedCount, escalated, alerts}."""
-        return {"escalatedCount": len(self.escalated), "escalated": list(self.escalated), "alerts": self.alerts}
+        """The CLI's JSON: {escalatedCount, escalated, alerts, pauseAlerts} (pauseAlerts:
+        the ticket numbers whose long pause was reported in this sweep)."""
+        return {"escalatedCount": len(self.escalated), "escalated": list(self.escalated), "alerts": self.alerts,
+                "pauseAlerts": list(self.pause_alerts)}
 
 
 _T = ServiceTicket.__table__
@@ -130,6 +134,7 @@ _STAGE = Table(
     Column("secondary_id", String(32)),
     Column("secondary_name", Technician.__table__.c.name.type),  # the same type as the name
     Column("reason", String(20)),  # why not to the secondary (NO_SECONDARY_REASONS)
+    Column("pause_long", Integer, nullable=False),  # paused longer than PAUSE_ALERT_HOURS, not yet told
     prefixes=["TEMPORARY"],
 )
 _S = _STAGE.c
@@ -153,6 +158,11 @@ def _epoch_ms(col, dialect: str):
         return func.floor(func.date_part("epoch", col) * 1000)
     # SQLite keeps julian days as integer milliseconds internally: round() recovers them.
     return func.round(func.julianday(col) * 86400000.0) - _SQLITE_JULIAN_EPOCH_MS
+
+
+def pause_alert_hours() -> float:
+    """How long a pause may last (wall-clock hours) before the dispatchers hear of it."""
+    return float(current_app.config.get("PAUSE_ALERT_HOURS", 48))
 
 
 def _rules(now: datetime, dialect: str) -> dict:
@@ -184,9 +194,18 @@ def _rules(now: datetime, dialect: str) -> dict:
             _T.c.status == TicketStatus.NEW, unanswered, _T.c.response_alerted_at.is_(None),
             _T.c.response_due_at < at,
         ),
-        # Open past resolutionDueAt: tell the dispatchers once.
+        # Open, not paused, past resolutionDueAt: tell the dispatchers once. A paused
+        # ticket's resolution clock stands still (services/pauses.py); on resume its due
+        # time moves, and this rule looks at the moved one.
         "resolution": and_(
-            _T.c.status.in_(OPEN_STATUSES), _T.c.resolution_alerted_at.is_(None), _T.c.resolution_due_at < at,
+            _T.c.status.in_(OPEN_STATUSES), _T.c.paused_at.is_(None), _T.c.resolution_alerted_at.is_(None),
+            _T.c.resolution_due_at < at,
+        ),
+        # Paused for longer than PAUSE_ALERT_HOURS (wall clock): tell the dispatchers once
+        # per pause (resuming clears pause_alerted_at).
+        "pause_long": and_(
+            _T.c.paused_at.is_not(None), _T.c.pause_alerted_at.is_(None),
+            _T.c.paused_at < _at(now - timedelta(hours=pause_alert_hours())),
         ),
     }
 
@@ -212,6 +231,7 @@ def _stage_candidates(now: datetime, dialect: str) -> int:
                   case((sec.c.id.is_(None), "none"),
                        (sec.c.id == func.coalesce(_T.c.assigned_technician_id, ""), "same_technician"),
                        else_=sec.c.status))),
+            flag(rules["pause_long"]),
         )
         .select_from(
             _T.outerjoin(tba, and_(tba.c.branch_id == _T.c.branch_id, tba.c.is_primary.is_(False),
@@ -225,7 +245,7 @@ def _stage_candidates(now: datetime, dialect: str) -> int:
         # next sweep, a minute later, takes them if they still need it.
         stmt = stmt.with_for_update(of=_T, skip_locked=True)
     columns = ["id", "version", "action", "warn", "new_overdue", "resolution", "prev_id", "secondary_id",
-               "secondary_name", "reason"]
+               "secondary_name", "reason", "pause_long"]
     insert = _STAGE.insert().from_select(columns, stmt).execution_options(preserve_rowcount=True)
     return db.session.execute(insert).rowcount
 
@@ -248,6 +268,7 @@ def _apply(now: datetime, staged: int) -> None:
                                      else_=_T.c.response_alerted_at),
             response_warned_at=case((_S.warn == 1, at), else_=_T.c.response_warned_at),
             resolution_alerted_at=case((_S.resolution == 1, at), else_=_T.c.resolution_alerted_at),
+            pause_alerted_at=case((_S.pause_long == 1, at), else_=_T.c.pause_alerted_at),
             # Every sweep change counts as a change for optimistic locking (version_id_col).
             version=_T.c.version + 1, updated_at=at,
         )
@@ -275,6 +296,7 @@ _EVENTS = (
     ("sla_response_warning", "s.warn = 1", (("responseDueAt", "{due}"), ("technicianId", "s.prev_id"))),
     ("sla_response_overdue", "s.new_overdue = 1", (("responseDueAt", "{due}"),)),
     ("sla_resolution_overdue", "s.resolution = 1", ()),
+    ("sla_pause_long", "s.pause_long = 1", (("reason", "t.pause_reason"), ("pausedAt", "{paused}"))),
 )
 
 
@@ -284,19 +306,21 @@ def _insert_events(now: datetime, dialect: str) -> None:
     if dialect == "postgresql":
         build, true, at = "json_build_object", "true", "CAST(:at AS TIMESTAMP)"
         due = """to_char(t.response_due_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+        paused = """to_char(t.paused_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
     else:
         build, true, at = "json_object", "json('true')", ":at"
         due = "strftime('%Y-%m-%dT%H:%M:%SZ', t.response_due_at)"
+        paused = "strftime('%Y-%m-%dT%H:%M:%SZ', t.paused_at)"
     def source(pairs) -> str:
-        # The ticket row only where the data needs it (the due time); the stage drives
-        # the join (CROSS JOIN keeps SQLite from scanning every ticket instead).
-        if any("{due}" in value for _, value in pairs):
+        # The ticket row only where the data needs it (a due time, the pause); the stage
+        # drives the join (CROSS JOIN keeps SQLite from scanning every ticket instead).
+        if any(value.startswith(("{", "t.")) and value != "{true}" for _, value in pairs):
             return f"{_STAGE.name} s CROSS JOIN service_tickets t WHERE t.id = s.id AND"
         return f"{_STAGE.name} s WHERE"
 
     selects = " UNION ALL ".join(
         f"SELECT '{kind}' AS kind, s.id AS ticket_id, "
-        + f"{build}(" + ", ".join(f"'{key}', {value}" for key, value in pairs).format(true=true, due=due)
+        + f"{build}(" + ", ".join(f"'{key}', {value}" for key, value in pairs).format(true=true, due=due, paused=paused)
         + f") AS data FROM {source(pairs)} {cond}"
         for kind, cond, pairs in _EVENTS)
     stamp = UTCDateTime().process_bind_param(now, None)
@@ -333,7 +357,8 @@ def _staged_rows():
                _S.secondary_name, _S.reason, assigned.c.name.label("assigned_name"),
                _T.c.ticket_number, _raw(_T.c.status), _raw(_T.c.priority), _T.c.description, _T.c.branch_id,
                _raw(_T.c.first_response_at), _raw(_T.c.response_due_at), _raw(_T.c.resolution_due_at),
-               branch.c.branch_code, branch.c.branch_name, sub.c.name.label("subcategory_name"))
+               branch.c.branch_code, branch.c.branch_name, sub.c.name.label("subcategory_name"),
+               _S.pause_long, _raw(_T.c.paused_at), _raw(_T.c.pause_reason))
         .select_from(
             # Outer joins (every staged ticket has all of these) keep the stage driving
             # the query: SQLite knows nothing of a temporary table's size.
@@ -349,7 +374,7 @@ def _staged_rows():
 # Positions in a staged row (reading 20,000 rows by position, not by name, saves ~0.1 s).
 (_ID, _ACTION, _WARN, _NEW_OVERDUE, _RESOLUTION, _PREV, _SECONDARY, _SECONDARY_NAME, _REASON, _ASSIGNED_NAME,
  _NUMBER, _STATUS_, _PRIORITY_, _DESCRIPTION, _BRANCH_ID, _FIRST_RESPONSE, _RESPONSE_DUE, _RESOLUTION_DUE,
- _BRANCH_CODE, _BRANCH_NAME, _SUBCATEGORY) = range(21)
+ _BRANCH_CODE, _BRANCH_NAME, _SUBCATEGORY, _PAUSE_LONG, _PAUSED_AT, _PAUSE_REASON) = range(24)
 
 
 _UTC = UTCDateTime()
@@ -417,7 +442,9 @@ def escalate_overdue(now: datetime | None = None) -> SweepResult:
     - level 1, still ASSIGNED and unanswered one more response window after the
       escalation: level 2, `sla_response_level2` to the dispatchers;
     - NEW past responseDueAt: `sla_new_overdue` (dispatchers), once;
-    - open past resolutionDueAt: `sla_resolution_overdue` (dispatchers), once;
+    - open, not paused, past resolutionDueAt: `sla_resolution_overdue` (dispatchers), once;
+    - paused longer than PAUSE_ALERT_HOURS (wall clock): `sla_pause_long` (dispatchers),
+      once per pause;
     - the response clock turned amber (sla_clock: the stored `response_warn_at`) with no
       response: the assigned
       technician is warned (`sla_response_warning`), or the dispatchers for a NEW
@@ -474,14 +501,20 @@ def _sweep(now: datetime) -> SweepResult:
         if resolution:
             alerts.append(("sla_resolution_overdue", _TicketView(row, prev_id, assigned_name), {}))
             result.resolution_overdue.append(number)
+        if row[_PAUSE_LONG]:
+            alerts.append(("sla_pause_long", _TicketView(row, prev_id, assigned_name),
+                           {"pause_reason": row[_PAUSE_REASON],
+                            "paused_at": _UTC.process_result_value(row[_PAUSED_AT], None)}))
+            result.pause_alerts.append(number)
 
     notify_many(alerts, now=now)
     result.alerts = len(alerts)
     _expire_loaded({row[_ID] for row in rows})
     if result.alerts:
         log.info("sla sweep at %s: escalated=%d no_secondary=%d level2=%d warned=%d new_overdue=%d "
-                 "resolution_overdue=%d", _iso(now), len(result.escalated), len(result.no_secondary),
-                 len(result.level2), len(result.warned), len(result.new_overdue), len(result.resolution_overdue))
+                 "resolution_overdue=%d pause_long=%d", _iso(now), len(result.escalated), len(result.no_secondary),
+                 len(result.level2), len(result.warned), len(result.new_overdue), len(result.resolution_overdue),
+                 len(result.pause_alerts))
     return result
 
 

@@ -31,7 +31,7 @@ from app.models import (
     User,
 )
 from app import clock
-from app.services import access
+from app.services import access, pauses
 from app.services import sla_clock, timefmt
 
 PRIORITY_RANK = {TicketPriority.CRITICAL: 0, TicketPriority.HIGH: 1, TicketPriority.NORMAL: 2, TicketPriority.LOW: 3}
@@ -110,6 +110,7 @@ class QueueItem:
     far_from_branch: bool = False
     actions: access.TicketActions = field(default_factory=access.TicketActions)
     unit_readable: bool = False  # the ticket's unit's page may be opened (access.equipment_scope)
+    pause: "pauses.PauseState | None" = None  # paused: shown as "Paused · reason · for …", never red
 
     @property
     def awaiting_approval(self) -> bool:
@@ -149,6 +150,7 @@ def _queue_item(user, ticket: ServiceTicket, now: datetime, names: dict[str, str
         far_from_branch=far_from_branch(ticket),
         actions=access.ticket_actions(user, ticket),
         unit_readable=ticket.equipment_id is not None and ticket.equipment_id in readable_units,
+        pause=pauses.state(ticket, now),
     )
 
 
@@ -171,7 +173,7 @@ def _decider_names(tickets: list[ServiceTicket]) -> dict[str, str]:
 def queue_for(user, now: datetime | None = None) -> Queue:
     """The technician's tickets: open ones (ASSIGNED, IN_PROGRESS, rejected work) most
     urgent first — the nearest current deadline first, so breached ones lead, then
-    priority — and COMPLETED work awaiting the store manager's approval, newest first."""
+    priority; paused ones after those still running — and COMPLETED work awaiting the store manager's approval, newest first."""
     if user.role != Role.TECHNICIAN or not user.technician_id:
         return Queue(has_technician=False)
     now = now or clock.now()
@@ -191,7 +193,9 @@ def queue_for(user, now: datetime | None = None) -> Queue:
     queue = Queue()
     queue.open = sorted(
         (i for i in items if not i.awaiting_approval),
-        key=lambda i: (i.sla.due_at, PRIORITY_RANK[i.ticket.priority], i.ticket.created_at, i.ticket.id),
+        # A paused repair waits (for parts, for the store): after the running ones.
+        key=lambda i: (i.pause is not None, i.sla.due_at, PRIORITY_RANK[i.ticket.priority], i.ticket.created_at,
+                       i.ticket.id),
     )
     queue.awaiting = sorted(
         (i for i in items if i.awaiting_approval),

@@ -26,7 +26,7 @@ from app.models import (
     TicketStatus,
 )
 from app import clock
-from app.services import access, board, store_views, tech_workspace, ticket_queries, timeline_text
+from app.services import access, board, pauses, store_views, tech_workspace, ticket_queries, timeline_text
 from app.services.errors import NotFound
 
 STAFF, TECHNICIAN, STORE = "staff", "technician", "store"
@@ -86,6 +86,7 @@ class TicketPage:
     card: tech_workspace.QueueItem | None = None  # the technician's card (SLA, maps, actions)
     candidates: list = field(default_factory=list)  # staff: who the ticket can go to
     mine: bool = True  # technician: the ticket is assigned to them now
+    pause: pauses.PauseState | None = None  # the resolution clock is paused: why, since when
 
     @property
     def staff(self) -> bool:
@@ -125,6 +126,7 @@ def build(user, ticket: ServiceTicket) -> TicketPage:
         resolution=board.resolution_countdown(ticket, now),
         see_internal=access.can_see_internal_notes(user),
         now=now,
+        pause=pauses.state(ticket, now, with_note=True),
     )
     if view == TECHNICIAN:
         page.card = tech_workspace.queue_item(user, ticket, now)

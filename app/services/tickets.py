@@ -29,7 +29,7 @@ from app.models import (
     TicketStatus,
 )
 from app import clock, signals
-from app.services import access, equipment, history, numbering, sla_clock
+from app.services import access, equipment, history, numbering, pauses, sla_clock
 from app.services.assignment import pick_technician, why_nobody
 from app.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from app.services.notifications import acted_on, notify, taken_off
@@ -237,6 +237,8 @@ def assign(ticket: ServiceTicket, technician_id: str, actor) -> ServiceTicket:
     if technician.id == ticket.assigned_technician_id and ticket.status != TicketStatus.NEW:
         return ticket
     previous = ticket.assigned_technician_id
+    # Back to ASSIGNED: a paused repair resumes first (only work in progress is paused).
+    pauses.resume_ticket(ticket, actor)
     ticket.assigned_technician_id = technician.id
     ticket.assigned_technician = technician
     ticket.status = TicketStatus.ASSIGNED
@@ -355,6 +357,7 @@ def close_without_completion(ticket: ServiceTicket, reason: str, actor) -> Servi
         raise InvalidTransition(_("A ticket in status “%(status)s” cannot be closed this way", status=ticket.status.label))
     if not reason or not reason.strip():
         raise ValidationError(_("A reason is required to close a ticket"), {"reason": _("Say why it is closed.")})
+    pauses.resume_ticket(ticket, actor)  # the pause ends with the ticket
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = clock.now()
     ticket.close_reason = reason.strip()[:REASON_MAX]

@@ -186,6 +186,28 @@ def _priority_changed(d: dict) -> str:
     return _("Priority changed from %(old)s to %(new)s.", old=label(d.get("from")), new=label(d.get("to")))
 
 
+def _paused(d: dict) -> str:
+    """"Paused: Waiting for parts — the supplier delivers on Monday"."""
+    reason = label(d.get("reason")) if d.get("reason") else _("no reason given")
+    if d.get("note"):
+        return _("Paused: %(reason)s — %(note)s", reason=reason, note=d["note"])
+    return _("Paused: %(reason)s", reason=reason)
+
+
+def _resumed(d: dict) -> str:
+    """"Resumed after 3 h 20 min (working time)"."""
+    minutes = d.get("minutes")
+    if not isinstance(minutes, (int, float)) or isinstance(minutes, bool):
+        return _("Resumed.")
+    return _("Resumed after %(time)s (working time)", time=timefmt.span(minutes * 60))
+
+
+def _pause_long(d: dict) -> str:
+    since = _when(d.get("pausedAt"))
+    return (_("Paused for too long (since %(when)s): the dispatchers were told.", when=since) if since
+            else _("Paused for too long: the dispatchers were told."))
+
+
 TEXTS = {
     "created": _created,
     "assigned": _assigned,
@@ -211,6 +233,9 @@ TEXTS = {
     "sla_resolution_overdue": _resolution_overdue,
     "equipment_changed": _equipment_changed,
     "qr_report": _qr_report,
+    "paused": _paused,
+    "resumed": _resumed,
+    "sla_pause_long": _pause_long,
 }
 
 

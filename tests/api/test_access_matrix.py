@@ -53,6 +53,15 @@ def approved(w):
     return c
 
 
+def paused(w):
+    from app.services import pauses
+
+    t = in_progress(w)
+    pauses.pause_ticket(t, w.tech, "WAITING_PARTS")
+    db.session.commit()
+    return t
+
+
 def service_token(w):
     token, _ = users.create_service_token(w.dispatcher2, {"name": "CRM"})
     db.session.commit()
@@ -106,6 +115,8 @@ ENDPOINTS = {
     "start (PATCH IN_PROGRESS)": lambda w, c: c.patch(f"/api/tickets/{assigned(w).id}", json={"status": "IN_PROGRESS"}),
     "decline": lambda w, c: c.post(f"/api/tickets/{assigned(w).id}/decline", json={"reason": "Busy"}),
     "arrive": lambda w, c: c.post(f"/api/tickets/{in_progress(w).id}/arrive", json={}),
+    "pause": lambda w, c: c.post(f"/api/tickets/{in_progress(w).id}/pause", json={"reason": "WAITING_PARTS"}),
+    "resume": lambda w, c: c.post(f"/api/tickets/{paused(w).id}/resume", json={}),
     "upload photo": lambda w, c: c.post(f"/api/tickets/{in_progress(w).id}/photos", data=photo_form(),
                                         content_type="multipart/form-data"),
     "read photo": lambda w, c: c.get(f"/api/photos/{with_after_photo(w)[1].id}"),
@@ -189,6 +200,8 @@ TABLE = {
     "start (PATCH IN_PROGRESS)":  (403, 403, 200, 404, 403, 404, 401),
     "decline":                    (403, 403, 200, 404, 403, 404, 401),
     "arrive":                     (403, 403, 200, 404, 403, 404, 401),
+    "pause":                      (200, 200, 200, 404, 403, 404, 401),
+    "resume":                     (200, 200, 200, 404, 403, 404, 401),
     "upload photo":               (403, 403, 201, 404, 403, 404, 401),
     "read photo":                 (200, 200, 200, 404, 200, 404, 401),
     "complete":                   (403, 403, 201, 404, 403, 404, 401),
@@ -261,6 +274,7 @@ def test_the_matrix_covers_every_api_route_in_scope(app):
         ("GET", "/api/tickets/<ticket_id>/events"), ("PATCH", "/api/tickets/<ticket_id>"),
         ("POST", "/api/tickets/<ticket_id>/accept"), ("POST", "/api/tickets/<ticket_id>/decline"),
         ("POST", "/api/tickets/<ticket_id>/arrive"), ("POST", "/api/tickets/<ticket_id>/photos"),
+        ("POST", "/api/tickets/<ticket_id>/pause"), ("POST", "/api/tickets/<ticket_id>/resume"),
         ("DELETE", "/api/tickets/<ticket_id>/photos/<photo_id>"),  # tests/api/test_completion_api.py
         ("GET", "/api/photos/<photo_id>"), ("POST", "/api/tickets/<ticket_id>/complete"),
         ("POST", "/api/completions/<completion_id>/approve"), ("GET", "/api/completions/<completion_id>/signature"),

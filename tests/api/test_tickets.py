@@ -15,7 +15,8 @@ TICKET_KEYS = {"id", "ticketNumber", "externalId", "branchId", "branch", "catego
                "dispatcherId", "contactName", "contactRole", "contactPhone", "createdAt", "firstResponseAt",
                "arrivedAt", "completedAt", "closedAt", "responseDueAt", "resolutionDueAt", "responseBreached",
                "resolutionBreached", "escalationLevel", "internalNotes", "storeNotes", "version", "completion",
-               "equipmentId", "equipment", "source", "maintenancePlanId"}  # contract v2 (issue 18)
+               "equipmentId", "equipment", "source", "maintenancePlanId",  # contract v2 (issue 18)
+               "paused", "pausedAt", "pauseReason", "pausedMinutesTotal"}  # issue 19
 
 
 def new_ticket(world, **over):

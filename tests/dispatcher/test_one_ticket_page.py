@@ -34,7 +34,7 @@ def test_each_role_sees_its_own_actions_and_only_those_on_the_same_url(world, si
     page = lambda client, t: client.get(f"/tickets/{t.id}").get_data(as_text=True)  # noqa: E731
 
     assert actions_on(page(tech, assigned), assigned) == {"/accept", "/decline"}
-    assert actions_on(page(tech, working), working) == {"/arrive", "/complete"}
+    assert actions_on(page(tech, working), working) == {"/arrive", "/complete", "/pause"}
     assert actions_on(page(tech, waiting), waiting) == set()
     assert actions_on(page(manager, assigned), assigned) == set()
     assert actions_on(page(manager, waiting), waiting) == {"/approve"}

@@ -32,6 +32,14 @@ def _note(w, actor):
     return (own_notification(user) or own_notification(w.dispatcher)).id
 
 
+def _paused(w, s):
+    from app.services import pauses
+
+    pauses.pause_ticket(s.in_progress, w.tech, "WAITING_PARTS")
+    db.session.commit()
+    return s.in_progress
+
+
 QR_REPORT = {"description": "Warm inside", "name": "Aziz", "phone": "+998907654321"}
 
 
@@ -193,6 +201,10 @@ PAGES = {
         f"{P}/{s.waiting.id}/approve", data={"action": "reject", "reason": "Still warm"})),
     "store note": ("POST", "/tickets/<ticket_id>/store-note", lambda w, s, c, a: c.post(
         f"{P}/{s.assigned.id}/store-note", data={"note": "The alarm went off again"})),
+    "pause": ("POST", "/tickets/<ticket_id>/pause", lambda w, s, c, a: c.post(
+        f"{P}/{s.in_progress.id}/pause", data={"reason": "WAITING_PARTS"})),
+    "resume": ("POST", "/tickets/<ticket_id>/resume", lambda w, s, c, a: c.post(
+        f"{P}/{_paused(w, s).id}/resume", data={})),
     "store photo": ("POST", "/tickets/<ticket_id>/store-photo", lambda w, s, c, a: c.post(
         f"{P}/{s.assigned.id}/store-photo", content_type="multipart/form-data",
         data={"photo": (io.BytesIO(jpeg_bytes()), "p.jpg")})),
@@ -318,6 +330,8 @@ TABLE = {
     'reject':                     (302, 302, 403, 403, 403, 302, 404),
     'store note':                 (302, 403, 403, 403, 404, 302, 404),
     'store photo':                (302, 403, 403, 403, 404, 302, 404),
+    'pause':                      (302, 303, 303, 303, 404, 403, 404),
+    'resume':                     (302, 303, 303, 303, 404, 403, 404),
     'report':                     (302, 200, 200, 403, 403, 200, 404),
     'report pdf':                 (302, 200, 200, 403, 403, 200, 404),
     'branch units':               (302, 200, 200, 403, 403, 403, 403),

@@ -49,11 +49,12 @@ def test_cli_sweeps_at_the_given_time_and_prints_a_json_summary(app, world, at):
     runner = app.test_cli_runner()
     early = runner.invoke(args=["sla", "escalate", "--now", "2026-11-24T09:59:59Z"])
     assert early.exit_code == 0, early.output
-    assert json.loads(early.output) == {"escalatedCount": 0, "escalated": [], "alerts": 1}  # the warning
+    assert json.loads(early.output) == {"escalatedCount": 0, "escalated": [], "alerts": 1, "pauseAlerts": []}  # the warning
 
     late = runner.invoke(args=["sla", "escalate", "--now", "2026-11-24T12:01:00+02:00"])  # 10:01 UTC
     assert late.exit_code == 0, late.output
-    assert json.loads(late.output) == {"escalatedCount": 1, "escalated": [ticket.ticket_number], "alerts": 1}
+    assert json.loads(late.output) == {"escalatedCount": 1, "escalated": [ticket.ticket_number], "alerts": 1,
+                                        "pauseAlerts": []}
     db.session.rollback()
     assert ticket.assigned_technician_id == world.secondary.id
     assert ticket.escalated_at == datetime(2026, 11, 24, 10, 1, tzinfo=timezone.utc)
@@ -259,7 +260,7 @@ def test_periodic_task_sweeps_and_commits_in_its_own_app_context(app, world, at)
     db.session.rollback()
     assert db.session.get(ServiceTicket, ticket.id).assigned_technician_id == world.secondary.id
     assert escalated_events() == 1
-    assert sla_sweep.call_local() == {"escalatedCount": 0, "escalated": [], "alerts": 0}
+    assert sla_sweep.call_local() == {"escalatedCount": 0, "escalated": [], "alerts": 0, "pauseAlerts": []}
     assert number
 
 

@@ -48,6 +48,9 @@ EVERY_KIND = {
                           "previousEquipmentId": None, "previousAssetTag": None, "previousEquipmentName": None},
     "qr_report": {"reporterName": "Dilnoza", "reporterPhone": "+998901234567", "description": "Warm inside",
                   "urgent": False, "subcategoryName": "Equipment Not Working"},
+    "paused": {"reason": "WAITING_PARTS", "note": "Compressor ordered"},
+    "resumed": {"reason": "WAITING_PARTS", "minutes": 200, "wallMinutes": 200},
+    "sla_pause_long": {"reason": "WAITING_PARTS", "pausedAt": "2026-12-05T08:59:00Z"},
 }
 
 

@@ -146,6 +146,9 @@ def ticket(t: ServiceTicket, viewer: User, *, with_completion: bool = True) -> d
         "version": t.version,
         "equipmentId": t.equipment_id, "equipment": equipment_ref(t.equipment) if t.equipment_id else None,
         "source": t.source.value if t.source else None, "maintenancePlanId": t.maintenance_plan_id,
+        "paused": t.paused_at is not None, "pausedAt": iso_utc(t.paused_at),
+        "pauseReason": t.pause_reason.value if t.pause_reason else None,
+        "pausedMinutesTotal": t.paused_minutes_total or 0,
     }
     if not access.can_see_internal_notes(viewer):
         out.pop("internalNotes")

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from app.blueprints.api import api_user, bp, json_body, paged
 from app.blueprints.api import serializers as s
 from app.models import TicketSource, TokenKind
-from app.services import photos, ticket_queries, tickets
+from app.services import pauses, photos, ticket_queries, tickets
 from app.web import private_image
 from app.services.errors import UnsupportedMedia
 
@@ -79,6 +79,24 @@ def arrive(ticket_id):
     body["arrivalDistanceMeters"] = result["distance"]
     body["farFromBranch"] = result["farAway"]
     return jsonify(body)
+
+
+@bp.post("/tickets/<ticket_id>/pause")
+def pause_ticket(ticket_id):
+    """Pause the resolution clock: `{reason, note?, version?}` (API.md, "Pausing the resolution clock")."""
+    user = api_user()
+    data = json_body()
+    ticket = pauses.pause(ticket_id, user, data.get("reason"), data.get("note"), data.get("version"))
+    return jsonify(s.ticket(ticket, user))
+
+
+@bp.post("/tickets/<ticket_id>/resume")
+def resume_ticket(ticket_id):
+    """Resume the resolution clock: the due time moves later by the paused working time."""
+    user = api_user()
+    data = json_body() if request.content_length else {}
+    ticket = pauses.resume(ticket_id, user, data.get("version"))
+    return jsonify(s.ticket(ticket, user))
 
 
 @bp.post("/tickets/<ticket_id>/photos")

@@ -18,11 +18,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.blueprints.dispatcher import forms as F
 from app.blueprints.equipment.forms import UnitLinkForm
 from app.blueprints.tickets import bp
+from app.blueprints.tickets.forms import PauseForm, ResumeForm
 from app.extensions import db
 from flask_babel import gettext as _
 
-from app.services import access, equipment_pages, photos, ticket_page, ticket_queries, tickets
+from app.services import access, equipment_pages, pauses, photos, ticket_page, ticket_queries, tickets
 from app.services.errors import Conflict, DomainError, Forbidden
+from app.services.timefmt import zoned
 from app.web import form_errors, home_for
 
 # What the store manager just added: the page confirms it beside the form it came from
@@ -64,6 +66,13 @@ def page_response(ticket_id: str, status: int = 200, *, submitted=None, errors=N
              if u.id != ticket.equipment_id), _("No unit named"))
         if ticket.equipment is not None:  # its current unit stays a choice even when retired
             forms["unit"].equipmentId.choices.insert(1, F.choices([(ticket.equipment.id, f"{ticket.equipment.asset_tag} · {ticket.equipment.name}")])[0])
+    if page.actions.pause or page.actions.resume:
+        version = {"version": ticket.version}
+        forms.setdefault("pause", PauseForm(formdata=None, data=version))
+        forms.setdefault("resume", ResumeForm(formdata=None, data=version))
+        if submitted is not None and submitted[0] in ("pause", "resume"):
+            forms[submitted[0]] = submitted[1]
+            submitted[1].version.data = ticket.version  # a retry carries the version on screen now
     unit_readable = ticket.equipment is not None and access.can_read_equipment(current_user, ticket.equipment)
     return render_template("tickets/page.html", page=page, t=ticket, forms=forms, errors=errors or {},
                            error_section=section, home=home_for(current_user), typed=typed or {},
@@ -115,6 +124,44 @@ def store_photo(ticket_id):
         db.session.rollback()
         return _store_refused(ticket_id, exc, "photo", {"caption": caption or ""})
     return redirect(url_for("tickets.page", ticket_id=ticket.id, added="photo") + "#add-to-report")
+
+
+@bp.post("/tickets/<ticket_id>/pause")
+@login_required
+def pause(ticket_id):
+    """Pause the resolution clock with a reason (the assigned technician or staff):
+    back to the page, which now shows the pause and "Resume work"."""
+    form = PauseForm()
+    ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
+    if not form.validate_on_submit():
+        return page_response(ticket.id, 400, submitted=("pause", form), errors=form_errors(form), section="pause")
+    try:
+        pauses.pause_ticket(ticket, current_user, form.reason.data, form.note.data, form.version.data or None)
+    except DomainError as exc:
+        db.session.rollback()
+        return page_response(ticket_id, exc.status, submitted=("pause", form), errors=form_errors(form, exc),
+                             section="pause")
+    flash(_("Work paused: %(reason)s. The repair deadline waits until you resume.",
+            reason=ticket.pause_reason.label))
+    return redirect(url_for("tickets.page", ticket_id=ticket.id) + "#pause", 303)
+
+
+@bp.post("/tickets/<ticket_id>/resume")
+@login_required
+def resume(ticket_id):
+    """Resume the resolution clock: the repair deadline moves later by the paused working time."""
+    form = ResumeForm()
+    ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
+    if not form.validate_on_submit():
+        return page_response(ticket.id, 400, submitted=("resume", form), errors=form_errors(form), section="pause")
+    try:
+        pauses.resume(ticket.id, current_user, form.version.data or None)
+    except DomainError as exc:
+        db.session.rollback()
+        return page_response(ticket_id, exc.status, submitted=("resume", form), errors=form_errors(form, exc),
+                             section="pause")
+    flash(_("Work resumed. Must be fixed by %(when)s.", when=zoned(ticket.resolution_due_at)))
+    return redirect(url_for("tickets.page", ticket_id=ticket.id) + "#pause", 303)
 
 
 def _store_refused(ticket_id: str, exc: DomainError, field: str, typed: dict):

@@ -40,6 +40,8 @@ LINES = {
     "sla_response_level2": _l("Still no response after escalation"),
     "sla_new_overdue": _l("No technician, past its response time"),
     "sla_resolution_overdue": _l("Resolution overdue"),
+    "ticket_paused": _l("Repair paused"),
+    "sla_pause_long": _l("Paused for too long"),
 }
 ICONS = {  # a glyph per kind (in the fonts phones and desktops have)
     "ticket_assigned": "✚", "ticket_created": "✔", "ticket_unassigned": "⚠", "ticket_escalated": "⇧",

@@ -62,6 +62,11 @@ ROUTES: dict[str, Route] = {
     "sla_response_level2": Route((DISPATCHERS,), _l("Ticket %(number)s: still no response after escalation"), urgent=True),
     "sla_new_overdue": Route((DISPATCHERS,), _l("Ticket %(number)s: unassigned past its response time"), urgent=True),
     "sla_resolution_overdue": Route((DISPATCHERS,), _l("Ticket %(number)s: resolution overdue")),
+    # The resolution clock paused (services/pauses.py): the branch's store manager hears
+    # why (in-app, and Telegram where they linked it; never an SMS).
+    "ticket_paused": Route((STORE_MANAGERS,), _l("Ticket %(number)s: repair paused"), critical_sms=False),
+    # Paused for longer than PAUSE_ALERT_HOURS (the SLA sweep), once per pause.
+    "sla_pause_long": Route((DISPATCHERS,), _l("Ticket %(number)s: paused for too long")),
 }
 
 # Telegram messages of these kinds to the ticket's current technician carry Accept/Decline.

@@ -94,6 +94,19 @@ def declined_text(ticket: ServiceTicket, extra: dict) -> str:
     return _("%(declined)s Nobody has it now: assign a technician.", declined=said)
 
 
+def paused_text(kind: str, extra: dict) -> str:
+    """The first line of a pause alert: why the repair is paused (and since when, for
+    the dispatchers' long-pause alert). One line, ending with a full stop."""
+    from app.models.enums import label
+    from app.services.timefmt import zoned
+
+    reason = str(label(extra.get("pause_reason") or "")).lower()
+    since = extra.get("paused_at")
+    if kind == "sla_pause_long" and since is not None:
+        return _("Repair paused since %(when)s: %(reason)s.", when=zoned(since), reason=reason)
+    return _("Repair paused: %(reason)s.", reason=reason)
+
+
 def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
     """Plain-text body (in-app as is; Telegram escapes it for HTML)."""
     from app.services.timefmt import zoned
@@ -105,6 +118,10 @@ def ticket_text(kind: str, ticket: ServiceTicket, extra: dict) -> str:
         _("It was given to another technician: nothing more to do on it, thank you.")]
     if kind == "ticket_declined":
         lines = [declined_text(ticket, extra)]
+    if kind in ("ticket_paused", "sla_pause_long"):
+        lines = [paused_text(kind, extra)]
+        if extra.get("note"):
+            lines.append(_("Note: %(text)s", text=shorten(str(extra["note"]), 200)))
     lines += [
         _("Ticket: %(number)s", number=ticket.ticket_number),
         _("Branch: %(code)s %(name)s", code=ticket.branch.branch_code, name=ticket.branch.branch_name),
@@ -195,6 +212,8 @@ DIGEST_TITLES = {
     "sla_response_warning_new": lambda n, count: ngettext(
         "%(count)s ticket: unassigned, response due soon",
         "%(count)s tickets: unassigned, response due soon", n, count=count),
+    "sla_pause_long": lambda n, count: ngettext(
+        "%(count)s ticket: paused for too long", "%(count)s tickets: paused for too long", n, count=count),
 }
 PERSON_DIGEST_TITLES = {
     ("ticket_escalated", TECHNICIAN): lambda n, count: ngettext(
