@@ -32,6 +32,7 @@ from app.models import (
 from app import clock
 from app.services import access
 from app.services import sla_clock, timefmt
+from app.services.board_lists import paused_words
 
 PRIORITY_RANK = {TicketPriority.CRITICAL: 0, TicketPriority.HIGH: 1, TicketPriority.NORMAL: 2, TicketPriority.LOW: 3}
 QUEUE_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.COMPLETED)
@@ -45,14 +46,17 @@ class SlaClock:
     phase: str  # "response" | "resolution"
     due_at: datetime
     seconds_left: int  # negative once overdue
-    level: str  # the SLA clock's state: "ok" | "warning" | "overdue"
+    level: str  # the SLA clock's state: "ok" | "warning" | "overdue" | "paused"
+    paused_text: str | None = None  # "Paused · Waiting for parts · 3 h 05 min" while paused
 
     @property
     def breached(self) -> bool:
-        return self.seconds_left < 0
+        return self.level != sla_clock.PAUSED and self.seconds_left < 0
 
     @property
     def text(self) -> str:
+        if self.paused_text is not None:
+            return self.paused_text
         if self.phase == "response":
             if self.breached:
                 return _("Respond: overdue by %(span)s", span=duration_text(-self.seconds_left))
@@ -69,9 +73,11 @@ def duration_text(seconds: int) -> str:
 
 def racing_clock(ticket: ServiceTicket, now: datetime | None = None) -> SlaClock:
     """Which SLA deadline the technician races now, how long is left, and its colour
-    (the SLA clock's state: ok, warning, overdue)."""
-    c = sla_clock.clock_for(ticket, now or clock.now())
-    return SlaClock(c.kind, c.due_at, int(c.seconds_left), c.state)
+    (the SLA clock's state: ok, warning, overdue; paused, with its reason and length)."""
+    now = now or clock.now()
+    c = sla_clock.clock_for(ticket, now)
+    paused = paused_words(ticket, now, compact=False) if c.state == sla_clock.PAUSED else None
+    return SlaClock(c.kind, c.due_at, int(c.seconds_left), c.state, paused)
 
 
 def maps_url(branch: CustomerBranch) -> str | None:
@@ -158,7 +164,7 @@ def _decider_names(tickets: list[ServiceTicket]) -> dict[str, str]:
 def queue_for(user, now: datetime | None = None) -> Queue:
     """The technician's tickets: open ones (ASSIGNED, IN_PROGRESS, rejected work) most
     urgent first — the nearest current deadline first, so breached ones lead, then
-    priority — and COMPLETED work awaiting the store manager's approval, newest first."""
+    priority, paused ones last — and COMPLETED work awaiting the store manager's approval, newest first."""
     if user.role != Role.TECHNICIAN or not user.technician_id:
         return Queue(has_technician=False)
     now = now or clock.now()
@@ -176,7 +182,9 @@ def queue_for(user, now: datetime | None = None) -> Queue:
     queue = Queue()
     queue.open = sorted(
         (i for i in items if not i.awaiting_approval),
-        key=lambda i: (i.sla.due_at, PRIORITY_RANK[i.ticket.priority], i.ticket.created_at, i.ticket.id),
+        # A paused ticket waits (for parts, for the store): after those whose clock runs.
+        key=lambda i: (i.sla.level == sla_clock.PAUSED, i.sla.due_at, PRIORITY_RANK[i.ticket.priority],
+                       i.ticket.created_at, i.ticket.id),
     )
     queue.awaiting = sorted(
         (i for i in items if i.awaiting_approval),
