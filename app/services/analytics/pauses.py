@@ -1,5 +1,5 @@
 """The pauses report: how often and how long the resolution clock was paused, by reason,
-branch or technician (API.md, "Pausing the resolution clock"; docs/calendars-and-pauses.md).
+branch or technician (API.md, "Pausing the resolution clock"; docs/pauses-report.md).
 
 See app/services/analytics/__init__.py for the definitions every report shares.
 
