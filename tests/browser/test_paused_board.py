@@ -40,9 +40,9 @@ def test_paused_cards_are_blue_with_reason_and_length(live, demo, page, screensh
     badge = paused.first.locator(".sla.sla-paused")
     text = badge.inner_text()
     assert text.startswith("Paused · ") and text.count("·") == 2
-    # Neither red nor amber: the badge's colours are the neutral blue.
-    assert badge.evaluate("e => getComputedStyle(e).color") == "rgb(29, 74, 134)"
-    assert paused.first.evaluate("e => getComputedStyle(e).borderLeftColor") == "rgb(61, 111, 180)"
+    # Neither red nor amber: the slate blue of a paused clock.
+    assert badge.evaluate("e => getComputedStyle(e).color") == "rgb(52, 69, 106)"
+    assert paused.first.evaluate("e => getComputedStyle(e).borderLeftColor") == "rgb(91, 107, 140)"
     assert _no_horizontal_scroll(page)
     paused.first.scroll_into_view_if_needed()
     screenshot(page, f"board-paused-{width}x{height}")

@@ -111,5 +111,5 @@ def test_the_technicians_queue_shows_the_pause_not_a_red_countdown(app, world, f
     c = html[html.rindex("<article", 0, html.index(f'id="ticket-{paused.id}"')):]
     c = c[:c.index("</article>")]
     assert "tcard-paused" in c and 'class="sla sla-paused"' in c
-    assert "Paused · Product being moved · 2 h 30 min" in c
+    assert "Paused · Product being moved · " in c and "2 h 30 min" in c
     assert "overdue" not in c.lower()
