@@ -236,3 +236,16 @@ def test_a_ticket_paused_2h_and_completed_1h_after_its_first_due_time_is_met(wor
     rows = api.as_(w.dispatcher).get("/api/analytics/sla?from=2026-11-01&to=2026-11-30&groupBy=priority").json["rows"]
     normal = next(r for r in rows if r["key"] == "NORMAL")
     assert (normal["resolutionMeasured"], normal["resolutionMet"], normal["resolutionCompliance"]) == (1, 1, 1.0)
+
+
+def test_a_resumed_pause_counts_the_minutes_its_resume_recorded(pauses, api):
+    """The timeline says "30 min" for a pause of 29 min 40 s (the resume rounds); the
+    report says the same, not 29."""
+    w = pauses.world
+    p = record_pause(pauses.paused, PauseReason.OTHER, "2026-12-01T10:00:00Z", "2026-12-01T10:29:40Z", w.primary,
+                     "Power cut")
+    p.wall_minutes = 30
+    db.session.commit()
+    clock.set_now(at("2026-12-02T00:00:00Z"))
+    rows = _rows(api, w.dispatcher, "from=2026-12-01&to=2026-12-01")
+    assert [(r["key"], r["pausedMinutes"], r["medianMinutes"]) for r in rows] == [("OTHER", 30, 30.0)]

@@ -5,9 +5,11 @@ See app/services/analytics/__init__.py for the definitions every report shares.
 
 * **Which pauses.** Those that *started* in the range (`ticket_pauses.paused_at`, its
   index `ix_ticket_pauses_paused_at`), whether resumed since or not.
-* **Minutes** are wall-clock minutes, whole (rounded down): from `paused_at` to
-  `resumed_at`; for a pause still open, to *now* (its length so far, also when now is
-  after the range's end: the range picks the pauses, it does not cut them). This is how
+* **Minutes** are wall-clock minutes: for a resumed pause, those its resume recorded
+  (`ticket_pauses.wall_minutes`, what the timeline says), else whole minutes (rounded
+  down) from `paused_at` to `resumed_at`; for a pause still open, to *now* (its length so
+  far, also when now is after the range's end: the range picks the pauses, it does not
+  cut them). This is how
   long the ticket sat waiting, what a manager asks about; the working minutes the due
   time moved by are the SLA clock's business (`ticket_pauses.paused_minutes`).
 * **Group.** The reason; the branch and the technician the pause recorded when it began
@@ -68,8 +70,9 @@ def _histogram(rng: DateRange, filters: Filters, group: str, now: datetime):
     """(key, minutes, pauses): how many pauses of each group lasted each whole minute."""
     P = TicketPause
     until = func.coalesce(P.resumed_at, bindparam("now", now, type_=UTCDateTime()))
+    minutes = func.coalesce(P.wall_minutes, whole_minutes(until, P.paused_at))
     conds, need_ticket = _conditions(filters)
-    inner = select(_key_column(group).label("k"), whole_minutes(until, P.paused_at).label("m"))
+    inner = select(_key_column(group).label("k"), minutes.label("m"))
     if need_ticket:
         inner = inner.join(ServiceTicket, ServiceTicket.id == P.ticket_id)
     inner = inner.where(P.paused_at >= bindparam("start", rng.start, type_=UTCDateTime()),
