@@ -42,7 +42,8 @@ def paused_words(ticket, now: datetime, compact: bool = True) -> str:
     parts · 3h 05m" (the board's card and the ticket list; `compact=False` for the
     technician's queue: "3 h 05 min"). Never a countdown: a paused ticket is not late."""
     reason = ticket.pause_reason
-    time = timefmt.span(max((now - ticket.paused_at).total_seconds(), 0), compact=compact)
+    # The length stays on one line ("2d 3h" never split) when a narrow card wraps the words.
+    time = timefmt.span(max((now - ticket.paused_at).total_seconds(), 0), compact=compact).replace(" ", "\u00a0")
     if reason is None:
         return _("Paused · %(time)s", time=time)
     return _("Paused · %(reason)s · %(time)s", reason=reason.label, time=time)
