@@ -10,6 +10,13 @@ and misses, escalations and costs are what the app would have recorded. Steps th
 would fall after "now" are not played, which leaves the recent tickets open in every
 status.
 
+Working calendars and pauses (issue 19): every branch but one counts its SLA in the
+company's working week ("Company week": Asia/Tashkent, Uzbek public holidays, Mon-Sat
+08:00-20:00); PF-05, a hypermarket open day and night, has none (around the clock).
+Tickets get their due times from `tickets.create_ticket`, i.e. on their branch's
+calendar. Some work stops for a while (waiting for parts, no access to the store...):
+resumed pauses in the past, and at the end one open pause of each reason.
+
 Only into an empty database (no tickets, no users) unless forced; the caller commits.
 """
 from __future__ import annotations
@@ -34,16 +41,20 @@ from app.models import (
     Customer,
     CustomerBranch,
     IssueSubcategory,
+    PauseReason,
     ServiceTicket,
     Technician,
     TechnicianStatus,
+    TicketPause,
     TicketPriority,
     TicketStatus,
     User,
+    WorkingCalendar,
 )
 from app import clock
 from app.services import (
     assignment,
+    calendars,
     completions,
     notifications,
     photos,
@@ -94,6 +105,36 @@ PRIMARY = {"BM-01": "timur", "BM-02": "timur", "BM-03": "sardor", "BM-04": "sard
 SECONDARY = {"BM-01": "sardor", "BM-02": "jasur", "BM-03": "timur", "BM-04": "jasur", "BM-05": "sardor",
              "BM-06": "timur", "PF-01": "rustam", "PF-02": "rustam", "PF-03": "aziz", "PF-05": "aziz",
              "PF-06": "bekzod"}
+
+
+# The company's working week: the SLA minutes of tickets at these branches count only
+# inside it (services/calendars.py). PF-05 works around the clock: no calendar.
+COMPANY_CALENDAR = {
+    "name": "Company week", "timezone": "Asia/Tashkent", "country": "UZ", "holidays": [],
+    "week": {**{d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}, "sun": []},
+}
+ROUND_THE_CLOCK = "PF-05"
+
+# Pauses of the resolution clock (issue 19). Their own random stream, so that adding
+# them left every other draw of the demo (and so its tickets) as it was.
+PAUSE_SEED = SEED + 19
+PAUSE_NOTES = {
+    PauseReason.WAITING_PARTS: ["Compressor ordered from the Chilonzor warehouse.", "Fan motor on its way."],
+    PauseReason.NO_ACCESS: ["Loading bay locked, the key holder is away.", "Store closed for stocktaking."],
+    PauseReason.STORE_REQUEST: ["Manager asked to come back after the evening rush.", "Delivery unloading, come later."],
+    PauseReason.PRODUCT_BEING_MOVED: ["Chamber being emptied into the spare one.", "Frozen goods moved out first."],
+    PauseReason.OTHER: ["Power cut in the district.", "Waiting for the landlord's electrician."],
+}
+# The open pauses at the end: one of each reason, (hours ago it was created, branch,
+# priority, minutes after creation it was paused). The one on PF-02 is past
+# PAUSE_ALERT_HOURS (48 h): dispatchers were alerted.
+OPEN_PAUSES = [
+    (PauseReason.WAITING_PARTS, 30, "BM-04", TicketPriority.NORMAL, 6 * 60),
+    (PauseReason.NO_ACCESS, 5, "PF-05", TicketPriority.HIGH, 100),
+    (PauseReason.STORE_REQUEST, 4, "BM-06", TicketPriority.LOW, 150),
+    (PauseReason.PRODUCT_BEING_MOVED, 9, "PF-03", TicketPriority.NORMAL, 4 * 60),
+    (PauseReason.OTHER, 56, "PF-02", TicketPriority.NORMAL, 5 * 60),
+]
 
 
 def _manager_email(code: str) -> str:
@@ -350,6 +391,8 @@ class _Demo:
         self.jpegs = _photo_jpegs()
         self.signatures = [_signature_data_url(i) for i in range(4)]
         self.sweep = _find_sla_sweep()
+        self.pause_rng = random.Random(PAUSE_SEED)
+        self.pauses = _find_pause_service()
 
     # -- setup --------------------------------------------------------------------
 
@@ -391,6 +434,10 @@ class _Demo:
             self.branches[code] = b or reference.create_branch(self.admin, {
                 "customerId": customers[ci].id, "branchCode": code, "branchName": name, "address": address,
                 "contactPerson": contact, "phone": phone, "latitude": lat, "longitude": lon})
+        self.calendar = self._company_calendar()
+        for code, b in self.branches.items():
+            b.calendar_id = None if code == ROUND_THE_CLOCK else self.calendar.id
+        db.session.flush()
 
         self.techs: dict[str, Technician] = {}
         for key, name, phone in TECHNICIANS:
@@ -475,6 +522,10 @@ class _Demo:
             (e - timedelta(hours=7), "PF-01", TicketPriority.NORMAL,
              {"respond": 30, "arrive": 80, "before": True, "complete": 260}),
         ]
+        # IN_PROGRESS and paused now: one of each reason.
+        for reason, hours_ago, code, priority, paused_after in OPEN_PAUSES:
+            pinned.append((e - timedelta(hours=hours_ago), code, priority,
+                           {"respond": 20, "arrive": 70, "pause": paused_after, "pause_reason": reason}))
         for when, code, priority, script in pinned:
             self._at(when, self._create, code, priority, script)
 
@@ -512,7 +563,25 @@ class _Demo:
             s["reject"] = True
             s["recomplete"] = s["decide"] + rng.uniform(3, 30) * 60
             s["decide2"] = s["recomplete"] + rng.uniform(1, 24) * 60
+        self._pause_script(s, stalled)
         return s
+
+    def _pause_script(self, s: dict, stalled: bool) -> None:
+        """A pause between arrival and completion: stalled work waits for parts (most of
+        its days); some other work stops for an hour or two (no access, the store asks to
+        wait, goods being moved). Drawn from the pauses' own random stream."""
+        prng = self.pause_rng
+        window = s["complete"] - s["arrive"]
+        if stalled and prng.random() < 0.7:
+            start = s["arrive"] + prng.uniform(20, 60)
+            s["pause"], s["pause_reason"] = start, PauseReason.WAITING_PARTS
+            s["resume"] = s["complete"] - prng.uniform(60, 180)
+        elif window > 150 and prng.random() < 0.12:
+            reason = prng.choice([PauseReason.NO_ACCESS, PauseReason.STORE_REQUEST, PauseReason.PRODUCT_BEING_MOVED,
+                                  PauseReason.OTHER])
+            start = s["arrive"] + prng.uniform(10, 30)
+            s["pause"], s["pause_reason"] = start, reason
+            s["resume"] = start + prng.uniform(30, min(180, window - 60))
 
     # -- actions ------------------------------------------------------------------------
 
@@ -555,6 +624,13 @@ class _Demo:
                 self._at(minutes(script[step]), fn, *((tid, script) if with_script else (tid,)))
         if "decide2" in script:  # the second look, after a rejection, approves
             self._at(minutes(script["decide2"]), self._decide, tid, {})
+        if "pause" in script:
+            self._at(minutes(script["pause"]), self._pause, tid, script["pause_reason"])
+            if "resume" in script:
+                self._at(minutes(script["resume"]), self._resume, tid)
+            else:  # still paused at the end: the sweep's long-pause check sees it
+                alert = float(self.cfg.get("PAUSE_ALERT_HOURS") or 48)
+                self._at(minutes(script["pause"]) + timedelta(hours=alert, minutes=1), self._sla, tid)
         # The SLA sweep runs every minute in production: play it just after each due time
         # this ticket is going to miss, so escalations and alerts happen as they would.
         resp = (ticket.response_due_at - t0).total_seconds() / 60
@@ -628,6 +704,7 @@ class _Demo:
         if t.status not in OPEN_STATUSES or not self._ready(t, (self._complete, tid, script)):
             return
         tech = self._tech_user(t)
+        self._resume(tid)  # the pauses service does this itself; the stand-in below does not
         if t.arrived_at is None:
             tickets.arrive(t, tech, *self._near(t.branch), self.radius)
         rng = self.rng
@@ -658,7 +735,58 @@ class _Demo:
     def _close(self, tid: str) -> None:
         t = self._ticket(tid)
         if t.status in OPEN_STATUSES:
+            self._resume(tid)
             tickets.close_without_completion(t, self.rng.choice(CLOSE_REASONS), self._dispatcher())
+
+    def _company_calendar(self) -> WorkingCalendar:
+        """The company's working week (validated as the calendar API validates it)."""
+        spec = COMPANY_CALENDAR
+        existing = db.session.execute(select(WorkingCalendar).where(WorkingCalendar.name == spec["name"])) \
+            .scalar_one_or_none()
+        if existing is not None:
+            return existing
+        cal = WorkingCalendar(name=spec["name"], timezone=calendars.validate_timezone(spec["timezone"]),
+                              week=calendars.validate_week(spec["week"]), holidays=list(spec["holidays"]),
+                              country=spec["country"])
+        db.session.add(cal)
+        db.session.flush()
+        return cal
+
+    def _pause(self, tid: str, reason: PauseReason) -> None:
+        """The technician pauses the resolution clock of work in progress."""
+        t = self._ticket(tid)
+        if t.status != TicketStatus.IN_PROGRESS or t.paused_at is not None:
+            return
+        note = self.pause_rng.choice(PAUSE_NOTES[reason])
+        if self.pauses is not None:
+            self.pauses.pause_ticket(t, self._tech_user(t), reason, note)
+            return
+        # Without the pauses service (a build before issue 19's): what it records.
+        t.paused_at, t.pause_reason = clock.now(), reason
+        db.session.add(TicketPause(ticket_id=t.id, reason=reason, note=note, paused_at=clock.now(),
+                                   paused_by_id=self._tech_user(t).id, technician_id=t.assigned_technician_id,
+                                   branch_id=t.branch_id))
+        db.session.flush()
+
+    def _resume(self, tid: str) -> None:
+        t = self._ticket(tid)
+        if t.paused_at is None:
+            return
+        if self.pauses is not None:
+            self.pauses.resume_ticket(t, self._tech_user(t))
+            return
+        # The stand-in counts the pause around the clock (no calendar arithmetic in such a build).
+        now = clock.now()
+        minutes = max(0, round((now - t.paused_at).total_seconds() / 60))
+        row = db.session.execute(select(TicketPause).where(TicketPause.ticket_id == t.id,
+                                                           TicketPause.resumed_at.is_(None))).scalar_one()
+        row.resumed_at, row.resumed_by_id = now, self._tech_user(t).id
+        row.paused_minutes = row.wall_minutes = minutes
+        t.resolution_due_at += timedelta(minutes=minutes)
+        t.resolution_warn_at += timedelta(minutes=minutes)
+        t.paused_minutes_total = (t.paused_minutes_total or 0) + minutes
+        t.paused_at = t.pause_reason = None
+        db.session.flush()
 
     def _go_on_leave(self, tech_id: str) -> None:
         """The technician goes on leave; dispatchers hand their open work to others."""
@@ -667,6 +795,7 @@ class _Demo:
         open_ids = db.session.execute(select(ServiceTicket.id).where(
             ServiceTicket.assigned_technician_id == tech_id, ServiceTicket.status.in_(OPEN_STATUSES))).scalars().all()
         for tid in open_ids:
+            self._resume(tid)
             self._assign_someone(self._ticket(tid))
 
     def _sla(self, tid: str) -> None:
@@ -707,6 +836,15 @@ class _Demo:
         """Everybody caught up with their notifications two days ago; newer ones are unread."""
         for user in db.session.execute(select(User)).scalars():
             notifications.mark_all_read(user)
+
+
+def _find_pause_service():
+    """services/pauses.py (issue 19: pause_ticket, resume_ticket), if this build has it."""
+    try:
+        from app.services import pauses
+    except ImportError:
+        return None
+    return pauses if callable(getattr(pauses, "pause_ticket", None)) else None
 
 
 def _find_sla_sweep():

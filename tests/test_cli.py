@@ -17,6 +17,7 @@ from app.models import (
     IssueCategory,
     IssueSubcategory,
     Notification,
+    PauseReason,
     Role,
     ServiceCompletion,
     ServiceTicket,
@@ -24,8 +25,10 @@ from app.models import (
     TechnicianBranchAssignment,
     TechnicianStatus,
     TicketEvent,
+    TicketPause,
     TicketStatus,
     User,
+    WorkingCalendar,
 )
 from app.services import users
 
@@ -168,6 +171,32 @@ def test_demo_fills_an_empty_database_once_with_a_believable_quarter(cli, freeze
     first = dict(db.session.execute(
         select(TicketEvent.ticket_id, func.min(TicketEvent.at)).group_by(TicketEvent.ticket_id)).all())
     assert all(first[t.id] == t.created_at for t in tickets)
+
+    # Working calendars and pauses (issue 19): the company week on every branch but one,
+    # which works around the clock; paused work in progress, one of each reason at least,
+    # and resumed pauses in the past (the pauses report has something to show).
+    calendar = db.session.execute(select(WorkingCalendar)).scalar_one()
+    assert (calendar.name, calendar.timezone, calendar.country) == ("Company week", "Asia/Tashkent", "UZ")
+    assert calendar.week["sun"] == [] and all(calendar.week[d] == [["08:00", "20:00"]]
+                                              for d in ("mon", "tue", "wed", "thu", "fri", "sat"))
+    around_the_clock = [b.branch_code for b in branches if b.calendar_id is None]
+    assert around_the_clock == ["PF-05"] and all(b.calendar_id == calendar.id for b in branches if b.calendar_id)
+    paused = [t for t in tickets if t.paused_at is not None]
+    assert all(t.status == TicketStatus.IN_PROGRESS and t.paused_at <= now for t in paused)
+    assert {t.pause_reason for t in paused} == set(PauseReason)
+    assert any(t.branch.calendar_id is None for t in paused)
+    pauses = db.session.execute(select(TicketPause)).scalars().all()
+    still_open = [p for p in pauses if p.resumed_at is None]
+    assert sorted(p.ticket_id for p in still_open) == sorted(t.id for t in paused)
+    resumed = [p for p in pauses if p.resumed_at is not None]
+    assert len(resumed) >= 10 and all(p.paused_at < p.resumed_at <= now and p.wall_minutes > 0 for p in resumed)
+    assert {p.reason for p in resumed} == set(PauseReason)
+    assert all(p.technician_id and p.branch_id for p in pauses)
+    # Each resume moved the due time by the pause's working minutes (none for a pause
+    # that lay outside the branch's working hours): the ticket keeps their sum.
+    for t in {p.ticket_id for p in resumed}:
+        ticket = db.session.get(ServiceTicket, t)
+        assert ticket.paused_minutes_total == sum(p.paused_minutes for p in resumed if p.ticket_id == t)
 
     # A second run refuses and changes nothing, but still tells you how to sign in.
     again = cli("demo")

@@ -46,6 +46,7 @@ from app.services.board_lists import (  # noqa: F401  (the pages ask the board m
     filter_options,
     humanize,
     located_ago,
+    paused_words,
     technician_rows,
     technician_with_assignments,
 )
@@ -80,7 +81,9 @@ FILTER_ARGS = ("priority", "branchId", "technicianId", "categoryId", "overdue", 
 @dataclass(frozen=True)
 class Countdown:
     """An SLA clock as a board card, a list row or the ticket page shows it: the clock's
-    state (sla_clock: ok, warning, overdue, met, missed, cancelled) with its words."""
+    state (sla_clock: ok, warning, overdue, met, missed, cancelled, paused) with its words.
+    A paused clock says why and for how long ("Paused · Waiting for parts · 3h 05m"):
+    neither red nor amber, whatever its due time."""
 
     kind: str  # "response" | "resolution"
     state: str
@@ -127,13 +130,17 @@ def countdown_words() -> dict[str, str]:
             "hm": _("%(hours)dh %(minutes)02dm"), "dh": _("%(days)dd %(hours)dh")}
 
 
-def _countdown(c: sla_clock.Clock) -> Countdown:
-    return Countdown(c.kind, c.state, c.due_at, c.warn_at, c.running, c.seconds_left, _words(c))
+def _countdown(c: sla_clock.Clock, ticket=None, now: datetime | None = None) -> Countdown:
+    if c.state == sla_clock.PAUSED and ticket is not None:
+        words = paused_words(ticket, now or clock.now())
+    else:
+        words = _words(c)
+    return Countdown(c.kind, c.state, c.due_at, c.warn_at, c.running, c.seconds_left, words)
 
 
 def countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
     """The SLA clock that matters for this ticket now (sla_clock.clock_for)."""
-    return _countdown(sla_clock.clock_for(ticket, now))
+    return _countdown(sla_clock.clock_for(ticket, now), ticket, now)
 
 
 # --- filters -----------------------------------------------------------------------
@@ -244,6 +251,7 @@ def _build_card_select():
                ServiceTicket.first_response_at, ServiceTicket.arrived_at, ServiceTicket.completed_at,
                ServiceTicket.closed_at, ServiceTicket.response_due_at, ServiceTicket.resolution_due_at,
                ServiceTicket.response_warn_at, ServiceTicket.resolution_warn_at,
+               ServiceTicket.paused_at, ServiceTicket.pause_reason,
                CustomerBranch.branch_code, CustomerBranch.branch_name,
                IssueSubcategory.name.label("subcategory_name"),
                IssueSubcategory.name_translations.label("subcategory_translations"),
@@ -534,7 +542,7 @@ def response_countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
 
 
 def resolution_countdown(ticket: ServiceTicket, now: datetime) -> Countdown:
-    return _countdown(sla_clock.resolution_clock(ticket, now))
+    return _countdown(sla_clock.resolution_clock(ticket, now), ticket, now)
 
 
 # --- reassignment candidates -----------------------------------------------------

@@ -37,6 +37,18 @@ def humanize(seconds: float) -> str:
     return timefmt.span(seconds, compact=True)
 
 
+def paused_words(ticket, now: datetime, compact: bool = True) -> str:
+    """Why a ticket's resolution clock stands and for how long: "Paused · Waiting for
+    parts · 3h 05m" (the board's card and the ticket list; `compact=False` for the
+    technician's queue: "3 h 05 min"). Never a countdown: a paused ticket is not late."""
+    reason = ticket.pause_reason
+    # The length stays on one line ("2d 3h" never split) when a narrow card wraps the words.
+    time = timefmt.span(max((now - ticket.paused_at).total_seconds(), 0), compact=compact).replace(" ", "\u00a0")
+    if reason is None:
+        return _("Paused · %(time)s", time=time)
+    return _("Paused · %(reason)s · %(time)s", reason=reason.label, time=time)
+
+
 # --- lists for forms and management pages ----------------------------------------
 
 @dataclass(frozen=True)

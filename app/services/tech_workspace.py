@@ -46,14 +46,17 @@ class SlaClock:
     phase: str  # "response" | "resolution"
     due_at: datetime
     seconds_left: int  # negative once overdue
-    level: str  # the SLA clock's state: "ok" | "warning" | "overdue"
+    level: str  # the SLA clock's state: "ok" | "warning" | "overdue" | "paused"
+    paused_text: str | None = None  # "Paused · Waiting for parts · 3 h 05 min" while paused
 
     @property
     def breached(self) -> bool:
-        return self.seconds_left < 0
+        return self.level != sla_clock.PAUSED and self.seconds_left < 0
 
     @property
     def text(self) -> str:
+        if self.paused_text is not None:
+            return self.paused_text
         if self.phase == "response":
             if self.breached:
                 return _("Respond: overdue by %(span)s", span=duration_text(-self.seconds_left))
@@ -70,9 +73,11 @@ def duration_text(seconds: int) -> str:
 
 def racing_clock(ticket: ServiceTicket, now: datetime | None = None) -> SlaClock:
     """Which SLA deadline the technician races now, how long is left, and its colour
-    (the SLA clock's state: ok, warning, overdue)."""
-    c = sla_clock.clock_for(ticket, now or clock.now())
-    return SlaClock(c.kind, c.due_at, int(c.seconds_left), c.state)
+    (the SLA clock's state: ok, warning, overdue; paused, with its reason and length)."""
+    now = now or clock.now()
+    c = sla_clock.clock_for(ticket, now)
+    paused = pauses.state(ticket, now).text if c.state == sla_clock.PAUSED else None
+    return SlaClock(c.kind, c.due_at, int(c.seconds_left), c.state, paused)
 
 
 def maps_url(branch: CustomerBranch) -> str | None:

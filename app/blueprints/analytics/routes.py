@@ -14,7 +14,8 @@ def dashboard():
     """SLA compliance, at-risk tickets, technicians, cost and repeat faults for a period
     and filters taken from the query string (htmx swaps just the body)."""
     form = AnalyticsForm(request.args, analytics.filter_options())
-    report = analytics.dashboard(form.range, form.filters) if form.validate() else None
+    report = analytics.dashboard(form.range, form.filters, request.args.get("pausesBy") or "reason") \
+        if form.validate() else None
     return render_page_or_partial("analytics/dashboard.html", "analytics/_body.html", form=form, report=report,
                                   tables=tables.TABLES, charts=charts.build(report), fmt=tables)
 

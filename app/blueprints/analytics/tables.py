@@ -380,6 +380,25 @@ def _risk_table() -> Table:
                  empty=_l("No open ticket is close to missing its SLA."))
 
 
+def _pauses_table(dim: str, title, first) -> Table:
+    """Pauses of the resolution clock begun in the period (services/analytics/pauses.py)."""
+    page = [
+        Col(first, lambda r: r["label"]),
+        Col(_l("Pauses"), lambda r: r["pauses"], num=True),
+        Col(_l("Time paused"), lambda r: minutes(r["pausedMinutes"]), num=True),
+        Col(_l("Median pause"), lambda r: minutes(r["medianMinutes"]), num=True),
+    ]
+    csv = [
+        Col(first, lambda r: r["label"]),
+        Col(_l("Pauses"), lambda r: r["pauses"]),
+        Col(_l("Minutes paused"), lambda r: r["pausedMinutes"]),
+        Col(_l("Median minutes"), lambda r: r["medianMinutes"]),
+    ]
+    return Table(key=f"pauses-{dim}", title=title, page=page, csv=csv, limit=None if dim == "reason" else 15,
+                 compute=lambda rng, f: analytics.pause_report(rng, f, dim),
+                 from_report=lambda rep: rep.pauses, empty=_l("No ticket was paused in this period."))
+
+
 def _summary_rows(rep) -> list[dict]:
     o, c, risk = rep.overall, rep.cost_overall, rep.risk
     return [
@@ -431,6 +450,9 @@ TABLES: dict[str, Table] = {t.key: t for t in (
     _cost_table("category", _l("Cost by category"), _l("Category")),
     _repeat_table(),
     _units_table(),
+    _pauses_table("reason", _l("By reason"), _l("Reason")),
+    _pauses_table("branch", _l("By branch"), _l("Branch")),
+    _pauses_table("technician", _l("By technician"), _l("Technician")),
 )}
 
 

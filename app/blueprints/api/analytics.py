@@ -2,7 +2,8 @@
 "`from` and `to` are dates (`YYYY-MM-DD`, inclusive, in `APP_TIMEZONE`) or ISO datetimes.
 Both answer `{"rows": [...]}`"; `/api/analytics/sla?groupBy=priority|category|branch|
 technician` over tickets created in the range, `/api/analytics/costs?groupBy=branch|month|
-technician|category` over approved completions whose ticket was closed in the range."""
+technician|category` over approved completions whose ticket was closed in the range;
+`/api/analytics/pauses?groupBy=reason|branch|technician` over pauses begun in the range."""
 from flask import jsonify, request
 
 from app.blueprints.api import api_user, bp
@@ -40,3 +41,12 @@ def analytics_costs():
         "partsCost": money(r["partsCost"]), "laborCost": money(r["laborCost"]),
         "totalCost": money(r["totalCost"]),
     } for r in rows]})
+
+
+@bp.get("/analytics/pauses")
+def analytics_pauses():
+    """How often and how long the resolution clock was paused (pauses begun in the range)."""
+    access.require_staff(api_user())
+    rng = analytics.api_range(request.args.get("from"), request.args.get("to"))
+    group = analytics.parse_group_by(request.args.get("groupBy"), analytics.PAUSE_API_GROUPS)
+    return jsonify({"rows": analytics.pause_report(rng, analytics.Filters(), group)})

@@ -34,7 +34,7 @@ Definitions (the page explains them in words too):
 
 One module per concern: `sql` (what differs between the two databases), `periods`
 (ranges, buckets, filters), `rollup` (grouping sets over narrow facts), one module per
-report (`sla`, `cost`, `technicians`, `repeats`, `risk`), `page` (the dashboard) and
+report (`sla`, `cost`, `technicians`, `repeats`, `risk`, `pauses`), `page` (the dashboard) and
 `export` (CSV). The names below are the package's API.
 
 Speed (bench/analytics_bench.py, a million tickets): each report reads its rows once
@@ -68,6 +68,7 @@ from app.services.analytics.periods import (
     preset_days,
     week_buckets,
 )
+from app.services.analytics.pauses import PAUSE_API_GROUPS, pause_report
 from app.services.analytics.repeats import repeat_faults
 from app.services.analytics.risk import at_risk
 from app.services.analytics.sla import sla_report
@@ -78,5 +79,5 @@ __all__ = [
     "Bucket", "DateRange", "Filters", "Report", "api_range", "at_risk", "cost_report", "csv_bytes", "csv_cell",
     "dashboard", "date_range", "filter_options", "local_midnight", "local_today", "month_buckets",
     "parse_group_by", "preset_days", "repeat_faults", "sla_report", "technician_activity", "technician_report",
-    "week_buckets", "repeat_faults_by_unit", "units_with_most_faults",
+    "week_buckets", "repeat_faults_by_unit", "units_with_most_faults", "PAUSE_API_GROUPS", "pause_report",
 ]

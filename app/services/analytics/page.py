@@ -27,6 +27,7 @@ from app.models import (
 )
 from app import clock
 from app.services.analytics.cost import _empty_cost_row, cost_report
+from app.services.analytics.pauses import PAUSE_API_GROUPS, pause_report
 from app.services.analytics.periods import Bucket, COST_DIMENSIONS, DateRange, Filters, SLA_DIMENSIONS
 from app.services.analytics.equipment import units_with_most_faults
 from app.services.analytics.repeats import repeat_faults
@@ -49,6 +50,8 @@ class Report:
     repeats: list[dict] = field(default_factory=list)
     units: list[dict] = field(default_factory=list)  # units with most faults (equipment.py)
     risk: dict = field(default_factory=dict)
+    pauses: list[dict] = field(default_factory=list)  # pauses begun in the range (pauses.py)
+    pauses_by: str = "reason"  # reason | branch | technician
 
     @property
     def overall(self) -> dict:
@@ -100,10 +103,12 @@ def _side_by_side(tasks: dict) -> dict:
     return {name: f.result() for name, f in futures.items()}
 
 
-def dashboard(rng: DateRange, filters: Filters) -> Report:
+def dashboard(rng: DateRange, filters: Filters, pauses_by: str = "reason") -> Report:
     """Everything /dispatcher/analytics shows, in a fixed number of queries; on
-    PostgreSQL the five heavy ones run side by side."""
+    PostgreSQL the five heavy ones run side by side. The pauses table is grouped by
+    `pauses_by` (reason, branch or technician)."""
     now = clock.now()
+    pauses_by = pauses_by if pauses_by in PAUSE_API_GROUPS else "reason"
     got = _side_by_side({
         "sla": lambda: sla_report(rng, filters, SLA_DIMENSIONS, now),
         "cost": lambda: cost_report(rng, filters, COST_DIMENSIONS),
@@ -111,6 +116,7 @@ def dashboard(rng: DateRange, filters: Filters) -> Report:
         "units": lambda: units_with_most_faults(rng, filters),
         "activity": lambda: technician_activity(rng, filters),
         "risk": lambda: at_risk(filters, now),
+        "pauses": lambda: pause_report(rng, filters, pauses_by, now),
     })
     sla, cost = got["sla"], got["cost"]
     return Report(
@@ -120,6 +126,8 @@ def dashboard(rng: DateRange, filters: Filters) -> Report:
         repeats=got["repeats"],
         units=got["units"],
         risk=got["risk"],
+        pauses=got["pauses"],
+        pauses_by=pauses_by,
     )
 
 
