@@ -161,6 +161,8 @@ with transaction.atomic():
     with connection.cursor() as c:
         c.execute("TRUNCATE helpdesk_ticketchange, helpdesk_followup, helpdesk_ticket, helpdesk_queue, "
                   "django_session, auth_user CASCADE")
+        # Each queue's post_save made a permission of its own: gone with its queue.
+        c.execute("DELETE FROM auth_permission WHERE codename LIKE 'queue_access_%'")
     me = User.objects.create_user("{user}", "dispatcher@bench.test", "{password}", is_staff=True,
                                   is_superuser=True, first_name="Bench", last_name="Dispatcher")
     techs = [User(username=f"tech{{i:02d}}", email=f"tech{{i:02d}}@bench.test", is_staff=True,

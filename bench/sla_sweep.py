@@ -7,7 +7,10 @@
 Data (set-based INSERTs): 500 branches, each with an ACTIVE primary and an ACTIVE
 secondary technician (each with a user account), 2 dispatchers, and `--tickets` open
 tickets (NORMAL, response 1440 min): `--overdue` of them ASSIGNED and unanswered past
-their response due time, the rest ASSIGNED or IN_PROGRESS and not yet due.
+their response due time, the rest ASSIGNED or IN_PROGRESS and not yet due. Calendars and
+pauses in play (issue 19, `pause_in_play`): half the branches on a working calendar, one
+IN_PROGRESS ticket in 32 paused past its resolution due time (no alert), a quarter of
+those paused three days (a long-pause alert each).
 
 On the same data, in the same run:
   1. our sweep (app/services/sla.py: the tickets staged by one locked `INSERT ...
@@ -196,8 +199,36 @@ def load_data(db, tickets: int, overdue: int) -> None:
                           f"WHERE n < :last) {select_rows}"), {**params, "last": tickets - 1})
     conn.execute(text("INSERT INTO ticket_assignees (ticket_id, technician_id) "
                       "SELECT id, assigned_technician_id FROM service_tickets"))
+    pause_in_play(conn, ts)
     db.session.commit()
     settle(db)
+
+
+def pause_in_play(conn, ts) -> None:
+    """Calendars and pauses in play (issue 19): half the branches on a working calendar
+    (the sweep reads stored due times, so this changes what it reads, not how), and one
+    in eight IN_PROGRESS tickets paused, past its resolution due time (a paused ticket
+    gets no resolution alert), a quarter of those paused for three days (over
+    PAUSE_ALERT_HOURS: one alert each). Each pause has its ticket_pauses row."""
+    created = ts(NOW - timedelta(days=30))
+    conn.execute(text(
+        "INSERT INTO working_calendars (id, name, timezone, week, holidays, country, created_at, updated_at, version) "
+        "VALUES ('cal1', 'Bench week', 'Asia/Tashkent', :week, '[]', 'UZ', :t, :t, 1)"),
+        {"week": '{"mon": [["08:00", "20:00"]], "tue": [["08:00", "20:00"]], "wed": [["08:00", "20:00"]], '
+                 '"thu": [["08:00", "20:00"]], "fri": [["08:00", "20:00"]], "sat": [["08:00", "20:00"]], "sun": []}',
+         "t": created})
+    conn.execute(text("UPDATE customer_branches SET calendar_id = 'cal1' "
+                      "WHERE CAST(substr(id, 2) AS INTEGER) % 2 = 0"))
+    paused = "status = 'IN_PROGRESS' AND CAST(substr(id, 2) AS INTEGER) % 32 = 0"
+    long_ago, lately = ts(NOW - timedelta(days=3)), ts(NOW - timedelta(hours=2))
+    conn.execute(text(
+        f"UPDATE service_tickets SET pause_reason = 'WAITING_PARTS', resolution_due_at = :due, "
+        f"paused_at = CASE WHEN CAST(substr(id, 2) AS INTEGER) % 128 = 0 THEN :long_ago ELSE :lately END "
+        f"WHERE {paused}"), {"due": ts(NOW - timedelta(hours=1)), "long_ago": long_ago, "lately": lately})
+    conn.execute(text(
+        "INSERT INTO ticket_pauses (id, ticket_id, reason, paused_at, technician_id, branch_id) "
+        "SELECT 'p' || id, id, 'WAITING_PARTS', paused_at, assigned_technician_id, branch_id "
+        "FROM service_tickets WHERE paused_at IS NOT NULL"))
 
 
 def settle(db) -> None:
