@@ -5,7 +5,7 @@ import logging
 import os
 import re
 import time
-import uuid
+from random import getrandbits
 from functools import partial
 
 from flask import Flask, g, request
@@ -173,6 +173,7 @@ def _request_logging(app: Flask) -> None:
     access-log line. Every request pays for these two hooks: each reads the request
     once and keeps to plain attributes."""
     log = logging.getLogger("evercold.request")
+    name = log.name
     match = _REQUEST_ID.match
     perf = time.perf_counter
 
@@ -181,7 +182,9 @@ def _request_logging(app: Flask) -> None:
         g_ = g._get_current_object()
         incoming = request.headers.get("X-Request-Id")
         # A proxy's id is kept only if it is a plain token (no log injection).
-        g_.request_id = incoming if incoming and match(incoming) else uuid.uuid4().hex[:16]
+        # A new one: 64 random bits for telling requests apart in the logs (not a secret,
+        # so no system call for cryptographic randomness on every request).
+        g_.request_id = incoming if incoming and match(incoming) else "%016x" % getrandbits(64)
         g_.t0 = perf()
 
     @app.after_request
@@ -193,9 +196,12 @@ def _request_logging(app: Flask) -> None:
             req = request._get_current_object()
             ms = round((perf() - getattr(g_, "t0", perf())) * 1000, 1)
             status = response.status_code
-            log.info("%s %s %s", req.method, req.path, status,
-                     extra={"request_id": request_id, "method": req.method, "path": req.path,
-                            "status": status, "ms": ms, "remote": req.remote_addr})
+            # log.info() without its search of the call stack for the caller's file and line
+            # (logging's findCaller): this line's place is known.
+            method, path = req.method, req.path
+            log.handle(log.makeRecord(name, logging.INFO, __file__, 0, "%s %s %s", (method, path, status), None,
+                                      extra={"request_id": request_id, "method": method, "path": path,
+                                             "status": status, "ms": ms, "remote": req.remote_addr}))
         return response
 
 
