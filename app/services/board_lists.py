@@ -46,7 +46,7 @@ def paused_words(ticket, now: datetime, compact: bool = True) -> str:
     time = timefmt.span(max((now - ticket.paused_at).total_seconds(), 0), compact=compact).replace(" ", "\u00a0")
     if reason is None:
         return _("Paused · %(time)s", time=time)
-    return _("Paused · %(reason)s · %(time)s", reason=reason.label, time=time)
+    return _("Paused · %(reason)s · for %(time)s", reason=reason.label, time=time)
 
 
 # --- lists for forms and management pages ----------------------------------------

@@ -175,9 +175,9 @@ def minutes_note(calendar=None) -> str:
     calendar = calendar if calendar is not None else example_calendar()
     if calendar is None or not calendars.average_working_day_minutes(calendar):
         return _("Minutes count working time on branches with a working calendar; "
-                 "CRITICAL always counts around the clock.")
+                 "critical tickets always count around the clock.")
     return _("Minutes count working time on branches with a working calendar (e.g. %(calendar)s: "
-             "%(example)s); CRITICAL always counts around the clock.", calendar=calendar.name,
+             "%(example)s); critical tickets always count around the clock.", calendar=calendar.name,
              example=calendars.describe_working_minutes(calendar, SLA_DEFAULTS["sla_response_normal"]))
 
 

@@ -74,7 +74,8 @@ def validate_week(week) -> dict[str, list[list[str]]]:
             if _minutes(end) <= _minutes(start):
                 raise ValidationError(
                     _("An interval must end after it starts (%(start)s–%(end)s). For a night shift, "
-                      "split it into two intervals on two days, e.g. 22:00–24:00 and 00:00–06:00.",
+                      "split it into two intervals on two days: 22:00 to midnight on the first day and 00:00–06:00 "
+                      "on the next.",
                       start=start, end=end), {"week": day})
             spans.append((_minutes(start), _minutes(end), [start, end]))
         spans.sort()
@@ -350,6 +351,21 @@ def average_working_day_minutes(calendar) -> float:
     days = [sum(b - a for a, b in day) for day in compiled(calendar).week]
     working = [m for m in days if m]
     return sum(working) / len(working) if working else 0.0
+
+
+def working_day_note(calendar) -> str:
+    """The yardstick behind "≈ N working days": "A working day here is 7 h 30 min on
+    average (45 h of working time a week over 6 days); 1,440 minutes are 24 working hours."."""
+    from app.services.pauses import working_time_words
+
+    per_day = average_working_day_minutes(calendar)
+    if calendar is None or not per_day:
+        return ""
+    days = [sum(b - a for a, b in day) for day in compiled(calendar).week]
+    working = [m for m in days if m]
+    return ngettext("A working day here is %(day)s on average (%(week)s of working time a week over %(num)d day).",
+                    "A working day here is %(day)s on average (%(week)s of working time a week over %(num)d days).",
+                    len(working), day=working_time_words(per_day), week=working_time_words(sum(working)))
 
 
 def describe_working_minutes(calendar, minutes: int) -> str:

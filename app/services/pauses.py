@@ -66,8 +66,19 @@ def _check_version(ticket: ServiceTicket, version) -> None:
 
 
 def calendar_of(ticket: ServiceTicket):
-    """The calendar the ticket's SLA counts in (None: around the clock)."""
-    return calendars.for_ticket(ticket.branch.calendar if ticket.branch is not None else None, ticket.priority)
+    """The calendar the ticket's SLA counts in (None: around the clock): the SLA clock's."""
+    from app.services.sla_clock import ticket_calendar
+
+    return ticket_calendar(ticket)
+
+
+def working_time_words(minutes: float) -> str:
+    """Working time in hours and minutes ("26 h 05 min"), never in days: a day of
+    working time is not 24 hours, and "1 day" would read as one."""
+    hours, rest = divmod(int(round(minutes)), 60)
+    if hours and rest:
+        return _("%(hours)d h %(minutes)02d min", hours=hours, minutes=rest)
+    return _("%(hours)d h", hours=hours) if hours else _("%(minutes)d min", minutes=rest)
 
 
 def open_pause(ticket: ServiceTicket) -> TicketPause | None:
@@ -84,6 +95,14 @@ class PauseState:
     since: datetime
     seconds: float  # how long it has been paused (wall clock)
     note: str | None = None
+    # Working minutes from the pause to the repair deadline: what is left when the work
+    # resumes (None: not asked; 0: the deadline had passed when the work was paused).
+    left_minutes: float | None = None
+
+    @property
+    def left_words(self) -> str:
+        """The working time left when the work resumes: "26 h 05 min"."""
+        return working_time_words(self.left_minutes or 0)
 
     @property
     def reason_words(self) -> str:
@@ -103,8 +122,11 @@ def state(ticket: ServiceTicket, now: datetime | None = None, *, with_note: bool
         return None
     now = now or clock.now()
     row = open_pause(ticket) if with_note else None
+    left = None
+    if with_note:  # the ticket's own page: what is left of the deadline once resumed
+        left = calendars.working_minutes_between(calendar_of(ticket), ticket.paused_at, ticket.resolution_due_at)
     return PauseState(ticket.pause_reason, ticket.paused_at, max(0.0, (now - ticket.paused_at).total_seconds()),
-                      row.note if row is not None else None)
+                      row.note if row is not None else None, left)
 
 
 def pause(ticket_id: str, actor, reason, note=None, version=None) -> ServiceTicket:

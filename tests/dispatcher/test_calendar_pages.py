@@ -189,13 +189,16 @@ def test_the_pages_say_what_the_minutes_mean(world, as_dispatcher):
     cal = make_calendar(world.dispatcher)  # 12 h a day: 1,440 working minutes are 2 working days
     page = as_dispatcher.get(f"/dispatcher/calendars/{cal.id}").get_data(as_text=True)
     assert "Normal response: 1,440 working minutes ≈ 2 working days here." in page
+    # The yardstick behind "working days", in hours (a working day is not 24 hours).
+    assert ("A working day here is 12 h on average (72 h of working time a week over 6 days). "
+            "So 1,440 minutes are 24 working hours, not one calendar day.") in page
     critical = page.split(">Critical<", 1)[1].split("</tr>", 1)[0]
     assert "always around the clock" in critical
     html = as_dispatcher.get("/dispatcher/categories").get_data(as_text=True)
     assert ("Minutes count working time on branches with a working calendar (e.g. Company week: "
-            "1,440 working minutes ≈ 2 working days here); CRITICAL always counts around the clock.") in html
+            "1,440 working minutes ≈ 2 working days here); critical tickets always count around the clock.") in html
     sub = as_dispatcher.get(f"/dispatcher/subcategories/{world.subcategory.id}").get_data(as_text=True)
-    assert "CRITICAL always counts around the clock." in sub
+    assert "critical tickets always count around the clock." in sub
 
 
 def test_the_country_holidays_fragment_follows_the_picker(world, as_dispatcher):

@@ -385,14 +385,14 @@ def _pauses_table(dim: str, title, first) -> Table:
     page = [
         Col(first, lambda r: r["label"]),
         Col(_l("Pauses"), lambda r: r["pauses"], num=True),
-        Col(_l("Time paused"), lambda r: minutes(r["pausedMinutes"]), num=True),
+        Col(_l("Total time paused"), lambda r: minutes(r["pausedMinutes"]), num=True),
         Col(_l("Median pause"), lambda r: minutes(r["medianMinutes"]), num=True),
     ]
     csv = [
         Col(first, lambda r: r["label"]),
         Col(_l("Pauses"), lambda r: r["pauses"]),
-        Col(_l("Minutes paused"), lambda r: r["pausedMinutes"]),
-        Col(_l("Median minutes"), lambda r: r["medianMinutes"]),
+        Col(_l("Total minutes paused"), lambda r: r["pausedMinutes"]),
+        Col(_l("Median minutes"), lambda r: round(r["medianMinutes"]) if r["medianMinutes"] is not None else ""),
     ]
     return Table(key=f"pauses-{dim}", title=title, page=page, csv=csv, limit=None if dim == "reason" else 15,
                  compute=lambda rng, f: analytics.pause_report(rng, f, dim),

@@ -162,6 +162,7 @@ def _edit_page(draft: Draft, cal=None, errors=None, status=200, notice=None):
         sla_rows=calendar_pages.sla_table(cal) if cal is not None else [],
         example=working_time.describe_working_minutes(cal, SLA_DEFAULTS["sla_response_normal"]) if cal is not None else "",
         normal=TicketPriority.NORMAL,
+        day_note=working_time.working_day_note(cal) if cal is not None else "",
         branches=calendar_pages.branches_for_assignment() if cal is not None else [],
     ), status
 

@@ -139,11 +139,15 @@ def pause(ticket_id):
         pauses.pause_ticket(ticket, current_user, form.reason.data, form.note.data, form.version.data or None)
     except DomainError as exc:
         db.session.rollback()
-        return page_response(ticket_id, exc.status, submitted=("pause", form), errors=form_errors(form, exc),
-                             section="pause")
+        again = _already(ticket_id, exc, paused=True)
+        if again is None:
+            return page_response(ticket_id, exc.status, submitted=("pause", form), errors=form_errors(form, exc),
+                                 section="pause")
+        ticket = again  # a double tap: the first tap paused it, this one has nothing to do
     flash(_("Work paused: %(reason)s. The repair deadline waits until you resume.",
             reason=ticket.pause_reason.label))
-    return redirect(url_for("tickets.page", ticket_id=ticket.id) + "#pause", 303)
+    # The page's top, where the confirmation is (not the pause section further down).
+    return redirect(url_for("tickets.page", ticket_id=ticket.id), 303)
 
 
 @bp.post("/tickets/<ticket_id>/resume")
@@ -154,14 +158,44 @@ def resume(ticket_id):
     ticket = tickets.load_readable_ticket(current_user, ticket_id, for_update=True)
     if not form.validate_on_submit():
         return page_response(ticket.id, 400, submitted=("resume", form), errors=form_errors(form), section="pause")
+    before = ticket.paused_minutes_total or 0
     try:
         pauses.resume(ticket.id, current_user, form.version.data or None)
     except DomainError as exc:
         db.session.rollback()
-        return page_response(ticket_id, exc.status, submitted=("resume", form), errors=form_errors(form, exc),
-                             section="pause")
-    flash(_("Work resumed. Must be fixed by %(when)s.", when=zoned(ticket.resolution_due_at)))
-    return redirect(url_for("tickets.page", ticket_id=ticket.id) + "#pause", 303)
+        again = _already(ticket_id, exc, paused=False)
+        if again is None:
+            return page_response(ticket_id, exc.status, submitted=("resume", form), errors=form_errors(form, exc),
+                                 section="pause")
+        flash(_("Work resumed. Must be fixed by %(when)s.", when=zoned(again.resolution_due_at)))
+        return redirect(url_for("tickets.page", ticket_id=again.id), 303)
+    moved = (ticket.paused_minutes_total or 0) - before
+    if moved > 0:
+        flash(_("Work resumed. The deadline moved %(time)s later (the paused working time): must be fixed by "
+                "%(when)s.", time=pauses.working_time_words(moved), when=zoned(ticket.resolution_due_at)))
+    else:
+        flash(_("Work resumed. The pause took no working time, so the deadline stays %(when)s.",
+                when=zoned(ticket.resolution_due_at)))
+    return redirect(url_for("tickets.page", ticket_id=ticket.id), 303)
+
+
+@bp.get("/tickets/<ticket_id>/pause")
+@bp.get("/tickets/<ticket_id>/resume")
+@login_required
+def pause_address(ticket_id):
+    """The address a refused pause or resume leaves in the browser: reloading it (weak
+    signal) opens the ticket, not "Method not allowed"."""
+    return redirect(url_for("tickets.page", ticket_id=ticket_id), 303)
+
+
+def _already(ticket_id: str, exc: DomainError, *, paused: bool):
+    """After a refused pause (paused=True) or resume: the ticket when it is already as
+    the tap asked (a double tap whose first tap won: its stale version or "already
+    paused" is no error to the person), else None."""
+    if not isinstance(exc, Conflict):
+        return None
+    ticket = tickets.load_readable_ticket(current_user, ticket_id)
+    return ticket if (ticket.paused_at is not None) == paused else None
 
 
 def _store_refused(ticket_id: str, exc: DomainError, field: str, typed: dict):

@@ -33,6 +33,29 @@
     if (window.confirm(question)) e.detail.issueRequest(true);
   });
 
+  // Gloves and weak signal. A form marked data-once sends once: a second tap while the
+  // next page loads does nothing. A control marked data-settle ignores taps in the first
+  // 0.8 s after the page appears and a second tap within 0.6 s: a double tap must not land
+  // on whatever the next page put under the finger ("Pause" then "Resume").
+  var shownAt = Date.now();
+  window.addEventListener("pageshow", function () {
+    shownAt = Date.now();
+    document.querySelectorAll("form[data-once][data-sent]").forEach(function (f) { delete f.dataset.sent; });
+  });
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-once") || e.defaultPrevented) return;
+    if (form.dataset.sent) { e.preventDefault(); return; }
+    form.dataset.sent = "1";
+  });
+  document.addEventListener("click", function (e) {
+    var el = e.target.closest && e.target.closest("[data-settle]");
+    if (!el) return;
+    var now = Date.now(), last = +(el.dataset.tappedAt || 0);
+    if (now - shownAt < 800 || now - last < 600) { e.preventDefault(); e.stopPropagation(); return; }
+    el.dataset.tappedAt = String(now);
+  }, true);
+
   // A refused action that answers with a fragment to show in place (a 4xx with the
   // standard HX-Reswap header, see app.web.swap_in_place) is swapped like a success:
   // htmx 2 swaps no error response by default.
