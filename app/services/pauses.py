@@ -112,7 +112,9 @@ class PauseState:
     def text(self) -> str:
         if self.seconds < 60:
             return _("Paused · %(reason)s · just now", reason=self.reason_words)
-        return _("Paused · %(reason)s · for %(time)s", reason=self.reason_words, time=timefmt.span(self.seconds))
+        # The length stays on one line ("5 d 18 h" never split) when a narrow card wraps.
+        return _("Paused · %(reason)s · for %(time)s", reason=self.reason_words,
+                 time=timefmt.span(self.seconds).replace(" ", "\u00a0"))
 
 
 def state(ticket: ServiceTicket, now: datetime | None = None, *, with_note: bool = False) -> PauseState | None:

@@ -29,7 +29,7 @@ def working(world, freeze):
 
 
 def html(r) -> str:
-    return r.get_data(as_text=True)
+    return r.get_data(as_text=True).replace("\xa0", " ")  # a length stays on one line
 
 
 def test_the_technician_pauses_from_the_page_and_resumes(app, world, freeze, working, tech):

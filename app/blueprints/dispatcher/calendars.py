@@ -282,7 +282,7 @@ def calendar_branches(calendar_id):
         return _edit_page(Draft.of(cal), cal, _service_errors(exc), exc.status)
     db.session.commit()
     flash(_("Branches of %(name)s saved.", name=cal.name) if changed else _("No branch changed."))
-    return redirect(url_for(".calendar_edit", calendar_id=cal.id) + "#branches")
+    return redirect(url_for(".calendar_edit", calendar_id=cal.id))  # the top, where the confirmation is
 
 
 @bp.get("/dispatcher/calendars/country-holidays")

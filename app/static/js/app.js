@@ -34,9 +34,10 @@
   });
 
   // Gloves and weak signal. A form marked data-once sends once: a second tap while the
-  // next page loads does nothing. A control marked data-settle ignores taps in the first
-  // 0.8 s after the page appears and a second tap within 0.6 s: a double tap must not land
-  // on whatever the next page put under the finger ("Pause" then "Resume").
+  // next page loads does nothing. A control marked data-settle ignores a second tap within
+  // 0.6 s; marked data-settle="load", also taps in the first 0.8 s after the page appears:
+  // a double tap must not land on whatever the next page put under the finger ("Pause the
+  // repair clock", then "Resume work" in the same place).
   var shownAt = Date.now();
   window.addEventListener("pageshow", function () {
     shownAt = Date.now();
@@ -52,7 +53,7 @@
     var el = e.target.closest && e.target.closest("[data-settle]");
     if (!el) return;
     var now = Date.now(), last = +(el.dataset.tappedAt || 0);
-    if (now - shownAt < 800 || now - last < 600) { e.preventDefault(); e.stopPropagation(); return; }
+    if ((el.dataset.settle === "load" && now - shownAt < 800) || now - last < 600) { e.preventDefault(); e.stopPropagation(); return; }
     el.dataset.tappedAt = String(now);
   }, true);
 
