@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Notification, NotificationChannel, NotificationStatus
-from app.services import calendar_admin, completions, equipment, photos, tickets
+from app.services import calendar_admin, completions, equipment, pauses, photos, tickets
 from tests.conftest import UserClient, new_client, sign_in  # noqa: F401  (UserClient: for test_csrf)
 from tests.factories import jpeg_bytes, make_ticket, signature_data_url
 
@@ -53,6 +53,10 @@ def build_scene(w, text: str | None = None) -> SimpleNamespace:
     s.in_progress = make_ticket(w, by=w.manager, description=desc)
     tickets.accept(s.in_progress, w.tech)
     s.photo = photos.add_photo(s.in_progress, w.tech, jpeg_bytes(), "before", text, "before.jpg")
+    # Paused in the scene (not mid-request: the CSRF sweep holds SQLite's write lock then).
+    s.paused = make_ticket(w, by=w.manager, description=desc)
+    tickets.accept(s.paused, w.tech)
+    pauses.pause_ticket(s.paused, w.tech, "WAITING_PARTS", text or None)
     s.waiting = make_ticket(w, by=w.manager, description=desc)
     tickets.accept(s.waiting, w.tech)
     tickets.arrive(s.waiting, w.tech)
