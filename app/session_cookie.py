@@ -80,10 +80,11 @@ class SessionInterface(SecureCookieSessionInterface):
         return session
 
     def save_session(self, app, session, response):
-        # Most requests (health checks, static files, signed-out pages, the API with a
-        # bearer token) carry no session and change none: Flask would still look up
-        # seven cookie settings before finding nothing to do. Same outcome, sooner.
-        if not session and not session.modified:
+        # Most requests send no cookie back: no session, or one that did not change and
+        # is not due to be re-signed (a board poll, a health check with the cookie). Flask
+        # would still look up seven cookie settings before finding nothing to do; the
+        # same outcome (`Vary: Cookie` when the session was read), sooner.
+        if not session.modified and not self.should_set_cookie(app, session):
             if session.accessed:
                 _vary_on_cookie(response)
             return

@@ -6,6 +6,7 @@ import io
 import json
 
 from flask import Flask, g, has_request_context, redirect, render_template, request, send_file, url_for
+from werkzeug.datastructures import Headers
 from flask_babel import get_translations, lazy_gettext as _l, lazy_ngettext
 from flask_login import current_user, login_required
 
@@ -28,6 +29,9 @@ _SECURITY_HEADERS = (
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
     ("X-Frame-Options", "DENY"),
 )
+# Checked once here by Werkzeug (no newline, a valid name): every response then appends
+# them as they are (`_headers`).
+Headers([*_SECURITY_HEADERS, ("Cache-Control", "no-store")])
 
 
 @login_manager.user_loader
@@ -236,7 +240,10 @@ def register_web(app: Flask) -> None:
         if "cache-control" not in present and not request.path.startswith("/static/"):
             missing.append(("Cache-Control", "no-store"))
         if missing:
-            headers.extend(missing)  # constants: validated once here, cheap to add
+            # Constants, checked once (`_SECURITY_HEADERS` below passed Werkzeug's checks at
+            # start-up): appended as they are, not validated again on every response.
+            raw = getattr(headers, "_list", None)
+            raw.extend(missing) if isinstance(raw, list) else headers.extend(missing)
         if "changed_tickets" in g:
             _announce_ticket_changes(response)
         return response
