@@ -152,7 +152,10 @@ def test_the_store_manager_reads_the_pause_but_has_no_buttons(app, world, workin
 def test_an_assigned_ticket_offers_no_pause(world, tech):
     ticket = make_ticket(world)
     db.session.commit()
-    assert "Pause work" not in html(tech.get(f"/tickets/{ticket.id}"))
+    page = html(tech.get(f"/tickets/{ticket.id}"))
+    assert "Pause work" not in page
+    # ... but says how to get there, instead of leaving the technician to wonder.
+    assert "Once you accept the ticket you can pause its repair clock here" in page
 
 
 def test_the_queue_card_says_paused_not_red(world, freeze, working, tech):

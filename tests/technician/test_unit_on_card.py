@@ -76,3 +76,13 @@ def test_units_on_the_cards_cost_the_same_queries_for_one_ticket_or_many(tech, w
         html = tech.get("/tech/dashboard", headers=HX).get_data(as_text=True)
     assert html.count('class="tunit"') == 6
     assert len(many) == len(few)
+
+
+def test_the_ticket_page_names_the_unit_at_the_top(tech, world):
+    """On the ticket's own page the unit is on the card at the top (with the branch), not
+    only in the details further down."""
+    unit = unit_of(world)
+    t = on_unit(world, unit)
+    html = tech.get(f"/tickets/{t.id}").get_data(as_text=True)
+    top = card(html, t)
+    assert 'class="tunit"' in top and "Cold room 7 (dairy)" in top and "CR-007" in top
