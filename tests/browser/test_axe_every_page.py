@@ -45,6 +45,8 @@ NOT_PAGES = {
     "/tech/tickets/<ticket_id>/parts/new": "a parts row fragment of the completion form",
     "/tickets/<ticket_id>/timeline": "the ticket page's timeline fragment",
     "/tickets/<ticket_id>/report.pdf": "PDF",
+    "/tickets/<ticket_id>/pause": "redirects to the ticket page (the address a refused pause leaves)",
+    "/tickets/<ticket_id>/resume": "redirects to the ticket page (the address a refused resume leaves)",
     "/tickets/create/preview": "the due-times fragment of the create form",
     "/tickets/create/subcategories": "<option> fragment of the create form",
     "/tickets/create/units": "<option> fragment of the create form (the branch's units)",
